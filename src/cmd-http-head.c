@@ -1,0 +1,310 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "cstream.h"
+
+/*
+ * http-head URL: the asyncio documentation's "get HTTP headers" example as
+ * a command. One HEAD exchange per URL (http.c), printed block by block;
+ * with -L, each redirect is another exchange on a new connection.
+ */
+
+enum {
+	OPT_PREFIX = 1,
+	OPT_JSON,
+	OPT_HEADER,
+	OPT_HTTP10,
+	OPT_LOCATION,
+	OPT_MAX_REDIRS,
+	OPT_FAIL,
+	OPT_CAFILE,
+	OPT_INSECURE
+};
+
+static const struct cmd_option cmd_http_head_options[] = {
+	{ "prefix", 0, CMD_ARG_REQUIRED, OPT_PREFIX, "STR",
+	  "put STR before each printed line" },
+	{ "json", 0, CMD_ARG_NONE, OPT_JSON, NULL,
+	  "print one JSON object per response" },
+	{ "header", 'H', CMD_ARG_REQUIRED, OPT_HEADER, "'NAME: VALUE'",
+	  "extra request header (repeatable)" },
+	{ "http1.0", 0, CMD_ARG_NONE, OPT_HTTP10, NULL,
+	  "send an HTTP/1.0 request" },
+	{ "location", 'L', CMD_ARG_NONE, OPT_LOCATION, NULL,
+	  "follow redirects" },
+	{ "max-redirs", 0, CMD_ARG_REQUIRED, OPT_MAX_REDIRS, "N",
+	  "most redirects -L follows (default 10)" },
+	{ "fail", 'f', CMD_ARG_NONE, OPT_FAIL, NULL,
+	  "exit 9 when the final status is 400 or more" },
+	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
+	  "trust the CA certificates in FILE (or a hashed directory)" },
+	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
+	  "do not verify the server's certificate" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+#define HTTP_HEAD_MAX_REDIRS	10
+
+struct http_head {
+	struct cmd_ctx		*ctx;
+	struct url		 first;		/* as given: the origin of -H */
+	struct url		 url;		/* the one being fetched */
+	char			*urlstr;
+	char			**headers;
+	size_t			 nheaders;
+	int			 http10;
+	int			 json;
+	const char		*prefix;
+	struct stream_opts	 opts;
+	SSL_CTX			*tls_ctx;
+	unsigned int		 blocks;	/* printed so far */
+	int			 done;
+	struct http_response	*final;
+	int			 failed;
+	struct http_failure	 failure;
+};
+
+static void
+http_head_print(struct http_head *h, const struct http_response *r)
+{
+	char	*j, status[8];
+	size_t	 i;
+
+	snprintf(status, sizeof status, "%d", r->status);
+	log_event("response", "url", h->urlstr, "status", status, (char *)NULL);
+	if (h->json) {
+		j = http_json(r, h->urlstr);
+		printf("%s\n", j);
+		free(j);
+		h->blocks++;
+		return;
+	}
+	/* Blocks (1xx, redirects) are separated by an empty line. */
+	if (h->blocks++ > 0)
+		putchar('\n');
+	printf("%s%s\n", h->prefix, r->status_line);
+	for (i = 0; i < r->nheaders; i++)
+		printf("%s%s\n", h->prefix, r->headers[i].line);
+}
+
+static void
+http_head_response_cb(struct http_response *r, const struct http_failure *f,
+    void *arg)
+{
+	struct http_head	*h = arg;
+
+	if (r != NULL) {
+		http_head_print(h, r);
+		if (r->status / 100 == 1 && r->status != 101) {
+			http_response_free(r);
+			return;
+		}
+		h->final = r;
+	} else {
+		h->failed = 1;
+		h->failure = *f;
+	}
+	h->done = 1;
+	/* Whatever else the base may hold, this request is over. */
+	event_base_loopbreak(h->ctx->base);
+}
+
+/* Print stdout's buffer now: a write error (EPIPE, ENOSPC) is exit 1. */
+static int
+http_head_flush(struct http_head *h)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return (cmd_fail(h->ctx, EXIT_NET, "write to stdout: %s",
+		    strerror(errno)));
+	return (0);
+}
+
+/* One exchange for h->url: 0 with h->final, or the exit status. */
+static int
+http_head_fetch(struct http_head *h)
+{
+	struct stream_error	 err;
+	const char		*cause;
+	char			*req;
+	size_t			 len;
+	int			 rc;
+
+	if (http_request(&h->url, h->http10, h->headers, h->nheaders,
+	    url_same_origin(&h->first, &h->url), &req, &len, &cause) != 0)
+		return (cmd_fail(h->ctx, EXIT_USAGE, "-H: %s", cause));
+	memset(&err, 0, sizeof err);
+	if (h->url.tls && h->tls_ctx == NULL &&
+	    (h->tls_ctx = tls_client_ctx(cmd_get(h->ctx, OPT_CAFILE),
+	    cmd_has(h->ctx, OPT_INSECURE), &err)) == NULL) {
+		free(req);
+		return (cmd_fail_stream(h->ctx, &err));
+	}
+	h->opts.tls_ctx = h->url.tls ? h->tls_ctx : NULL;
+	h->opts.tls_servername = h->url.host;
+	free(h->urlstr);
+	h->urlstr = url_string(&h->url);
+	log_event("request", "url", h->urlstr, (char *)NULL);
+
+	h->done = h->failed = 0;
+	h->final = NULL;
+	http_head(h->ctx->base, &h->url, req, len, &h->opts,
+	    http_head_response_cb, h);
+	free(req);
+	if (!h->done)
+		event_base_dispatch(h->ctx->base);
+	if ((rc = http_head_flush(h)) != 0)
+		return (rc);
+	if (!h->done)
+		return (cmd_fail(h->ctx, EXIT_NET, "%s: no response",
+		    h->urlstr));
+	if (!h->failed)
+		return (0);
+	if (h->failure.malformed)
+		return (cmd_fail(h->ctx, EXIT_PROTO, "%s", h->failure.err.msg));
+	return (cmd_fail_stream(h->ctx, &h->failure.err));
+}
+
+/*
+ * -L: a 301, 302, 303, 307 or 308 with a Location is followed (HEAD stays
+ * HEAD, as curl -I -L does). 0 with h->url replaced, 1 when the response
+ * is the final one, else the exit status.
+ */
+static int
+http_head_redirect(struct http_head *h, long long *nredirs,
+    long long max_redirs)
+{
+	const struct http_response	*r = h->final;
+	const char			*loc, *cause;
+	struct url			 next;
+	char				 q[120];
+
+	switch (r->status) {
+	case 301: case 302: case 303: case 307: case 308:
+		break;
+	default:
+		return (1);
+	}
+	if ((loc = http_header_get(r, "Location")) == NULL)
+		return (1);
+	if (*nredirs >= max_redirs)
+		return (cmd_fail(h->ctx, EXIT_PROTO, "%s: too many redirects "
+		    "(--max-redirs %lld)", h->urlstr, max_redirs));
+	if (url_resolve(&h->url, loc, &next, &cause) != 0) {
+		http_quote(loc, strlen(loc), q, sizeof q);
+		return (cmd_fail(h->ctx, EXIT_PROTO, "%s: cannot follow "
+		    "Location '%s': %s", h->urlstr, q, cause));
+	}
+	(*nredirs)++;
+	url_free(&h->url);
+	h->url = next;
+	return (0);
+}
+
+static int
+http_head_options(struct http_head *h, long long *max_redirs)
+{
+	struct cmd_ctx	*ctx = h->ctx;
+	const char	*v, *cause;
+	size_t		 i;
+
+	h->http10 = cmd_has(ctx, OPT_HTTP10);
+	h->json = cmd_has(ctx, OPT_JSON);
+	h->prefix = cmd_has(ctx, OPT_PREFIX) ? cmd_get(ctx, OPT_PREFIX) : "";
+	if (h->json && cmd_has(ctx, OPT_PREFIX))
+		return (cmd_fail(ctx, EXIT_USAGE, "--prefix and --json "
+		    "cannot be used together"));
+	*max_redirs = HTTP_HEAD_MAX_REDIRS;
+	if ((v = cmd_get(ctx, OPT_MAX_REDIRS)) != NULL &&
+	    parse_count(v, 0, 1000, max_redirs, &cause) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "--max-redirs %s: %s", v,
+		    cause));
+	for (i = 0; i < ctx->args->nopts; i++) {
+		if (ctx->args->opts[i].id != OPT_HEADER)
+			continue;
+		h->headers = xreallocarray(h->headers, h->nheaders + 1,
+		    sizeof *h->headers);
+		h->headers[h->nheaders++] = (char *)ctx->args->opts[i].value;
+	}
+	cmd_stream_opts(ctx, &h->opts);
+	return (0);
+}
+
+static int
+http_head_run(struct http_head *h)
+{
+	struct cmd_ctx	*ctx = h->ctx;
+	const char	*cause;
+	long long	 max_redirs, nredirs = 0;
+	int		 rc;
+
+	if ((rc = http_head_options(h, &max_redirs)) != 0)
+		return (rc);
+	if (url_parse(ctx->args->pos[0], &h->first, &cause) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "invalid URL %s: %s",
+		    ctx->args->pos[0], cause));
+	if (url_parse(ctx->args->pos[0], &h->url, &cause) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "invalid URL %s: %s",
+		    ctx->args->pos[0], cause));
+	for (;;) {
+		if ((rc = http_head_fetch(h)) != 0)
+			return (rc);
+		if (!cmd_has(ctx, OPT_LOCATION))
+			break;
+		if ((rc = http_head_redirect(h, &nredirs, max_redirs)) == 1)
+			break;
+		if (rc != 0)
+			return (rc);
+		http_response_free(h->final);
+		h->final = NULL;
+	}
+	if (cmd_has(ctx, OPT_FAIL) && h->final->status >= 400)
+		return (cmd_fail(ctx, EXIT_HTTP, "%s: HTTP %d", h->urlstr,
+		    h->final->status));
+	return (0);
+}
+
+static int
+cmd_http_head_exec(struct cmd_ctx *ctx)
+{
+	struct http_head	h;
+	int			rc;
+
+	memset(&h, 0, sizeof h);
+	h.ctx = ctx;
+	rc = http_head_run(&h);
+	http_response_free(h.final);
+	url_free(&h.first);
+	url_free(&h.url);
+	free(h.urlstr);
+	free(h.headers);
+	if (h.tls_ctx != NULL)
+		SSL_CTX_free(h.tls_ctx);
+	return (rc);
+}
+
+const struct cmd_entry cmd_http_head_entry = {
+	"http-head", "[OPTIONS] URL",
+	"send HEAD for an http or https URL and print the response headers",
+	1, 1, cmd_http_head_options, cmd_http_head_exec
+};

@@ -1,0 +1,546 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/socket.h>
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cstream.h"
+
+/*
+ * The command table and everything between argv and a command's exec:
+ * finding the command (exact name or unique prefix, as tmux does), parsing
+ * its options together with the global ones in any order with the
+ * positional arguments, and mapping errors to exit codes in one place.
+ */
+
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_connect_entry;
+extern const struct cmd_entry cmd_unix_connect_entry;
+extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_unix_serve_entry;
+extern const struct cmd_entry cmd_http_head_entry;
+
+const struct cmd_entry *cmd_table[] = {
+	&cmd_connect_entry,
+	&cmd_serve_entry,
+	&cmd_unix_connect_entry,
+	&cmd_unix_serve_entry,
+	&cmd_http_head_entry,
+	&cmd_help_entry,
+	NULL
+};
+
+/* Global option ids live above every command's own ids (1..999). */
+enum {
+	GOPT_IPV4 = 1000,
+	GOPT_IPV6,
+	GOPT_VERBOSE,
+	GOPT_QUIET,
+	GOPT_LOG_FORMAT,
+	GOPT_LIMIT,
+	GOPT_CONNECT_TIMEOUT,
+	GOPT_IDLE_TIMEOUT,
+	GOPT_HELP
+};
+
+static const struct cmd_option cmd_global_options[] = {
+	{ "ipv4", '4', CMD_ARG_NONE, GOPT_IPV4, NULL, "use IPv4 only" },
+	{ "ipv6", '6', CMD_ARG_NONE, GOPT_IPV6, NULL, "use IPv6 only" },
+	{ "verbose", 'v', CMD_ARG_NONE, GOPT_VERBOSE, NULL,
+	  "report events (connected, accepted, closed, bytes) on stderr" },
+	{ "quiet", 'q', CMD_ARG_NONE, GOPT_QUIET, NULL,
+	  "nothing on stderr but errors" },
+	{ "log-format", 0, CMD_ARG_REQUIRED, GOPT_LOG_FORMAT, "text|json",
+	  "format of event lines on stderr" },
+	{ "limit", 0, CMD_ARG_REQUIRED, GOPT_LIMIT, "BYTES",
+	  "stream buffer limit (default 64k; k, m, g suffixes)" },
+	{ "connect-timeout", 0, CMD_ARG_REQUIRED, GOPT_CONNECT_TIMEOUT, "SEC",
+	  "give up connecting after SEC seconds" },
+	{ "idle-timeout", 0, CMD_ARG_REQUIRED, GOPT_IDLE_TIMEOUT, "SEC",
+	  "close a connection idle for SEC seconds" },
+	{ "help", 0, CMD_ARG_NONE, GOPT_HELP, NULL, "show this help" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct cmd_entry *
+cmd_find(const char *name, char *cause, size_t causelen)
+{
+	const struct cmd_entry	**e, *found = NULL;
+	size_t			  len = strlen(name), n = 0;
+	char			  list[256] = "";
+	size_t			  off = 0;
+
+	for (e = cmd_table; *e != NULL; e++) {
+		if (strcmp((*e)->name, name) == 0)
+			return (*e);
+		if (len > 0 && strncmp((*e)->name, name, len) == 0) {
+			found = *e;
+			if (off < sizeof list)
+				off += snprintf(list + off, sizeof list - off,
+				    "%s%s", n > 0 ? ", " : "", (*e)->name);
+			n++;
+		}
+	}
+	if (n == 1)
+		return (found);
+	if (n > 1)
+		snprintf(cause, causelen, "ambiguous command: %s, could be: %s",
+		    name, list);
+	else
+		snprintf(cause, causelen, "unknown command: %s", name);
+	return (NULL);
+}
+
+static void
+cmd_print_options(FILE *f, const struct cmd_option *o)
+{
+	char	left[64];
+
+	for (; o->name != NULL; o++) {
+		if (o->flag != 0)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
+			    o->name, o->argname ? " " : "",
+			    o->argname ? o->argname : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->name,
+			    o->argname ? " " : "", o->argname ? o->argname : "");
+		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
+	}
+}
+
+/* Full help for one command: usage, summary, its options, the global ones. */
+void
+cmd_usage(const struct cmd_entry *e, int to_stderr)
+{
+	FILE	*f = to_stderr ? stderr : stdout;
+
+	fprintf(f, "usage: cstream %s %s\n", e->name, e->usage);
+	if (to_stderr)
+		return;
+	fprintf(f, "%s\n", e->summary);
+	if (e->options != NULL && e->options[0].name != NULL) {
+		fprintf(f, "\noptions:\n");
+		cmd_print_options(f, e->options);
+	}
+	fprintf(f, "\nglobal options:\n");
+	cmd_print_options(f, cmd_global_options);
+}
+
+/* The program's help: every command in one line each. */
+static void
+cmd_list(FILE *f)
+{
+	const struct cmd_entry	**e;
+
+	fprintf(f, "usage: cstream [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS\n"
+	    "       cstream help [COMMAND] | --help | --version\n\ncommands:\n");
+	for (e = cmd_table; *e != NULL; e++)
+		fprintf(f, "  %-13s %s\n", (*e)->name, (*e)->summary);
+	fprintf(f, "\nglobal options:\n");
+	cmd_print_options(f, cmd_global_options);
+	fprintf(f, "\nSee cstream(1) and 'cstream help COMMAND'.\n");
+}
+
+/* Print "cstream: COMMAND: message" and return the exit code to use. */
+int
+cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "cstream: %s: ", ctx->entry->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (code == EXIT_USAGE && ctx->args != NULL)
+		cmd_usage(ctx->entry, 1);
+	ctx->exit_code = code;
+	return (code);
+}
+
+/* The one place where a stream error kind becomes an exit status. */
+int
+cmd_exit_code(const struct stream_error *err)
+{
+	switch (err->kind) {
+	case STREAM_OK:
+		return (0);
+	case STREAM_EINCOMPLETE:
+		return (EXIT_INCOMPLETE);
+	case STREAM_ELIMIT:
+		return (EXIT_LIMIT);
+	case STREAM_ETIMEOUT:
+		return (EXIT_TIMEOUT);
+	case STREAM_ERESOLVE:
+		return (EXIT_RESOLVE);
+	case STREAM_ETLS:
+		return (EXIT_TLS);
+	case STREAM_ERESET:
+	case STREAM_ECLOSED:
+	case STREAM_ESYS:
+		break;
+	}
+	return (EXIT_NET);
+}
+
+int
+cmd_fail_stream(struct cmd_ctx *ctx, const struct stream_error *err)
+{
+	return (cmd_fail(ctx, cmd_exit_code(err), "%s", err->msg));
+}
+
+/* The last occurrence of an option (later ones override), or NULL. */
+static const struct cmd_arg *
+cmd_last(const struct cmd_args *args, int id)
+{
+	size_t	i;
+
+	for (i = args->nopts; i > 0; i--) {
+		if (args->opts[i - 1].id == id)
+			return (&args->opts[i - 1]);
+	}
+	return (NULL);
+}
+
+int
+cmd_has(struct cmd_ctx *ctx, int id)
+{
+	return (cmd_last(ctx->args, id) != NULL);
+}
+
+const char *
+cmd_get(struct cmd_ctx *ctx, int id)
+{
+	const struct cmd_arg	*a = cmd_last(ctx->args, id);
+
+	return (a != NULL ? a->value : NULL);
+}
+
+void
+cmd_stream_opts(struct cmd_ctx *ctx, struct stream_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->limit = ctx->g->limit;
+	o->family = ctx->g->family;
+	o->connect_timeout = ctx->g->connect_timeout;
+	o->idle_timeout = ctx->g->idle_timeout;
+	o->unix_mode = -1;
+}
+
+/* Apply the global options found among a command's options. */
+static int
+cmd_apply_globals(struct cmd_ctx *ctx)
+{
+	struct global_opts	*g = ctx->g;
+	const struct cmd_arg	*a;
+	const char		*cause;
+	size_t			 i;
+
+	for (i = 0; i < ctx->args->nopts; i++) {
+		a = &ctx->args->opts[i];
+		cause = NULL;
+		switch (a->id) {
+		case GOPT_IPV4:
+			g->family = AF_INET;	/* the last of -4/-6 wins, as nc */
+			break;
+		case GOPT_IPV6:
+			g->family = AF_INET6;
+			break;
+		case GOPT_VERBOSE:
+			g->verbose = 1;
+			break;
+		case GOPT_QUIET:
+			g->quiet = 1;
+			break;
+		case GOPT_LOG_FORMAT:
+			if (strcmp(a->value, "json") == 0)
+				g->json = 1;
+			else if (strcmp(a->value, "text") == 0)
+				g->json = 0;
+			else
+				cause = "must be text or json";
+			break;
+		case GOPT_LIMIT:
+			parse_size(a->value, &g->limit, &cause);
+			break;
+		case GOPT_CONNECT_TIMEOUT:
+			parse_seconds(a->value, &g->connect_timeout, &cause);
+			break;
+		case GOPT_IDLE_TIMEOUT:
+			parse_seconds(a->value, &g->idle_timeout, &cause);
+			break;
+		}
+		if (cause != NULL)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", a->name,
+			    a->value, cause));
+	}
+	return (0);
+}
+
+static void
+cmd_args_push_opt(struct cmd_args *args, const struct cmd_option *o,
+    const char *value)
+{
+	char	*name;
+
+	args->opts = xreallocarray(args->opts, args->nopts + 1,
+	    sizeof *args->opts);
+	xasprintf(&name, "--%s", o->name);
+	args->opts[args->nopts].id = o->id;
+	args->opts[args->nopts].name = name;
+	args->opts[args->nopts].value = value;
+	args->nopts++;
+}
+
+static void
+cmd_args_push_pos(struct cmd_args *args, char *value)
+{
+	args->pos = xreallocarray(args->pos, args->npos + 1,
+	    sizeof *args->pos);
+	args->pos[args->npos++] = value;
+}
+
+/* The command's options followed by the global ones, as one table. */
+static struct cmd_option *
+cmd_merge_options(const struct cmd_entry *e, size_t *np)
+{
+	struct cmd_option	*all;
+	size_t			 n = 0, i, j;
+
+	for (i = 0; e->options != NULL && e->options[i].name != NULL; i++)
+		n++;
+	for (j = 0; cmd_global_options[j].name != NULL; j++)
+		n++;
+	all = xcalloc(n + 1, sizeof *all);
+	n = 0;
+	for (i = 0; e->options != NULL && e->options[i].name != NULL; i++)
+		all[n++] = e->options[i];
+	for (j = 0; cmd_global_options[j].name != NULL; j++)
+		all[n++] = cmd_global_options[j];
+	*np = n;
+	return (all);
+}
+
+/*
+ * Parse argv (argv[0] is the command name) with getopt_long in "return in
+ * order" mode, so options may come before or after the positional
+ * arguments and "--" ends the options. Returns 0, or -1 with *cause.
+ */
+static int
+cmd_parse(const struct cmd_entry *e, int argc, char **argv,
+    struct cmd_args *args, char *cause, size_t causelen)
+{
+	struct cmd_option	*all;
+	struct option		*lo;
+	char			 optstring[128] = "-:";
+	size_t			 n, i, k = 2;
+	int			 c, li;
+
+	all = cmd_merge_options(e, &n);
+	lo = xcalloc(n + 1, sizeof *lo);
+	for (i = 0; i < n; i++) {
+		lo[i].name = all[i].name;
+		lo[i].has_arg = all[i].has_arg == CMD_ARG_REQUIRED ?
+		    required_argument : all[i].has_arg == CMD_ARG_OPTIONAL ?
+		    optional_argument : no_argument;
+		lo[i].val = 256 + (int)i;
+		if (all[i].flag != 0 && k + 3 < sizeof optstring) {
+			optstring[k++] = (char)all[i].flag;
+			if (all[i].has_arg == CMD_ARG_REQUIRED)
+				optstring[k++] = ':';
+		}
+	}
+	optstring[k] = '\0';
+
+	optind = 0;	/* glibc: full re-initialisation */
+	opterr = 0;
+	*cause = '\0';
+	while ((c = getopt_long(argc, argv, optstring, lo, &li)) != -1) {
+		if (c == 1) {
+			cmd_args_push_pos(args, optarg);
+			continue;
+		}
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (optopt > 0 && optopt < 256 && (bad[0] != '-' ||
+			    bad[1] == '-' || strchr(bad, optopt) != NULL))
+				snprintf(cause, causelen, "%s: -%c",
+				    c == '?' ? "unknown option" :
+				    "option needs a value", optopt);
+			else
+				snprintf(cause, causelen, "%s: %s",
+				    c == '?' ? "unknown option" :
+				    "option needs a value", bad);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (c == 256 + (int)i || (c < 256 && c == all[i].flag))
+				break;
+		}
+		if (i < n)
+			cmd_args_push_opt(args, &all[i], optarg);
+	}
+	for (; *cause == '\0' && optind < argc; optind++)
+		cmd_args_push_pos(args, argv[optind]);
+	free(lo);
+	free(all);
+	return (*cause != '\0' ? -1 : 0);
+}
+
+static void
+cmd_args_free(struct cmd_args *args)
+{
+	size_t	i;
+
+	for (i = 0; i < args->nopts; i++)
+		free((char *)args->opts[i].name);
+	free(args->opts);
+	free(args->pos);
+}
+
+/*
+ * Options given before the command name are global options; move them
+ * after it so one parse sees them all. Returns the command's index.
+ */
+static int
+cmd_split_globals(int argc, char **argv)
+{
+	struct option	 lo[16];
+	char		 optstring[32] = "+:";
+	size_t		 i, k = 2;
+
+	memset(lo, 0, sizeof lo);
+	for (i = 0; cmd_global_options[i].name != NULL && i < 15; i++) {
+		lo[i].name = cmd_global_options[i].name;
+		lo[i].has_arg = cmd_global_options[i].has_arg ==
+		    CMD_ARG_REQUIRED ? required_argument : no_argument;
+		lo[i].val = 'x';
+		if (cmd_global_options[i].flag != 0)
+			optstring[k++] = (char)cmd_global_options[i].flag;
+	}
+	optstring[k] = '\0';
+	optind = 0;
+	opterr = 0;
+	while (getopt_long(argc, argv, optstring, lo, NULL) != -1)
+		;	/* errors are reported by the full parse later */
+	return (optind);
+}
+
+static int
+cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
+    struct global_opts *g)
+{
+	struct cmd_ctx	 ctx;
+	int		 rc;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.entry = e;
+	ctx.g = g;
+	ctx.args = args;
+	if (cmd_last(args, GOPT_HELP) != NULL) {
+		cmd_usage(e, 0);
+		return (0);
+	}
+	if ((rc = cmd_apply_globals(&ctx)) != 0)
+		return (rc);
+	if (args->npos < e->min_pos)
+		return (cmd_fail(&ctx, EXIT_USAGE, "missing argument"));
+	if (args->npos > e->max_pos)
+		return (cmd_fail(&ctx, EXIT_USAGE, "too many arguments: %s",
+		    args->pos[e->max_pos]));
+	log_init(g);
+	if ((ctx.base = event_base_new()) == NULL)
+		return (cmd_fail(&ctx, EXIT_NET, "event_base_new failed"));
+	rc = e->exec(&ctx);
+	event_base_free(ctx.base);
+	return (rc);
+}
+
+int
+cmd_run(int argc, char **argv, struct global_opts *g)
+{
+	const struct cmd_entry	*e;
+	struct cmd_args		 args;
+	char			 cause[256], **nargv;
+	int			 ci, i, n = 0, rc;
+
+	ci = cmd_split_globals(argc, argv);
+	if (ci >= argc) {
+		for (i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--help") == 0) {
+				cmd_list(stdout);
+				return (0);
+			}
+		}
+		fprintf(stderr, "cstream: missing command\n");
+		cmd_list(stderr);
+		return (EXIT_USAGE);
+	}
+	if ((e = cmd_find(argv[ci], cause, sizeof cause)) == NULL) {
+		fprintf(stderr, "cstream: %s\n", cause);
+		fprintf(stderr, "usage: cstream [GLOBAL OPTIONS] COMMAND ..."
+		    " (cstream help lists the commands)\n");
+		return (EXIT_USAGE);
+	}
+
+	/* argv for the command: its name, leading globals, the rest. */
+	nargv = xcalloc(argc + 1, sizeof *nargv);
+	nargv[n++] = argv[ci];
+	for (i = 1; i < ci; i++)
+		nargv[n++] = argv[i];
+	for (i = ci + 1; i < argc; i++)
+		nargv[n++] = argv[i];
+
+	memset(&args, 0, sizeof args);
+	if (cmd_parse(e, n, nargv, &args, cause, sizeof cause) != 0) {
+		fprintf(stderr, "cstream: %s: %s\n", e->name, cause);
+		cmd_usage(e, 1);
+		rc = EXIT_USAGE;
+	} else
+		rc = cmd_exec(e, &args, g);
+	cmd_args_free(&args);
+	free(nargv);
+	return (rc);
+}
+
+static int
+cmd_help_exec(struct cmd_ctx *ctx)
+{
+	const struct cmd_entry	*e;
+	char			 cause[256];
+
+	if (ctx->args->npos == 0) {
+		cmd_list(stdout);
+		return (0);
+	}
+	if ((e = cmd_find(ctx->args->pos[0], cause, sizeof cause)) == NULL)
+		return (cmd_fail(ctx, EXIT_USAGE, "%s", cause));
+	cmd_usage(e, 0);
+	return (0);
+}
+
+const struct cmd_entry cmd_help_entry = {
+	"help", "[COMMAND]", "show the commands, or one command's options",
+	0, 1, NULL, cmd_help_exec
+};

@@ -1,0 +1,48 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cstream.h"
+
+/*
+ * main: the global defaults, --version, then the command layer, whose
+ * return value is the exit status (cli.md, "Exit status").
+ */
+int
+main(int argc, char **argv)
+{
+	struct global_opts	g;
+
+	/*
+	 * A peer that goes away must show up as EPIPE on the write, not kill
+	 * us: libevent writes with writev, so MSG_NOSIGNAL cannot help.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	/* stderr carries the one-line errors; never interleave half lines. */
+	setvbuf(stderr, NULL, _IOLBF, 0);
+
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("cstream %s\n", PACKAGE_VERSION);
+		return (0);
+	}
+
+	memset(&g, 0, sizeof g);
+	g.limit = STREAM_DEFAULT_LIMIT;
+	return (cmd_run(argc, argv, &g));
+}

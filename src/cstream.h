@@ -1,0 +1,338 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef CSTREAM_H
+#define CSTREAM_H
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compat.h"
+#include "stream.h"
+
+struct event_base;
+struct addrinfo;
+struct ssl_ctx_st;
+struct ssl_st;
+
+/* Exit status (cli.md, "Exit status"). Mapped in one place: cmd.c. */
+#define EXIT_NET	1	/* network or I/O error */
+#define EXIT_USAGE	2	/* usage error */
+#define EXIT_RESOLVE	3	/* name resolution failed */
+#define EXIT_TIMEOUT	4	/* connect or idle timeout */
+#define EXIT_INCOMPLETE	5	/* EOF before a --read* operation completed */
+#define EXIT_LIMIT	6	/* line, record or header block over --limit */
+#define EXIT_TLS	7	/* TLS handshake or verification failed */
+#define EXIT_PROTO	8	/* malformed HTTP response, too many redirects */
+#define EXIT_HTTP	9	/* HTTP status >= 400 with --fail */
+
+/* Longest unix socket path: sizeof(sun_path) less the NUL. */
+#define UNIX_PATH_MAX_LEN	107
+
+/* Global options, valid for every command. */
+struct global_opts {
+	int		 family;		/* AF_UNSPEC, AF_INET, AF_INET6 */
+	int		 verbose;
+	int		 quiet;
+	int		 json;			/* --log-format json */
+	size_t		 limit;			/* --limit */
+	double		 connect_timeout;	/* <= 0: none */
+	double		 idle_timeout;		/* <= 0: none */
+};
+
+/*
+ * Command table (cmd.c). Each command file defines one or two entries.
+ * Options are parsed by cmd.c from the command's option table plus the
+ * global ones, in any order with the positional arguments, into a
+ * struct cmd_args that keeps every option in the order given (--send and
+ * --read-* are ordered operations).
+ */
+#define CMD_ARG_NONE		0
+#define CMD_ARG_REQUIRED	1
+#define CMD_ARG_OPTIONAL	2	/* only as --name=value */
+
+struct cmd_option {
+	const char	*name;		/* long name, without -- */
+	int		 flag;		/* short letter, or 0 */
+	int		 has_arg;
+	int		 id;		/* the command's own code, 1..999 */
+	const char	*argname;	/* for help: "STR", "FILE", NULL for flags */
+	const char	*help;		/* one line for --help */
+};
+
+struct cmd_arg {
+	int		 id;
+	const char	*name;		/* as documented, for messages: "--limit" */
+	const char	*value;		/* NULL for flags */
+};
+
+struct cmd_args {
+	struct cmd_arg	*opts;
+	size_t		 nopts;
+	char		**pos;
+	int		 npos;
+};
+
+struct cmd_ctx;
+
+struct cmd_entry {
+	const char		*name;
+	const char		*usage;		/* after the name: "[OPTIONS] HOST PORT" */
+	const char		*summary;	/* one line for help */
+	int			 min_pos;
+	int			 max_pos;
+	const struct cmd_option	*options;	/* terminated by a NULL name */
+	int			(*exec)(struct cmd_ctx *);
+};
+
+struct cmd_ctx {
+	const struct cmd_entry	*entry;
+	struct event_base	*base;
+	struct global_opts	*g;
+	struct cmd_args		*args;
+	int			 exit_code;	/* set by cmd_fail */
+};
+
+extern const struct cmd_entry *cmd_table[];
+
+/* cmd.c */
+int		 cmd_run(int argc, char **argv, struct global_opts *);
+int		 cmd_has(struct cmd_ctx *, int id);
+const char	*cmd_get(struct cmd_ctx *, int id);
+int		 cmd_exit_code(const struct stream_error *);
+int		 cmd_fail(struct cmd_ctx *, int code, const char *fmt, ...)
+		     __attribute__((format(printf, 3, 4)));
+int		 cmd_fail_stream(struct cmd_ctx *, const struct stream_error *);
+void		 cmd_usage(const struct cmd_entry *, int to_stderr);
+void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
+
+/* parse.c: strict parsers for option values; -1 and *cause on error. */
+int		 parse_port(const char *, int allow_zero, const char **cause);
+int		 parse_size(const char *, size_t *, const char **cause);
+int		 parse_seconds(const char *, double *, const char **cause);
+int		 parse_count(const char *, long long min, long long max,
+		     long long *, const char **cause);
+/* Decode \r \n \t \\ \0 \xHH; *out is allocated. -1 with *cause. */
+int		 parse_escapes(const char *, char **out, size_t *outlen,
+		     const char **cause);
+
+/* net.c: addresses, resolution, connect to every address, listen. */
+struct net_connect;
+struct net_listener;
+typedef void	(*net_connect_cb)(int fd, const struct stream_error *,
+		    void *arg);
+typedef void	(*net_accept_cb)(int fd, const struct sockaddr *, socklen_t,
+		    void *arg);
+
+int		 net_resolve(const char *host, const char *port, int family,
+		     int passive, struct addrinfo **, struct stream_error *);
+struct net_connect *net_connect_tcp(struct event_base *, const char *host,
+		     const char *port, int family, double timeout,
+		     net_connect_cb, void *);
+struct net_connect *net_connect_unix(struct event_base *, const char *path,
+		     double timeout, net_connect_cb, void *);
+void		 net_connect_cancel(struct net_connect *);
+int		 net_unix_sockaddr(const char *path, struct sockaddr_storage *,
+		     socklen_t *, struct stream_error *);
+int		 net_listen_tcp(const char *host, const char *port, int family,
+		     int backlog, int **fds, size_t *nfds, struct stream_error *);
+/* The same with SO_REUSEPORT, for --workers processes on one port. */
+int		 net_listen_tcp_reuseport(const char *host, const char *port,
+		     int family, int backlog, int **fds, size_t *nfds,
+		     struct stream_error *);
+int		 net_listen_unix(const char *path, int mode, int backlog,
+		     dev_t *dev, ino_t *ino, struct stream_error *);
+void		 net_unlink_unix(const char *path, dev_t, ino_t);
+struct net_listener *net_listener_new(struct event_base *, int fd,
+		     net_accept_cb, stream_server_log_cb, void *);
+void		 net_listener_enable(struct net_listener *, int on);
+void		 net_listener_free(struct net_listener *);
+void		 net_format_addr(const struct sockaddr *, socklen_t, char *,
+		     size_t);
+void		 net_format_sockname(int fd, char *, size_t);
+int		 net_set_nodelay(int fd);
+
+/* tls.c: OpenSSL contexts, per-connection setup, errors. */
+struct ssl_ctx_st *tls_client_ctx(const char *cafile, int insecure,
+		     struct stream_error *);
+struct ssl_ctx_st *tls_server_ctx(const char *certfile, const char *keyfile,
+		     struct stream_error *);
+/* A new SSL for one connection: SNI and host/IP verification (client). */
+struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *, const char *servername,
+		     int server, struct stream_error *);
+/* Describe a failed handshake: the verifier's reason, or OpenSSL's. */
+void		 tls_handshake_error(struct ssl_st *, struct stream_error *);
+/* Certificate subject of the peer, for get_extra_info("peercert"). */
+int		 tls_peercert(struct ssl_st *, char *, size_t);
+
+/* url.c: http and https URLs (RFC 3986), redirect targets. */
+struct url {
+	int		 tls;		/* https */
+	char		*host;		/* as given, IPv6 without brackets */
+	char		*port;		/* always set: given, or 80 / 443 */
+	char		*target;	/* path?query as given, "/" if empty */
+	int		 ip;		/* 4 or 6 for an IP literal, else 0 */
+	int		 default_port;	/* port is the scheme's default */
+};
+/* Parse an absolute URL. -1 with a static *cause; *u untouched then. */
+int		 url_parse(const char *, struct url *, const char **cause);
+/* Resolve a (Location) reference against base (RFC 3986 5.2). */
+int		 url_resolve(const struct url *base, const char *ref,
+		     struct url *, const char **cause);
+/* "https://[::1]:8443/a?b": the port only when not the default. */
+char		*url_string(const struct url *);
+/* The Host header value: "name", "name:8080", "[::1]:8443". */
+char		*url_authority(const struct url *);
+/* Same scheme, host (case-insensitive) and port. */
+int		 url_same_origin(const struct url *, const struct url *);
+void		 url_free(struct url *);
+
+/* http.c: a HEAD request, the response header block, JSON output. */
+#define HTTP_MAX_INTERIM	16	/* 1xx blocks before the final one */
+
+struct http_header {
+	char		*line;		/* as printed: CR, trailing blanks gone */
+	char		*name;
+	char		*value;		/* without surrounding blanks */
+};
+
+struct http_response {
+	char		*status_line;	/* as printed */
+	char		 version[9];	/* "HTTP/1.1" */
+	int		 status;
+	char		*reason;
+	struct http_header *headers;
+	size_t		 nheaders;
+	size_t		 nlines;	/* lines fed so far, status line included */
+	size_t		 size;		/* bytes of the block so far */
+	size_t		 limit;		/* most bytes before the blank line */
+};
+
+enum http_parse {
+	HTTP_PARSE_MORE,	/* need another line */
+	HTTP_PARSE_DONE,	/* the blank line ended the block */
+	HTTP_PARSE_ERROR,	/* malformed: not HTTP, bad header syntax */
+	HTTP_PARSE_LIMIT	/* the block is over limit bytes */
+};
+
+/* Build the request; -1 with *cause for a malformed -H header. */
+int		 http_request(const struct url *, int http10,
+		     char *const *headers, size_t nheaders, int same_origin,
+		     char **out, size_t *outlen, const char **cause);
+struct http_response *http_response_new(size_t limit);
+void		 http_response_free(struct http_response *);
+/* Feed one line with its \n (bare LF accepted) or \r\n. */
+enum http_parse	 http_response_line(struct http_response *, const char *,
+		     size_t, char *cause, size_t causelen);
+const char	*http_header_get(const struct http_response *, const char *);
+/* One JSON object, no newline: {"url":..,"version":..,"headers":[..]}. */
+char		*http_json(const struct http_response *, const char *url);
+/* Bytes made printable for messages (\xHH), cut with "..." to fit. */
+void		 http_quote(const char *, size_t, char *, size_t);
+
+/*
+ * One HEAD exchange over a stream: connect (TLS if opts->tls_ctx), send
+ * the request, read each header block through its blank line without
+ * waiting for EOF. cb runs once per block with the response (the callee
+ * owns it); the block is final unless its status is 1xx (not 101). On a
+ * failure cb runs once with resp NULL: malformed set for a response that
+ * is not HTTP or ends early (exit 8), else err is the stream's error.
+ * The last call comes after the stream is closed.
+ */
+struct http_failure {
+	int			 malformed;
+	struct stream_error	 err;
+};
+typedef void	(*http_response_cb)(struct http_response *,
+		    const struct http_failure *, void *);
+void		 http_head(struct event_base *, const struct url *,
+		     const char *request, size_t requestlen,
+		     const struct stream_opts *, http_response_cb, void *);
+
+/*
+ * relay.c, the wiring layer: streams connected to stdio, to themselves
+ * (echo), to a sink (discard) or to each other. Built only on stream.h.
+ */
+
+/*
+ * A pump moves bytes from one stream's reader to another stream's writer,
+ * moving evbuffer chains (no copy), and stops reading while the writer
+ * holds more than its high-water mark (drain). src may equal dst (echo).
+ */
+struct pump;
+
+#define PUMP_WRITE_EOF	0x1	/* at EOF, half-close dst after the bytes */
+#define PUMP_FLUSH	0x2	/* at EOF, finish only once dst is flushed */
+
+/* Where a pump failed: reading its source or writing its destination. */
+enum pump_side {
+	PUMP_SIDE_NONE,
+	PUMP_SIDE_READ,
+	PUMP_SIDE_WRITE
+};
+
+typedef void	(*pump_done_cb)(struct pump *, enum pump_side,
+		    const struct stream_error *, void *);
+
+struct pump	*pump_start(struct stream *src, struct stream *dst, int flags,
+		     pump_done_cb, void *);
+unsigned long long pump_bytes(struct pump *);
+void		 pump_free(struct pump *);
+
+/*
+ * A relay between a network stream and stdio, with the end-of-transfer
+ * rules of cli.md (connect, and serve in its default mode): done when
+ * stdin's EOF was sent and the peer closed; a peer that closes first ends
+ * the transfer at once when stdin is a terminal, otherwise stdin is still
+ * sent and a refused write is an error, never a silent truncation.
+ */
+struct relay;
+
+#define RELAY_NO_SHUTDOWN	0x1	/* no half-close at stdin EOF */
+#define RELAY_STDIN_TTY		0x2	/* stdin is a terminal */
+
+typedef void	(*relay_done_cb)(struct relay *, const struct stream_error *,
+		    void *);
+
+struct relay	*relay_start(struct stream *net, struct stream *io, int flags,
+		     relay_done_cb, void *);
+unsigned long long relay_bytes_sent(struct relay *);
+unsigned long long relay_bytes_received(struct relay *);
+/* Free the relay; the streams are the caller's to close. */
+void		 relay_free(struct relay *);
+
+/* log.c: -v events and --log-format json, libevent warnings routed in. */
+void		 log_init(const struct global_opts *);
+void		 log_event(const char *event, ...);	/* key, value, ..., NULL */
+void		 log_warnx(const char *fmt, ...)
+		     __attribute__((format(printf, 1, 2)));
+int		 log_verbose(void);
+
+/* xmalloc.c: allocation that never returns NULL. */
+void		*xmalloc(size_t);
+void		*xcalloc(size_t, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+int		 xasprintf(char **, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+
+#endif /* CSTREAM_H */

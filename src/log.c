@@ -1,0 +1,140 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include "cstream.h"
+
+/*
+ * Events for -v and --log-format json. An event is a name plus key/value
+ * string pairs; text mode prints "cstream: NAME key=value ...", json mode
+ * one object per line. Both go to stderr, which stays unbuffered so a line
+ * is never split by a later error message.
+ */
+
+static int	log_level;	/* -1 quiet, 0 normal, 1 verbose */
+static int	log_json;
+
+static void
+log_json_string(FILE *f, const char *s)
+{
+	const unsigned char	*p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void
+log_libevent_cb(int severity, const char *msg)
+{
+	/* libevent's own warnings are only interesting when debugging. */
+	if (log_level > 0 || severity >= EVENT_LOG_ERR)
+		log_event("libevent", "message", msg, (char *)NULL);
+}
+
+void
+log_init(const struct global_opts *g)
+{
+	log_level = g->quiet ? -1 : g->verbose ? 1 : 0;
+	log_json = g->json;
+	event_set_log_callback(log_libevent_cb);
+}
+
+int
+log_verbose(void)
+{
+	return (log_level > 0);
+}
+
+static void
+log_emit(const char *event, va_list ap)
+{
+	const char	*k, *v;
+	struct timeval	 tv;
+
+	if (log_json) {
+		gettimeofday(&tv, NULL);
+		fprintf(stderr, "{\"time\":%lld.%06ld,\"event\":",
+		    (long long)tv.tv_sec, (long)tv.tv_usec);
+		log_json_string(stderr, event);
+	} else
+		fprintf(stderr, "cstream: %s", event);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		if (log_json) {
+			fputc(',', stderr);
+			log_json_string(stderr, k);
+			fputc(':', stderr);
+			log_json_string(stderr, v != NULL ? v : "");
+		} else
+			fprintf(stderr, " %s=%s", k, v != NULL ? v : "");
+	}
+	fputs(log_json ? "}\n" : "\n", stderr);
+}
+
+static void
+log_json_event(const char *event, ...)
+{
+	va_list	ap;
+
+	va_start(ap, event);
+	log_emit(event, ap);
+	va_end(ap);
+}
+
+/* A -v event: printed only when verbose. */
+void
+log_event(const char *event, ...)
+{
+	va_list	ap;
+
+	if (log_level <= 0)
+		return;
+	va_start(ap, event);
+	log_emit(event, ap);
+	va_end(ap);
+}
+
+/* A warning that is not fatal: printed unless -q. */
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512];
+
+	if (log_level < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (log_json)
+		log_json_event("warning", "message", msg);
+	else
+		fprintf(stderr, "cstream: %s\n", msg);
+}

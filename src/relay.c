@@ -1,0 +1,311 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "cstream.h"
+
+/*
+ * Pumps and the stdio relay. Everything here is built on the stream
+ * calls; nothing touches a descriptor.
+ */
+
+/*
+ * How much one read may hand over. The reader returns what it has
+ * buffered, which flow control bounds by 2 x limit, so this only needs to
+ * be large enough not to split what the reader already holds.
+ */
+#define PUMP_CHUNK	(4 * 1024 * 1024)
+
+struct pump {
+	struct stream		*src;
+	struct stream		*dst;
+	int			 flags;
+	pump_done_cb		 cb;
+	void			*arg;
+	unsigned long long	 bytes;
+};
+
+static void	pump_read(struct pump *);
+
+static void
+pump_finish(struct pump *p, enum pump_side side, const struct stream_error *err)
+{
+	p->cb(p, side, err, p->arg);
+}
+
+static void
+pump_flushed_cb(struct stream *s, const struct stream_error *err, void *arg)
+{
+	struct pump	*p = arg;
+
+	pump_finish(p, err->kind == STREAM_OK ? PUMP_SIDE_NONE :
+	    PUMP_SIDE_WRITE, err);
+}
+
+/* The source reached EOF: half-close and flush the destination if asked. */
+static void
+pump_eof(struct pump *p)
+{
+	struct stream_error	ok;
+
+	if ((p->flags & PUMP_WRITE_EOF) && stream_write_eof(p->dst) == -1) {
+		pump_finish(p, PUMP_SIDE_WRITE, stream_exception(p->dst));
+		return;
+	}
+	if (p->flags & PUMP_FLUSH) {
+		/* A low-water mark of 0 turns drain into "fully flushed". */
+		stream_set_write_buffer_limits(p->dst, STREAM_WRITE_HIGH, 0);
+		stream_drain(p->dst, pump_flushed_cb, p);
+		return;
+	}
+	memset(&ok, 0, sizeof ok);
+	pump_finish(p, PUMP_SIDE_NONE, &ok);
+}
+
+static void
+pump_drained_cb(struct stream *s, const struct stream_error *err, void *arg)
+{
+	struct pump	*p = arg;
+
+	if (err->kind != STREAM_OK) {
+		pump_finish(p, PUMP_SIDE_WRITE, err);
+		return;
+	}
+	pump_read(p);
+}
+
+static void
+pump_read_cb(struct stream *s, struct evbuffer *data,
+    const struct stream_error *err, void *arg)
+{
+	struct pump	*p = arg;
+	size_t		 len = evbuffer_get_length(data);
+
+	if (err->kind != STREAM_OK) {
+		pump_finish(p, PUMP_SIDE_READ, err);
+		return;
+	}
+	if (len == 0) {
+		pump_eof(p);
+		return;
+	}
+	p->bytes += len;
+	if (stream_write_buffer(p->dst, data) == -1) {
+		pump_finish(p, PUMP_SIDE_WRITE, stream_exception(p->dst));
+		return;
+	}
+	/*
+	 * Backpressure: a destination over its high-water mark stops us
+	 * reading, so the source's reader fills to 2 x limit and then stops
+	 * reading its transport; memory stays bounded on both sides.
+	 */
+	if (stream_write_buffer_size(p->dst) > STREAM_WRITE_HIGH) {
+		stream_drain(p->dst, pump_drained_cb, p);
+		return;
+	}
+	pump_read(p);
+}
+
+static void
+pump_read(struct pump *p)
+{
+	stream_read(p->src, PUMP_CHUNK, pump_read_cb, p);
+}
+
+struct pump *
+pump_start(struct stream *src, struct stream *dst, int flags,
+    pump_done_cb cb, void *arg)
+{
+	struct pump	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->src = src;
+	p->dst = dst;
+	p->flags = flags;
+	p->cb = cb;
+	p->arg = arg;
+	pump_read(p);
+	return (p);
+}
+
+unsigned long long
+pump_bytes(struct pump *p)
+{
+	return (p->bytes);
+}
+
+void
+pump_free(struct pump *p)
+{
+	free(p);
+}
+
+/*
+ * The stdio relay: "up" pumps stdin to the peer, "down" the peer to
+ * stdout. Its states are the two pumps' outcomes; relay_check() has the
+ * rules of when the transfer is over, one comment each.
+ */
+struct relay {
+	struct stream		*net;
+	struct stream		*io;
+	int			 flags;
+	struct pump		*up;
+	struct pump		*down;
+	int			 up_done;
+	int			 down_done;
+	int			 finished;
+	relay_done_cb		 cb;
+	void			*arg;
+	unsigned long long	 sent;
+	unsigned long long	 received;
+};
+
+static void
+relay_finish(struct relay *r, const struct stream_error *err)
+{
+	if (r->finished)
+		return;
+	r->finished = 1;
+	r->sent = r->up != NULL ? pump_bytes(r->up) : 0;
+	r->received = r->down != NULL ? pump_bytes(r->down) : 0;
+	r->cb(r, err, r->arg);
+}
+
+static void
+relay_check(struct relay *r)
+{
+	struct stream_error	ok;
+
+	memset(&ok, 0, sizeof ok);
+	/* Both inputs are gone and everything was written: we are done. */
+	if (r->up_done && r->down_done) {
+		relay_finish(r, &ok);
+		return;
+	}
+	/*
+	 * The peer closed first and stdin is a terminal: nobody is going to
+	 * type for a peer that left, so stop now (nc does the same).
+	 * Otherwise stdin is still sent: the peer may only have half-closed.
+	 */
+	if (r->down_done && (r->flags & RELAY_STDIN_TTY))
+		relay_finish(r, &ok);
+}
+
+static void
+relay_up_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
+    void *arg)
+{
+	struct relay		*r = arg;
+	struct stream_error	 e;
+
+	if (err->kind == STREAM_OK) {
+		r->up_done = 1;
+		relay_check(r);
+		return;
+	}
+	if (side == PUMP_SIDE_WRITE && err->kind != STREAM_ETIMEOUT) {
+		/* Never a silent truncation: say that input was left over. */
+		stream_error_set(&e, STREAM_ERESET, err->sys,
+		    "peer closed before all input was sent");
+		relay_finish(r, &e);
+		return;
+	}
+	if (side == PUMP_SIDE_READ && err->kind != STREAM_ETIMEOUT) {
+		stream_error_set(&e, err->kind, err->sys, "stdin: %s",
+		    err->msg);
+		relay_finish(r, &e);
+		return;
+	}
+	relay_finish(r, err);
+}
+
+static void
+relay_down_cb(struct pump *p, enum pump_side side,
+    const struct stream_error *err, void *arg)
+{
+	struct relay		*r = arg;
+	struct stream_error	 e;
+
+	if (err->kind == STREAM_OK) {
+		r->down_done = 1;
+		relay_check(r);
+		return;
+	}
+	if (side == PUMP_SIDE_WRITE && err->kind != STREAM_ETIMEOUT) {
+		stream_error_set(&e, err->kind, err->sys, "stdout: %s",
+		    err->msg);
+		relay_finish(r, &e);
+		return;
+	}
+	/*
+	 * A reset seen on the read side while stdin still had bytes for the
+	 * peer is the same story as a refused write: say so.
+	 */
+	if (err->kind == STREAM_ERESET && !r->up_done) {
+		stream_error_set(&e, STREAM_ERESET, err->sys,
+		    "peer closed before all input was sent");
+		relay_finish(r, &e);
+		return;
+	}
+	relay_finish(r, err);
+}
+
+struct relay *
+relay_start(struct stream *net, struct stream *io, int flags,
+    relay_done_cb cb, void *arg)
+{
+	struct relay	*r;
+	int		 upflags = PUMP_FLUSH;
+
+	if (!(flags & RELAY_NO_SHUTDOWN))
+		upflags |= PUMP_WRITE_EOF;
+	r = xcalloc(1, sizeof *r);
+	r->net = net;
+	r->io = io;
+	r->flags = flags;
+	r->cb = cb;
+	r->arg = arg;
+	r->up = pump_start(io, net, upflags, relay_up_cb, r);
+	if (!r->finished)
+		r->down = pump_start(net, io, PUMP_FLUSH, relay_down_cb, r);
+	return (r);
+}
+
+unsigned long long
+relay_bytes_sent(struct relay *r)
+{
+	return (r->up != NULL ? pump_bytes(r->up) : r->sent);
+}
+
+unsigned long long
+relay_bytes_received(struct relay *r)
+{
+	return (r->down != NULL ? pump_bytes(r->down) : r->received);
+}
+
+void
+relay_free(struct relay *r)
+{
+	if (r->up != NULL)
+		pump_free(r->up);
+	if (r->down != NULL)
+		pump_free(r->down);
+	free(r);
+}

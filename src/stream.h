@@ -1,0 +1,217 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef STREAM_H
+#define STREAM_H
+
+/*
+ * The stream module: the C face of asyncio's Streams API.
+ *
+ * A struct stream is one StreamReader plus one StreamWriter over a
+ * transport. The transport is a socket (plain, or TLS through a libevent
+ * openssl bufferevent), a pair of file descriptors (stdin/stdout, which may
+ * be pipes, ttys, sockets, regular files or /dev/null), or nothing at all
+ * (a detached reader driven by stream_feed_data/stream_feed_eof, for tests).
+ *
+ * The event_base plays the event loop and callbacks play coroutines: every
+ * operation takes a callback that runs when the operation completes. An
+ * operation that can complete at once calls its callback before returning;
+ * a callback may start the next operation, which the module runs after the
+ * callback returns (a trampoline, so a reader with a thousand lines
+ * buffered does not recurse a thousand deep).
+ *
+ * Nothing here knows of options, stdio conventions or exit codes. Errors
+ * are values: every callback receives a struct stream_error whose kind the
+ * command layer maps to an exit code.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+struct event_base;
+struct evbuffer;
+struct ssl_ctx_st;
+
+/* Default reader limit, as asyncio's _DEFAULT_LIMIT (2 ** 16). */
+#define STREAM_DEFAULT_LIMIT	65536
+
+/* Default writer watermarks, as asyncio: high 64 KiB, low = high / 4. */
+#define STREAM_WRITE_HIGH	65536
+#define STREAM_WRITE_LOW	(STREAM_WRITE_HIGH / 4)
+
+enum stream_errkind {
+	STREAM_OK = 0,
+	STREAM_EINCOMPLETE,	/* EOF before a read completed (IncompleteReadError) */
+	STREAM_ELIMIT,		/* separator not within limit (LimitOverrunError) */
+	STREAM_ETIMEOUT,	/* connect or idle timeout */
+	STREAM_ERESET,		/* connection reset, broken pipe, connection lost */
+	STREAM_ERESOLVE,	/* name resolution failed */
+	STREAM_ETLS,		/* TLS handshake or certificate verification */
+	STREAM_ECLOSED,		/* operation on a stream that was closed */
+	STREAM_ESYS		/* any other system error, errno in .sys */
+};
+
+struct stream_error {
+	enum stream_errkind	 kind;
+	int			 sys;		/* errno, when there is one */
+	size_t			 expected;	/* EINCOMPLETE: bytes asked for, 0 if unbounded */
+	size_t			 consumed;	/* ELIMIT: asyncio's LimitOverrunError.consumed */
+	char			 msg[256];	/* "connect to 127.0.0.1 port 80: Connection refused" */
+};
+
+struct stream;
+struct stream_server;
+
+/*
+ * Read callback. data holds the result of the operation (or, for
+ * EINCOMPLETE, the partial bytes). data belongs to the stream and is
+ * emptied after the callback returns: move its chains out with
+ * evbuffer_add_buffer() or stream_write_buffer() to keep them without a
+ * copy. err is never NULL; err->kind is STREAM_OK on success.
+ */
+typedef void	(*stream_read_cb)(struct stream *, struct evbuffer *data,
+		    const struct stream_error *err, void *arg);
+
+/* Completion of drain, close, connect and the like. */
+typedef void	(*stream_done_cb)(struct stream *, const struct stream_error *err,
+		    void *arg);
+
+/* A new client of a server. The callback owns the stream. */
+typedef void	(*stream_accept_cb)(struct stream *, void *arg);
+
+/* Server event: an accept error worth logging (EMFILE, max-conns, ...). */
+typedef void	(*stream_server_log_cb)(const char *msg, void *arg);
+
+/* How to open a connection or a server. Zero-filled means defaults. */
+struct stream_opts {
+	size_t			 limit;			/* 0: STREAM_DEFAULT_LIMIT */
+	int			 family;		/* AF_UNSPEC, AF_INET or AF_INET6 */
+	double			 connect_timeout;	/* seconds, <= 0: none */
+	double			 idle_timeout;		/* seconds, <= 0: none */
+
+	/* TLS: a client or server SSL_CTX from tls.c, or NULL for plain. */
+	struct ssl_ctx_st	*tls_ctx;
+	const char		*tls_servername;	/* SNI and host check, client */
+
+	/* Servers only. */
+	int			 backlog;		/* 0: 4096 */
+	unsigned int		 max_conns;		/* 0: unlimited */
+	int			 unix_mode;		/* -1: default (umask) */
+	stream_server_log_cb	 log_cb;
+	void			*log_arg;
+};
+
+/* Entry points (asyncio open_connection, start_server, ...). */
+void		 stream_open_connection(struct event_base *, const char *host,
+		     const char *port, const struct stream_opts *,
+		     stream_done_cb, void *);
+void		 stream_open_unix_connection(struct event_base *,
+		     const char *path, const struct stream_opts *,
+		     stream_done_cb, void *);
+struct stream	*stream_open_fd(struct event_base *, int fd,
+		     const struct stream_opts *, struct stream_error *);
+struct stream	*stream_open_fds(struct event_base *, int rfd, int wfd,
+		     const struct stream_opts *, struct stream_error *);
+struct stream	*stream_new_detached(size_t limit);
+
+struct stream_server *stream_start_server(struct event_base *,
+		     const char *host, const char *port,
+		     const struct stream_opts *, stream_accept_cb, void *,
+		     struct stream_error *);
+struct stream_server *stream_start_unix_server(struct event_base *,
+		     const char *path, const struct stream_opts *,
+		     stream_accept_cb, void *, struct stream_error *);
+/* The listening addresses, formatted "127.0.0.1:8888", "[::]:8888", PATH. */
+size_t		 stream_server_naddrs(struct stream_server *);
+const char	*stream_server_addr(struct stream_server *, size_t);
+/* Streams of this server still open (for --max-conns and shutdown). */
+unsigned int	 stream_server_nconns(struct stream_server *);
+/* Stop listening, remove a unix socket file if it is still ours. */
+void		 stream_server_close(struct stream_server *);
+
+/* StreamReader. One pending operation at a time (asserted). */
+void		 stream_read(struct stream *, ssize_t n, stream_read_cb, void *);
+void		 stream_readline(struct stream *, stream_read_cb, void *);
+void		 stream_readexactly(struct stream *, size_t n, stream_read_cb,
+		     void *);
+void		 stream_readuntil(struct stream *, const void *sep,
+		     size_t seplen, stream_read_cb, void *);
+int		 stream_at_eof(struct stream *);
+void		 stream_feed_data(struct stream *, const void *, size_t);
+void		 stream_feed_eof(struct stream *);
+const struct stream_error *stream_exception(struct stream *);
+void		 stream_set_exception(struct stream *,
+		     const struct stream_error *);
+size_t		 stream_limit(struct stream *);
+size_t		 stream_buffered(struct stream *);
+/* Is reading from the transport paused by flow control (> 2 x limit)? */
+int		 stream_reading_paused(struct stream *);
+/* Bytes the reader examined while searching for separators (tests). */
+unsigned long long stream_scanned(struct stream *);
+
+/* StreamWriter. */
+int		 stream_write(struct stream *, const void *, size_t);
+int		 stream_write_buffer(struct stream *, struct evbuffer *);
+int		 stream_writelines(struct stream *, const struct iovec *, int);
+int		 stream_write_file(struct stream *, int fd, off_t offset,
+		     off_t length);
+void		 stream_drain(struct stream *, stream_done_cb, void *);
+int		 stream_can_write_eof(struct stream *);
+int		 stream_write_eof(struct stream *);
+size_t		 stream_write_buffer_size(struct stream *);
+void		 stream_set_write_buffer_limits(struct stream *, size_t high,
+		     size_t low);
+int		 stream_is_closing(struct stream *);
+/* Flush what is queued, close, call back (may be NULL), free the stream. */
+void		 stream_close(struct stream *, stream_done_cb, void *);
+/* Close at once, dropping queued output, and free the stream. */
+void		 stream_abort(struct stream *);
+
+/*
+ * get_extra_info: "peername" and "sockname" as "ADDR:PORT" ("[ADDR]:PORT"
+ * for IPv6, the path or "" for unix), "socket" as the fd number,
+ * "peercert" as the certificate subject over TLS. Returns -1 if the stream
+ * has no such information.
+ */
+int		 stream_get_extra_info(struct stream *, const char *name,
+		     char *buf, size_t len);
+int		 stream_fd(struct stream *);
+int		 stream_peer_addr(struct stream *, struct sockaddr_storage *,
+		     socklen_t *);
+
+/* Total bytes read from and written to the transport (for -v logs). */
+unsigned long long stream_bytes_in(struct stream *);
+unsigned long long stream_bytes_out(struct stream *);
+
+/*
+ * Called once when the transport fails or times out (reset, idle timeout,
+ * TLS error) whether or not an operation is pending; the error is also
+ * stored as the stream's exception. Servers use it to drop a client.
+ */
+void		 stream_set_error_cb(struct stream *, stream_done_cb, void *);
+
+/* Opaque per-stream user data (a relay, a client slot). */
+void		 stream_set_data(struct stream *, void *);
+void		*stream_get_data(struct stream *);
+
+/* Fill an error (printf-style message); returns err for convenience. */
+struct stream_error *stream_error_set(struct stream_error *,
+		     enum stream_errkind, int sys, const char *fmt, ...)
+		     __attribute__((format(printf, 4, 5)));
+
+#endif /* STREAM_H */

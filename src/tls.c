@@ -1,0 +1,299 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cstream.h"
+
+/*
+ * OpenSSL contexts and per-connection setup. The TLS transport itself (a
+ * libevent openssl bufferevent, close_notify on close) is in stream.c;
+ * this file decides what is trusted and how failures read.
+ *
+ * Both contexts set SSL_OP_IGNORE_UNEXPECTED_EOF: libevent 2.1.12 only
+ * knows OpenSSL 1.1's form of a dirty shutdown, so without it a peer that
+ * closes TCP without close_notify is a read error rather than an EOF
+ * (libevent-notes.md, fact 6). Most HTTPS servers close that way.
+ */
+
+/* OpenSSL's reason for the oldest queued error (the root cause). */
+static const char *
+tls_reason(void)
+{
+	const char	*r = NULL;
+	unsigned long	 e;
+
+	if ((e = ERR_peek_error()) != 0)
+		r = ERR_reason_error_string(e);
+	return (r != NULL ? r : "unknown error");
+}
+
+/* Open the file first, so a missing or unreadable one reads as errno. */
+static int
+tls_check_file(const char *what, const char *path, struct stream_error *err)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		stream_error_set(err, STREAM_ESYS, errno, "%s %s: %s", what,
+		    path, strerror(errno));
+		return (-1);
+	}
+	fclose(f);
+	return (0);
+}
+
+static int
+tls_load_trust(SSL_CTX *ctx, const char *cafile, struct stream_error *err)
+{
+	struct stat	 sb;
+	int		 rc;
+
+	if (cafile == NULL) {
+		if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			stream_error_set(err, STREAM_ETLS, 0,
+			    "system trust store: %s", tls_reason());
+			return (-1);
+		}
+		return (0);
+	}
+	/* A directory is a hashed CApath (c_rehash), as curl's --capath. */
+	if (stat(cafile, &sb) == 0 && S_ISDIR(sb.st_mode))
+		rc = SSL_CTX_load_verify_locations(ctx, NULL, cafile);
+	else {
+		if (tls_check_file("cafile", cafile, err) != 0)
+			return (-1);
+		rc = SSL_CTX_load_verify_locations(ctx, cafile, NULL);
+	}
+	if (rc != 1) {
+		stream_error_set(err, STREAM_ETLS, 0, "cafile %s: %s", cafile,
+		    tls_reason());
+		return (-1);
+	}
+	return (0);
+}
+
+struct ssl_ctx_st *
+tls_client_ctx(const char *cafile, int insecure, struct stream_error *err)
+{
+	SSL_CTX	*ctx;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		stream_error_set(err, STREAM_ETLS, 0, "SSL_CTX_new: %s",
+		    tls_reason());
+		return (NULL);
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (tls_load_trust(ctx, cafile, err) != 0) {
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		return (NULL);
+	}
+	SSL_CTX_set_verify(ctx, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+	    NULL);
+	return (ctx);
+}
+
+struct ssl_ctx_st *
+tls_server_ctx(const char *certfile, const char *keyfile,
+    struct stream_error *err)
+{
+	SSL_CTX		*ctx;
+	unsigned long	 e;
+
+	ERR_clear_error();
+	if (tls_check_file("certificate", certfile, err) != 0 ||
+	    tls_check_file("key", keyfile, err) != 0)
+		return (NULL);
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		stream_error_set(err, STREAM_ETLS, 0, "SSL_CTX_new: %s",
+		    tls_reason());
+		return (NULL);
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (SSL_CTX_use_certificate_chain_file(ctx, certfile) != 1) {
+		stream_error_set(err, STREAM_ETLS, 0, "certificate %s: %s",
+		    certfile, tls_reason());
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, keyfile, SSL_FILETYPE_PEM) != 1) {
+		/* OpenSSL 3 checks the pair here already. */
+		e = ERR_peek_last_error();
+		if (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH ||
+		    ERR_GET_REASON(e) == X509_R_KEY_TYPE_MISMATCH)
+			stream_error_set(err, STREAM_ETLS, 0, "key %s does not "
+			    "match certificate %s", keyfile, certfile);
+		else
+			stream_error_set(err, STREAM_ETLS, 0, "key %s: %s",
+			    keyfile, tls_reason());
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		stream_error_set(err, STREAM_ETLS, 0, "key %s does not match "
+		    "certificate %s", keyfile, certfile);
+		goto fail;
+	}
+	return (ctx);
+
+fail:
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return (NULL);
+}
+
+/*
+ * The name to check: brackets around an IPv6 literal and one trailing dot
+ * go (neither belongs in SNI, RFC 6066 3). Returns 4 or 6 for an IP
+ * literal, else 0.
+ */
+static int
+tls_name(const char *servername, char *buf, size_t len)
+{
+	struct in6_addr	a6;
+	struct in_addr	a4;
+	size_t		n;
+
+	n = strlen(servername);
+	if (n >= 2 && servername[0] == '[' && servername[n - 1] == ']') {
+		servername++;
+		n -= 2;
+	}
+	if (n > 1 && servername[n - 1] == '.')
+		n--;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, servername, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, &a4) == 1)
+		return (4);
+	if (inet_pton(AF_INET6, buf, &a6) == 1)
+		return (6);
+	return (0);
+}
+
+/*
+ * A client SSL sends SNI for a host name only (never for an IP literal,
+ * RFC 6066 3) and checks the certificate against the name, or against its
+ * IP address SANs for a literal, as curl does. Partial wildcards
+ * ("w*.example.com") are refused, as curl and browsers do.
+ */
+struct ssl_st *
+tls_ssl_new(struct ssl_ctx_st *ctx, const char *servername, int server,
+    struct stream_error *err)
+{
+	SSL	*ssl;
+	char	 name[256];
+	int	 ok = 1;
+
+	ERR_clear_error();
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		stream_error_set(err, STREAM_ETLS, 0, "SSL_new: %s",
+		    tls_reason());
+		return (NULL);
+	}
+	if (server || servername == NULL || *servername == '\0')
+		return (ssl);
+	if (tls_name(servername, name, sizeof name) != 0)
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    name) == 1;
+	else {
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		ok = SSL_set_tlsext_host_name(ssl, name) == 1 &&
+		    SSL_set1_host(ssl, name) == 1;
+	}
+	if (!ok) {
+		stream_error_set(err, STREAM_ETLS, 0, "tls setup for %s: %s",
+		    servername, tls_reason());
+		SSL_free(ssl);
+		ERR_clear_error();
+		return (NULL);
+	}
+	return (ssl);
+}
+
+/*
+ * Why the handshake failed, in the verifier's words when it refused the
+ * certificate ("certificate verify failed: hostname mismatch"), else in
+ * OpenSSL's ("wrong version number" for a peer that does not speak TLS).
+ */
+void
+tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
+{
+	X509_VERIFY_PARAM	*param;
+	const char		*host = NULL;
+	char			*ip = NULL, who[300] = "";
+	long			 v;
+
+	if (ssl != NULL && !SSL_is_server(ssl)) {
+		param = SSL_get0_param(ssl);
+		if ((host = X509_VERIFY_PARAM_get0_host(param, 0)) == NULL)
+			host = ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+		if (host != NULL)
+			snprintf(who, sizeof who, " with %s", host);
+		OPENSSL_free(ip);
+	}
+	if (ssl != NULL && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) &&
+	    (v = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: "
+		    "certificate verify failed: %s", who,
+		    X509_verify_cert_error_string(v));
+	} else if (ERR_peek_error() != 0) {
+		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: %s",
+		    who, tls_reason());
+	} else {
+		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: "
+		    "connection closed during the handshake", who);
+	}
+	ERR_clear_error();
+}
+
+int
+tls_peercert(struct ssl_st *ssl, char *buf, size_t len)
+{
+	X509	*cert;
+	BIO	*bio;
+	int	 n;
+
+	if (len == 0 || (cert = SSL_get0_peer_certificate(ssl)) == NULL)
+		return (-1);
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return (-1);
+	X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+	    XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+	n = BIO_read(bio, buf, len - 1);
+	BIO_free(bio);
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	return (0);
+}

@@ -1,0 +1,359 @@
+# helpers.bash: shared helpers for cstream's bats suites.
+#
+# Load it at the top of a suite:
+#
+#	load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
+#
+# make check exports CSTREAM (the binary under test) and TESTS_LIB (this
+# directory). Conventions:
+#
+#   - $T is the test's own temporary directory (bats' BATS_TEST_TMPDIR, which
+#     bats removes after the test). Put every file, socket and log there.
+#     Its path is short enough for a unix socket ($T/s.sock).
+#   - Every process a test starts in the background is started through
+#     start_server, py_server or bg, or handed to track_pid, so that the
+#     default teardown stops it whether the test passed or not.
+#   - Every wait is bounded. A server that never says "Serving on" or a
+#     process that never exits fails the test with a message, never hangs it.
+#   - Do not call start_server, py_server, bg or wait_pid_exit under bats'
+#     `run`: run executes in a subshell, whose variables and children are
+#     lost to the test.
+#
+# This file defines setup() and teardown(). A suite that needs its own must
+# call common_setup and common_teardown from them.
+#
+# Background processes close bats' descriptor 3: bats waits for it to be
+# closed before it reports a test, so a leftover holder would hang the run.
+
+: "${CSTREAM:=$BATS_TEST_DIRNAME/../../src/cstream}"
+: "${HELPERS_WAIT:=5}"		# default bound, in seconds, of every wait
+
+# --- set up and tear down ---------------------------------------------------
+
+common_setup() {
+	if [ -n "${BATS_TEST_TMPDIR:-}" ]; then
+		T=$BATS_TEST_TMPDIR
+	else
+		# bats older than 1.4 has no per-test directory.
+		T=$(mktemp -d "${TMPDIR:-/tmp}/cstream-test.XXXXXX")
+		HELPERS_OWN_T=1
+	fi
+	: >"$T/.pids"
+}
+
+common_teardown() {
+	local pid
+
+	if [ -n "${T:-}" ] && [ -f "$T/.pids" ]; then
+		while read -r pid; do
+			stop_pid "$pid" 2 || true
+			# Stragglers of the process group: --exec children,
+			# --workers, a shell's background jobs.
+			kill -KILL -- "-$pid" 2>/dev/null || true
+		done <"$T/.pids"
+		# A failed test shows what its servers said.
+		if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+			_helpers_dump_logs
+		fi
+	fi
+	if [ -n "${HELPERS_OWN_T:-}" ]; then
+		rm -rf "$T"
+	fi
+}
+
+setup() {
+	common_setup
+}
+
+teardown() {
+	common_teardown
+}
+
+_helpers_dump_logs() {
+	local f
+
+	for f in "$T"/*.err "$T"/*.out; do
+		[ -s "$f" ] || continue
+		echo "# --- ${f##*/} (last 20 lines) ---"
+		tail -n 20 "$f" | sed 's/^/# /'
+	done
+}
+
+# --- time -------------------------------------------------------------------
+
+# _helpers_now: microseconds since the epoch (bash 5's EPOCHREALTIME; the
+# decimal point depends on the locale, so keep only the digits).
+_helpers_now() {
+	printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"
+}
+
+# _helpers_us SECS: decimal seconds ("5", "0.25") as microseconds.
+_helpers_us() {
+	local int=${1%%.*} frac=
+
+	case $1 in
+	*.*)	frac=${1#*.} ;;
+	esac
+	frac=${frac}000000
+	printf '%s\n' $(( 10#${int:-0} * 1000000 + 10#${frac:0:6} ))
+}
+
+# _helpers_deadline SECS: the time, in microseconds, SECS from now.
+_helpers_deadline() {
+	printf '%s\n' $(( $(_helpers_now) + $(_helpers_us "$1") ))
+}
+
+# --- processes --------------------------------------------------------------
+
+# track_pid PID: stop PID (and its process group) in teardown.
+track_pid() {
+	printf '%s\n' "$1" >>"$T/.pids"
+}
+
+# pid_running PID: true while PID exists and has not exited. A child that
+# exited but is not reaped yet is a zombie, which kill -0 still finds.
+pid_running() {
+	local stat
+
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# wait_pid_exit PID [SECS]: wait at most SECS (default $HELPERS_WAIT) for
+# PID, a child of this shell, to exit. Sets EXIT_STATUS to its exit status
+# and returns it, so that under bats' set -e a non-zero exit fails the test
+# unless written `wait_pid_exit "$P" 5 || true`. On timeout: a message,
+# EXIT_STATUS=timeout (any numeric check of it then fails), return 124.
+wait_pid_exit() {
+	local pid=$1 deadline
+
+	deadline=$(_helpers_deadline "${2:-$HELPERS_WAIT}")
+	while pid_running "$pid"; do
+		if [ "$(_helpers_now)" -ge "$deadline" ]; then
+			echo "wait_pid_exit: pid $pid still running after" \
+			    "${2:-$HELPERS_WAIT} s" >&2
+			EXIT_STATUS=timeout
+			return 124
+		fi
+		sleep 0.02
+	done
+	EXIT_STATUS=0
+	wait "$pid" 2>/dev/null || EXIT_STATUS=$?
+	return "$EXIT_STATUS"
+}
+
+# stop_pid PID [SECS]: SIGTERM, wait at most SECS (default $HELPERS_WAIT),
+# then SIGKILL to PID and its process group. Sets EXIT_STATUS as
+# wait_pid_exit does (143 for a process killed by SIGTERM, 137 by SIGKILL)
+# and returns 0; a test of graceful shutdown checks EXIT_STATUS.
+stop_pid() {
+	local pid=$1
+
+	EXIT_STATUS=
+	if pid_running "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		if ! wait_pid_exit "$pid" "${2:-$HELPERS_WAIT}" 2>/dev/null &&
+		    [ "$EXIT_STATUS" = timeout ]; then
+			echo "stop_pid: pid $pid ignored SIGTERM; killed" >&2
+			kill -KILL -- "-$pid" 2>/dev/null ||
+			    kill -KILL "$pid" 2>/dev/null || true
+			wait_pid_exit "$pid" 2 || true
+		fi
+	else
+		# Reap it, and keep its status, if it is our child.
+		wait "$pid" 2>/dev/null && EXIT_STATUS=0 || EXIT_STATUS=$?
+	fi
+	return 0
+}
+
+# bg PREFIX CMD [ARGS...]: run CMD in the background in its own process
+# group, stdin from $BG_STDIN (default /dev/null), stdout to $T/PREFIX.out,
+# stderr to $T/PREFIX.err. Sets PREFIX_PID, PREFIX_OUT and PREFIX_ERR.
+# For a FIFO on stdin, open a writer first (exec 4<>"$fifo"), or the
+# background open blocks.
+bg() {
+	local prefix=$1 pid
+
+	shift
+	setsid "$@" <"${BG_STDIN:-/dev/null}" >"$T/$prefix.out" \
+	    2>"$T/$prefix.err" 3>&- &
+	pid=$!
+	track_pid "$pid"
+	printf -v "${prefix}_PID" '%s' "$pid"
+	printf -v "${prefix}_OUT" '%s' "$T/$prefix.out"
+	printf -v "${prefix}_ERR" '%s' "$T/$prefix.err"
+}
+
+# _helpers_wait_line PID FILE PATTERN SECS: print the first complete line
+# of FILE matching the extended regex PATTERN, waiting at most SECS; fail
+# if PID exits first or time runs out.
+_helpers_wait_line() {
+	local pid=$1 file=$2 pattern=$3 deadline line
+
+	deadline=$(_helpers_deadline "$4")
+	while :; do
+		# read skips a last line that has no newline yet.
+		if [ -f "$file" ]; then
+			while IFS= read -r line; do
+				if [[ $line =~ $pattern ]]; then
+					printf '%s\n' "$line"
+					return 0
+				fi
+			done <"$file"
+		fi
+		if ! pid_running "$pid"; then
+			echo "pid $pid exited before printing /$pattern/" >&2
+			return 1
+		fi
+		if [ "$(_helpers_now)" -ge "$deadline" ]; then
+			echo "no /$pattern/ within $4 s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# start_server PREFIX CMD [ARGS...]: start a server as bg does and wait (at
+# most $HELPERS_WAIT s) for its first "Serving on ADDR" line on stderr.
+# Sets PREFIX_PID, PREFIX_OUT, PREFIX_ERR, PREFIX_ADDR (what follows
+# "Serving on ": 127.0.0.1:PORT, [::]:PORT or a unix path) and PREFIX_PORT
+# (the port, empty for a unix path). Fails the test if the line does not
+# come. Stdin is $BG_STDIN or /dev/null, as for bg.
+#
+#	start_server S "$CSTREAM" serve --echo 127.0.0.1 0
+#	"$CSTREAM" connect 127.0.0.1 "$S_PORT" --send hi --read-line
+start_server() {
+	local prefix=$1 line addr port= pid
+
+	bg "$@"
+	pid=${prefix}_PID
+	pid=${!pid}
+	if ! line=$(_helpers_wait_line "$pid" "$T/$prefix.err" \
+	    '^Serving on ' "$HELPERS_WAIT" 2>&1); then
+		echo "start_server $prefix ($*): $line" >&2
+		sed 's/^/  stderr: /' "$T/$prefix.err" >&2
+		stop_pid "$pid" 1
+		return 1
+	fi
+	addr=${line#Serving on }
+	if [[ $addr =~ :([0-9]+)$ ]]; then
+		port=${BASH_REMATCH[1]}
+	fi
+	printf -v "${prefix}_ADDR" '%s' "$addr"
+	printf -v "${prefix}_PORT" '%s' "$port"
+}
+
+# py_server_as PREFIX SCRIPT [ARGS...]: run a python3 peer (an asyncio
+# server, a fake HTTP server) that prints its port as the first line of its
+# stdout, either the bare number or ending in ":PORT", and flushes it.
+# Sets PREFIX_PID, PREFIX_PORT, PREFIX_OUT, PREFIX_ERR; fails the test when
+# no port comes within $HELPERS_WAIT s. python3 runs unbuffered (-u).
+py_server_as() {
+	local prefix=$1 script=$2 line pid
+
+	shift 2
+	bg "$prefix" python3 -u "$script" "$@"
+	pid=${prefix}_PID
+	pid=${!pid}
+	if ! line=$(_helpers_wait_line "$pid" "$T/$prefix.out" \
+	    '(^|:)[0-9]+$' "$HELPERS_WAIT" 2>&1); then
+		echo "py_server $script: $line" >&2
+		sed 's/^/  stderr: /' "$T/$prefix.err" >&2
+		stop_pid "$pid" 1
+		return 1
+	fi
+	printf -v "${prefix}_PORT" '%s' "${line##*:}"
+}
+
+# py_server SCRIPT [ARGS...]: py_server_as PY: sets PY_PID, PY_PORT, ...
+py_server() {
+	py_server_as PY "$@"
+}
+
+# --- waiting, ports, checksums ----------------------------------------------
+
+# wait_for_file FILE [SECS]: wait until FILE exists (a socket counts).
+wait_for_file() {
+	local deadline
+
+	deadline=$(_helpers_deadline "${2:-$HELPERS_WAIT}")
+	until [ -e "$1" ] || [ -S "$1" ]; do
+		if [ "$(_helpers_now)" -ge "$deadline" ]; then
+			echo "wait_for_file: no $1 after ${2:-$HELPERS_WAIT} s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# wait_for_match FILE REGEX [SECS]: wait until a complete line of FILE
+# matches the extended REGEX (a -v log line, a server's output).
+wait_for_match() {
+	local deadline line
+
+	deadline=$(_helpers_deadline "${3:-$HELPERS_WAIT}")
+	while :; do
+		if [ -f "$1" ]; then
+			while IFS= read -r line; do
+				[[ $line =~ $2 ]] && return 0
+			done <"$1"
+		fi
+		if [ "$(_helpers_now)" -ge "$deadline" ]; then
+			echo "wait_for_match: no /$2/ in $1 after" \
+			    "${3:-$HELPERS_WAIT} s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# free_port: print a TCP port on 127.0.0.1 that was free a moment ago, for
+# servers that cannot listen on port 0 and report it (redis-server, nginx).
+# Racy by nature: prefer port 0 and "Serving on" whenever the server can.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# run_with_timeout SECS CMD [ARGS...]: run an external CMD (not a shell
+# function: use bash -c for a pipeline) for at most SECS; a hang returns 124
+# with a message instead of blocking the suite. Use under run:
+#
+#	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-all
+run_with_timeout() {
+	local secs=$1 rc=0
+
+	shift
+	timeout -k 2 "$secs" "$@" 3>&- || rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "run_with_timeout: '$*' timed out after $secs s" >&2
+		rc=124
+	fi
+	return "$rc"
+}
+
+# sha256 FILE: the SHA-256 of FILE (- for stdin) as 64 hex digits.
+sha256() {
+	local sum
+
+	sum=$(sha256sum -b -- "$1") || return 1
+	printf '%s\n' "${sum%% *}"
+}
+
+# require_cmd CMD...: skip the test when a tool it needs is missing; in CI
+# (CI=true), where .ci/run installs every tool, fail instead of skipping.
+require_cmd() {
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 && continue
+		if [ "${CI:-}" = true ]; then
+			echo "require_cmd: $c is not installed" >&2
+			return 1
+		fi
+		skip "$c is not installed"
+	done
+}
