@@ -208,14 +208,22 @@ static int
 acl_match(const struct acl *a, const struct sockaddr_storage *ss)
 {
 	const unsigned char	*p;
+	const struct in6_addr	*a6;
 	int			 full, rest;
 
-	if (ss->ss_family != a->family)
-		return (0);
-	if (a->family == AF_INET)
+	if (ss->ss_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		/* ::ffff:10.0.0.1 is 10.0.0.1 for an IPv4 rule. */
+		if (a->family == AF_INET && IN6_IS_ADDR_V4MAPPED(a6))
+			p = (const unsigned char *)a6 + 12;
+		else if (a->family == AF_INET6)
+			p = (const unsigned char *)a6;
+		else
+			return (0);
+	} else if (ss->ss_family == AF_INET && a->family == AF_INET)
 		p = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
 	else
-		p = (const unsigned char *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return (0);
 	full = a->bits / 8;
 	rest = a->bits % 8;
 	if (memcmp(p, a->addr, full) != 0)
@@ -568,7 +576,10 @@ client_exec(struct client *cl)
 		    dup2(fd, STDOUT_FILENO) == -1)
 			_exit(126);
 		setenv("CSTREAM_PEER_ADDR", host, 1);
-		setenv("CSTREAM_PEER_PORT", port, 1);
+		if (*port != '\0')
+			setenv("CSTREAM_PEER_PORT", port, 1);
+		else
+			unsetenv("CSTREAM_PEER_PORT");
 		execvp(sv->argv[0], sv->argv);
 		fprintf(stderr, "cstream: %s: exec %s: %s\n",
 		    sv->ctx->entry->name, sv->argv[0], strerror(errno));
@@ -689,6 +700,11 @@ serve_signal_cb(evutil_socket_t sig, short events, void *arg)
 
 	log_event("signal", "name", sig == SIGINT ? "INT" : "TERM",
 	    (char *)NULL);
+	/* A second signal means now: do not wait for slow clients. */
+	if (sv->stopping) {
+		event_base_loopbreak(sv->ctx->base);
+		return;
+	}
 	serve_stop(sv, NULL);
 }
 
@@ -814,6 +830,9 @@ serve_parse_options(struct serve *sv)
 			return (cmd_fail(ctx, EXIT_USAGE, "--mode %s: not an "
 			    "octal mode", m));
 		sv->opts.unix_mode = (int)mode;
+		if (ctx->args->npos > 0 && ctx->args->pos[0][0] == '@')
+			return (cmd_fail(ctx, EXIT_USAGE, "--mode: an abstract "
+			    "socket has no file to set a mode on"));
 	}
 	if (sv->nacls > 0 && ctx->entry == &cmd_unix_serve_entry)
 		return (cmd_fail(ctx, EXIT_USAGE,
@@ -837,8 +856,9 @@ serve_setup_tls(struct serve *sv)
 		return (cmd_fail(ctx, EXIT_USAGE, "--tls needs --cert and --key"));
 	sv->opts.tls_ctx = tls_server_ctx(cmd_get(ctx, OPT_CERT),
 	    cmd_get(ctx, OPT_KEY), &err);
+	/* A certificate or key that will not load is a file problem: 1. */
 	if (sv->opts.tls_ctx == NULL)
-		return (cmd_fail_stream(ctx, &err));
+		return (cmd_fail(ctx, EXIT_NET, "%s", err.msg));
 	return (0);
 }
 
