@@ -86,6 +86,8 @@
 #define STREAM_CHAIN_HEADER	64
 /* TLS writes per wakeup: libevent's default of 16 KiB is slow (fact 2). */
 #define STREAM_TLS_MAX_WRITE	(1024 * 1024)
+/* Chains per sendmsg(2), as libevent's writev (DEFAULT_WRITE_IOVEC). */
+#define STREAM_SEND_IOV		128
 /* asyncio's default ssl_handshake_timeout, when none is given. */
 #define STREAM_HANDSHAKE_TIMEOUT 60.0
 /* Longest timer we arm (ten years); beyond it a timeval overflows. */
@@ -155,6 +157,7 @@ struct stream {
 	unsigned int		 err_reported:1;
 	unsigned int		 wfailed:1;	/* lost while writing */
 	unsigned int		 rsmall:3;	/* small reads in a row */
+	unsigned int		 wfile:1;	/* a file segment is queued */
 
 	/* Reader. */
 	size_t			 limit;
@@ -239,6 +242,7 @@ struct stream_connect {
 };
 
 static const struct stream_error stream_ok;
+static const struct timeval stream_tv_zero;
 static const struct stream_error stream_err_detached = {
 	STREAM_ECLOSED, ENOTCONN, 0, 0, "write: the stream has no transport"
 };
@@ -250,6 +254,10 @@ static const struct stream_error stream_err_eof = {
 };
 static const struct stream_error stream_err_readonly = {
 	STREAM_ECLOSED, EBADF, 0, 0, "write: the stream has no write side"
+};
+static const struct stream_error stream_err_noeof = {
+	STREAM_ECLOSED, EOPNOTSUPP, 0, 0,
+	    "write_eof: not possible on this stream"
 };
 static const struct stream_error stream_err_lost = {
 	STREAM_ERESET, ECONNRESET, 0, 0, "write: connection lost"
@@ -351,6 +359,13 @@ stream_fail_errno(struct stream *s, const char *call, const char *prep,
 	transport_fail(s, &err);
 }
 
+/* The peer for messages: its address, or "peer" when it has none. */
+static const char *
+stream_label(struct stream *s)
+{
+	return (s->peer != NULL && *s->peer != '\0' ? s->peer : "peer");
+}
+
 static void
 stream_touch(struct stream *s)
 {
@@ -397,14 +412,29 @@ stream_release(struct stream *s)
 		stream_destroy(s);
 }
 
-/* Put back the flags we changed on a descriptor we did not open. */
+/*
+ * Put back the flags we changed on a descriptor we did not open, and
+ * close it. stdin, stdout and stderr become /dev/null instead: the peer
+ * still sees the close, and the next open() cannot land on fd 1 and catch
+ * stray output.
+ */
 static void
 stream_close_fd(int fd, int flags)
 {
+	int	nul;
+
 	if (fd == -1)
 		return;
 	if (flags != -1)
 		fcntl(fd, F_SETFL, flags);
+	if (fd <= STDERR_FILENO &&
+	    (nul = open("/dev/null", O_RDWR|O_CLOEXEC)) != -1) {
+		if (nul != fd) {
+			dup2(nul, fd);
+			close(nul);
+		}
+		return;
+	}
 	close(fd);
 }
 
@@ -1072,10 +1102,15 @@ transport_reading(struct stream *s)
 
 	if (s->kind == STREAM_FD && s->rfd != -1 && s->rev != NULL) {
 		if (!s->rpoll) {
-			/* Blocking fd: one chunk per loop pass while wanted. */
+			/*
+			 * Blocking fd: one chunk per loop pass while wanted.
+			 * A zero timeout rather than event_active(): active
+			 * events run before the next poll, so a chunk that
+			 * re-arms itself would starve every socket.
+			 */
 			if (want && !s->ractive) {
 				s->ractive = 1;
-				event_active(s->rev, EV_READ, 1);
+				event_add(s->rev, &stream_tv_zero);
 			}
 		} else if (want && !s->rev_on) {
 			if (event_add(s->rev, NULL) == 0)
@@ -1097,20 +1132,28 @@ transport_reading(struct stream *s)
 	}
 }
 
-/* How much the next read may take: flow control bounds the buffer. */
+/*
+ * How much the next read may take: flow control bounds the buffer.
+ * *capped says the bound, not want, decided.
+ */
 static size_t
-stream_read_size(struct stream *s, size_t want)
+stream_read_size(struct stream *s, size_t want, int *capped)
 {
 	size_t	len, cap, room;
 
 	len = evbuffer_get_length(s->rbuf);
 	cap = stream_sat_add(stream_limit2(s), STREAM_READ_SLACK);
 	room = cap > len ? cap - len : 0;
-	/* A waiting operation may need more than flow control allows. */
-	if (s->op.kind == OP_EXACTLY && s->op.n > len && s->op.n - len > room)
+	/*
+	 * A waiting operation may need more than flow control allows, and
+	 * read(n) takes up to n at once: reading that much grows nothing.
+	 */
+	if ((s->op.kind == OP_EXACTLY || s->op.kind == OP_READ) &&
+	    s->op.n > len && s->op.n - len > room)
 		room = s->op.n - len;
 	if (s->op.kind == OP_READALL)
 		room = want;
+	*capped = room < want;
 	if (room < STREAM_READ_MIN)
 		room = STREAM_READ_MIN;
 	return (want < room ? want : room);
@@ -1144,7 +1187,7 @@ stream_adapt(struct stream *s, size_t got, int full)
  * came or the transport failed.
  */
 static ssize_t
-fd_read_once(struct stream *s, size_t want, int *full)
+fd_read_once(struct stream *s, size_t want, int *full, int *capped)
 {
 	struct evbuffer_iovec	 v[2];
 	struct iovec		 iov[2];
@@ -1153,7 +1196,7 @@ fd_read_once(struct stream *s, size_t want, int *full)
 	int			 i, nv, error;
 
 	*full = 0;
-	size = stream_read_size(s, want);
+	size = stream_read_size(s, want, capped);
 	nv = evbuffer_reserve_space(s->rbuf, size - STREAM_CHAIN_HEADER, v, 2);
 	if (nv <= 0) {
 		stream_fail_errno(s, "read", "from", ENOMEM);
@@ -1167,9 +1210,13 @@ fd_read_once(struct stream *s, size_t want, int *full)
 		iov[i].iov_len = v[i].iov_len;
 		total += v[i].iov_len;
 	}
-	do
-		n = readv(s->rfd, iov, nv);
-	while (n == -1 && errno == EINTR && !s->rpoll);
+	do {
+		/* recv(2) skips the VFS layers readv goes through. */
+		if (nv == 1 && s->rsock)
+			n = recv(s->rfd, iov[0].iov_base, iov[0].iov_len, 0);
+		else
+			n = readv(s->rfd, iov, nv);
+	} while (n == -1 && errno == EINTR && !s->rpoll);
 	if (n <= 0) {
 		error = errno;
 		evbuffer_commit_space(s->rbuf, v, 0);
@@ -1212,20 +1259,20 @@ fd_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct stream	*s = arg;
 	size_t		 total = 0;
 	ssize_t		 n;
-	int		 full, anyfull = 0;
+	int		 full, capped, anyfull = 0;
 
 	stream_hold(s);
 	s->ractive = 0;
 	while (stream_reading_wanted(s)) {
 		n = fd_read_once(s, s->rpoll ? s->want : STREAM_READ_MAX,
-		    &full);
+		    &full, &capped);
 		if (n <= 0)
 			break;
 		total += (size_t)n;
-		anyfull |= full;
-		if (!full || !s->rpoll || total >= STREAM_READ_MAX ||
-		    (s->op.kind == OP_NONE &&
-		    evbuffer_get_length(s->rbuf) > stream_limit2(s)))
+		if (full && !capped)
+			anyfull = 1;
+		/* Flow control capped it: let the reader consume first. */
+		if (!full || capped || !s->rpoll || total >= STREAM_READ_MAX)
 			break;
 	}
 	if (total > 0) {
@@ -1260,8 +1307,43 @@ writer_wev(struct stream *s, int on)
 }
 
 /*
+ * One write to a socket: send(2) for one chain, sendmsg(2) for several.
+ * MSG_NOSIGNAL: a peer that left is EPIPE, never SIGPIPE. Both skip the
+ * VFS layers writev goes through, which shows on small echo messages.
+ */
+static ssize_t
+fd_send(struct stream *s)
+{
+	struct evbuffer_iovec	 v[STREAM_SEND_IOV];
+	struct iovec		 iov[STREAM_SEND_IOV];
+	struct msghdr		 msg;
+	ssize_t			 n;
+	int			 i, nv;
+
+	nv = evbuffer_peek(s->wbuf, -1, NULL, v, STREAM_SEND_IOV);
+	if (nv > STREAM_SEND_IOV)
+		nv = STREAM_SEND_IOV;
+	if (nv == 1)
+		n = send(s->wfd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
+	else {
+		for (i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+		}
+		memset(&msg, 0, sizeof msg);
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)nv;
+		n = sendmsg(s->wfd, &msg, MSG_NOSIGNAL);
+	}
+	if (n > 0)
+		evbuffer_drain(s->wbuf, (size_t)n);
+	return (n);
+}
+
+/*
  * Write what the kernel takes. A pollable fd gets one attempt (the rest
- * waits for EV_WRITE); a blocking one is written out completely.
+ * waits for EV_WRITE); a blocking one is written out completely. File
+ * segments (stream_write_file) need libevent's sendfile path.
  */
 static void
 fd_flush(struct stream *s)
@@ -1270,7 +1352,10 @@ fd_flush(struct stream *s)
 	int	error;
 
 	while (evbuffer_get_length(s->wbuf) > 0) {
-		n = evbuffer_write_atmost(s->wbuf, s->wfd, -1);
+		if (s->wsock && !s->wfile)
+			n = fd_send(s);
+		else
+			n = evbuffer_write_atmost(s->wbuf, s->wfd, -1);
 		if (n > 0) {
 			s->bytes_out += (size_t)n;
 			stream_touch(s);
@@ -1283,12 +1368,11 @@ fd_flush(struct stream *s)
 			continue;
 		if ((error == EAGAIN || error == EWOULDBLOCK) && s->wpoll)
 			break;
-		if (n == 0 && evbuffer_get_length(s->wbuf) > 0 &&
-		    s->wpoll)
-			break;
 		stream_fail_errno(s, "write", "to", error);
 		return;
 	}
+	if (evbuffer_get_length(s->wbuf) == 0)
+		s->wfile = 0;
 	if (s->wpoll)
 		writer_wev(s, evbuffer_get_length(s->wbuf) > 0);
 }
@@ -1335,7 +1419,9 @@ writer_progress(struct stream *s)
 	if (s->dead)
 		return;
 	len = stream_wlen(s);
-	if (len == 0 && s->eof_wanted && !s->eof_done && !s->failed)
+	/* close_notify waits for the handshake to be over. */
+	if (len == 0 && s->eof_wanted && !s->eof_done && !s->failed &&
+	    !s->handshaking)
 		writer_shutdown(s);
 	if (len == 0 && s->closing)
 		stream_notify(s, NOTIFY_CLOSE);
@@ -1480,6 +1566,8 @@ stream_write_file(struct stream *s, int fd, off_t offset, off_t length)
 	}
 	evbuffer_file_segment_add_cleanup_cb(seg, stream_file_cleanup_cb,
 	    (void *)(intptr_t)fd);
+	if (s->kind == STREAM_FD)
+		s->wfile = 1;
 	/* Drop our reference: the buffer's chain holds the segment now. */
 	evbuffer_file_segment_free(seg);
 	writer_kick(s);
@@ -1541,14 +1629,13 @@ stream_write_eof(struct stream *s)
 	if (writer_check(s) != 0)
 		return (-1);
 	if (s->kind == STREAM_FD && !stream_can_write_eof(s)) {
-		s->werr = &stream_err_readonly;
+		s->werr = &stream_err_noeof;
 		return (-1);
 	}
 	s->eof_wanted = 1;
 	if (s->kind == STREAM_TLS)
 		stream_tls_watermark(s);
-	if (stream_wlen(s) == 0)
-		writer_shutdown(s);
+	writer_progress(s);
 	return (0);
 }
 
@@ -1700,6 +1787,7 @@ tls_handshake_done(struct stream *s, const struct stream_error *err)
 		stream_timer_arm(s, s->idle_ms);
 	}
 	transport_reading(s);
+	writer_progress(s);	/* a write_eof or close may be waiting */
 	if (cb != NULL)
 		cb(s, &stream_ok, arg);
 }
@@ -1731,10 +1819,11 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		dir = (what & BEV_EVENT_WRITING) ? "write to" : "read from";
 		if (ERR_peek_error() != 0) {
 			stream_error_set(&err, STREAM_ETLS, 0, "%s %s: %s", dir,
-			    s->peer, ERR_reason_error_string(ERR_peek_error()));
+			    stream_label(s),
+			    ERR_reason_error_string(ERR_peek_error()));
 		} else {
 			stream_error_set(&err, STREAM_ERESET, ECONNRESET,
-			    "%s %s: connection lost", dir, s->peer);
+			    "%s %s: connection lost", dir, stream_label(s));
 		}
 		ERR_clear_error();
 		transport_fail(s, &err);
@@ -1769,7 +1858,7 @@ stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 	stream_hold(s);
 	if (s->handshaking) {
 		stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT,
-		    "tls handshake with %s: timed out", s->peer);
+		    "tls handshake with %s: timed out", stream_label(s));
 		tls_handshake_done(s, &err);
 	} else if (s->idle_ms != 0 && !s->failed) {
 		since = stream_now_ms() - s->last_ms;
@@ -2190,7 +2279,7 @@ server_hs_cb(struct stream *s, const struct stream_error *err, void *arg)
 	struct stream_server	*srv = s->server;
 
 	if (err->kind != STREAM_OK) {
-		server_log(srv, "%s: %s", s->peer, err->msg);
+		server_log(srv, "%s: %s", stream_label(s), err->msg);
 		stream_abort(s);
 		return;
 	}

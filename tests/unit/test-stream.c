@@ -347,6 +347,15 @@ test_readuntil(void)
 	stream_readuntil(s, "bab", 3, rec_cb, &r);
 	is_str(r.data, "abab", "a separator found in buffered data");
 	stream_abort(s);
+}
+
+/* readuntil and the limit, as asyncio's LimitOverrunError. */
+static void
+test_readuntil_limit(void)
+{
+	struct stream	*s;
+	struct rec	 r;
+	size_t		 i;
 
 	/* The limit counts the bytes before the separator. */
 	s = stream_new_detached(8);
@@ -816,6 +825,61 @@ test_close_flush(struct event_base *base)
 	free(in);
 }
 
+/* writelines, write_buffer (moves), write_file (sendfile, owns the fd). */
+static void
+test_write_kinds(struct event_base *base)
+{
+	char			 path[] = "/tmp/test-stream.XXXXXX";
+	struct iovec		 iov[3];
+	struct stream_error	 err;
+	struct evbuffer		*b;
+	struct stream		*s;
+	char			*file, in[4096], want[2048];
+	size_t			 got;
+	int			 sv[2], fd, eof, marker = 42;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		return;
+	set_nonblock(sv[1]);
+	s = stream_open_fd(base, sv[0], NULL, &err);
+	stream_set_data(s, &marker);
+	ok(stream_get_data(s) == &marker, "set_data/get_data");
+
+	iov[0].iov_base = "one ";
+	iov[0].iov_len = 4;
+	iov[1].iov_base = "";
+	iov[1].iov_len = 0;
+	iov[2].iov_base = "two ";
+	iov[2].iov_len = 4;
+	ok(stream_writelines(s, iov, 3) == 0, "writelines");
+	b = evbuffer_new();
+	evbuffer_add(b, "three ", 6);
+	ok(stream_write_buffer(s, b) == 0 && evbuffer_get_length(b) == 0,
+	    "write_buffer moves the chains out of the caller's buffer");
+	evbuffer_free(b);
+
+	file = malloc(100000);
+	fill_pattern(file, 100000, 6);
+	fd = mkstemp(path);
+	ok(write(fd, file, 100000) == 100000, "a 100000-byte file");
+	unlink(path);
+	ok(stream_write_file(s, fd, 10, 1000) == 0, "write_file(fd, 10, 1000)");
+	stream_write(s, " end", 4);
+	stream_write_eof(s);
+	got = peer_read_all(base, sv[1], in, sizeof in, &eof, 3);
+	memcpy(want, "one two three ", 14);
+	memcpy(want + 14, file + 10, 1000);
+	memcpy(want + 1014, " end", 4);
+	is_mem(in, got, want, (size_t)1018,
+	    "the peer gets lines, buffer, file range and more, in order");
+	ok(fcntl(fd, F_GETFD) == -1 && errno == EBADF,
+	    "the file descriptor was closed once sent");
+	is_int(stream_bytes_out(s), 1018, "bytes_out counts all of it");
+	stream_abort(s);
+	close(sv[1]);
+	free(file);
+}
+
 /* The peer is gone: ERESET as exception, error callback, failed drain. */
 static void
 test_reset(struct event_base *base)
@@ -953,6 +1017,68 @@ connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	c->err = *err;
 }
 
+/* A connected TCP pair: what get_extra_info says, and an echo. */
+static void
+tcp_exchange(struct event_base *base, struct stream *cs, struct stream *ss,
+    const char *addr)
+{
+	struct rec	 r;
+	char		 a[128], b[128];
+
+	stream_get_extra_info(cs, "peername", a, sizeof a);
+	is_str(a, addr, "client peername is the server address");
+	stream_get_extra_info(cs, "sockname", a, sizeof a);
+	stream_get_extra_info(ss, "peername", b, sizeof b);
+	ok(strncmp(a, "127.0.0.1:", 10) == 0 && strcmp(a, b) == 0,
+	    "client sockname %s is the server's peername", a);
+	stream_get_extra_info(cs, "socket", a, sizeof a);
+	is_int(atoi(a), stream_fd(cs), "socket is the fd");
+	ok(stream_get_extra_info(cs, "nonsense", a, sizeof a) == -1,
+	    "an unknown name is -1");
+	ok(stream_get_extra_info(cs, "peercert", a, sizeof a) == -1,
+	    "no peercert without TLS");
+
+	stream_write(cs, "ping\n", 5);
+	rec_reset(&r);
+	stream_readline(ss, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	is_str(r.data, "ping\n", "the server reads the client's line");
+	stream_write(ss, r.data, r.len);
+	rec_reset(&r);
+	stream_readline(cs, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	is_str(r.data, "ping\n", "the client reads the echo");
+	ok(stream_bytes_in(cs) == 5 && stream_bytes_out(cs) == 5,
+	    "bytes_in and bytes_out");
+}
+
+/* max-conns 1 with one client in: the next is closed at once, logged. */
+static void
+tcp_max_conns(struct event_base *base, const char *port, struct srv *v)
+{
+	struct conn	c2;
+	struct rec	r;
+
+	memset(&c2, 0, sizeof c2);
+	stream_open_connection(base, "127.0.0.1", port, NULL, connected_cb,
+	    &c2);
+	run_until(base, &v->nlog, 3);
+	ok(v->nlog == 1 && strncmp(v->log, "max-conns 1 reached: closed "
+	    "127.0.0.1:", 28) == 0, "over max-conns: '%s'", v->log);
+	ok(v->n == 1, "... and the accept callback did not run");
+	run_until(base, &c2.n, 3);
+	if (c2.s == NULL) {
+		ok(0, "the second client connected");
+		return;
+	}
+	rec_reset(&r);
+	stream_read(c2.s, 10, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && r.len == 0, "the refused client sees EOF or a reset "
+	    "(%d)", r.kind);
+	stream_abort(c2.s);
+}
+
 static void
 test_tcp(struct event_base *base)
 {
@@ -960,10 +1086,10 @@ test_tcp(struct event_base *base)
 	struct stream_error	 err;
 	struct stream_server	*srv;
 	struct srv		 v;
-	struct conn		 c, c2;
+	struct conn		 c;
 	struct rec		 r;
 	struct done		 d;
-	char			 a[128], b[128], port[16];
+	char			 port[16];
 	const char		*addr;
 
 	memset(&opts, 0, sizeof opts);
@@ -992,46 +1118,8 @@ test_tcp(struct event_base *base)
 	    "the server accepted one stream");
 	if (c.s == NULL || v.s == NULL)
 		return;
-	stream_get_extra_info(c.s, "peername", a, sizeof a);
-	is_str(a, addr, "client peername is the server address");
-	stream_get_extra_info(c.s, "sockname", a, sizeof a);
-	stream_get_extra_info(v.s, "peername", b, sizeof b);
-	ok(strncmp(a, "127.0.0.1:", 10) == 0 && strcmp(a, b) == 0,
-	    "client sockname %s is the server's peername", a);
-	stream_get_extra_info(c.s, "socket", a, sizeof a);
-	is_int(atoi(a), stream_fd(c.s), "socket is the fd");
-	ok(stream_get_extra_info(c.s, "peercert", a, sizeof a) == -1,
-	    "no peercert without TLS");
-
-	/* An echo exchange. */
-	stream_write(c.s, "ping\n", 5);
-	rec_reset(&r);
-	stream_readline(v.s, rec_cb, &r);
-	run_until(base, &r.n, 2);
-	is_str(r.data, "ping\n", "the server reads the client's line");
-	stream_write(v.s, r.data, r.len);
-	rec_reset(&r);
-	stream_readline(c.s, rec_cb, &r);
-	run_until(base, &r.n, 2);
-	is_str(r.data, "ping\n", "the client reads the echo");
-
-	/* max-conns: a second client is closed at once, and logged. */
-	memset(&c2, 0, sizeof c2);
-	stream_open_connection(base, "127.0.0.1", port, &opts, connected_cb,
-	    &c2);
-	run_until(base, &v.nlog, 3);
-	ok(v.nlog == 1 && strncmp(v.log, "max-conns 1 reached: closed "
-	    "127.0.0.1:", 28) == 0, "over max-conns: '%s'", v.log);
-	ok(v.n == 1, "... and the accept callback did not run");
-	if (c2.s != NULL) {
-		rec_reset(&r);
-		stream_read(c2.s, 10, rec_cb, &r);
-		run_until(base, &r.n, 2);
-		ok(r.n == 1 && r.len == 0, "the refused client sees EOF or "
-		    "a reset (%d)", r.kind);
-		stream_abort(c2.s);
-	} else
-		ok(0, "the second client connected");
+	tcp_exchange(base, c.s, v.s, addr);
+	tcp_max_conns(base, port, &v);
 
 	/* The client leaves: the server reads EOF, closes, count drops. */
 	memset(&d, 0, sizeof d);
@@ -1126,6 +1214,31 @@ test_idle(struct event_base *base)
 	close(sv[1]);
 }
 
+/* A large read, checked against the pattern rather than kept. */
+struct bigrec {
+	int		 n;
+	size_t		 len;
+	int		 same;
+};
+
+static void
+big_cb(struct stream *s, struct evbuffer *data, const struct stream_error *err,
+    void *arg)
+{
+	struct bigrec	*b = arg;
+	char		*want, *got;
+
+	b->n++;
+	b->len = evbuffer_get_length(data);
+	if (err->kind != STREAM_OK)
+		return;
+	want = malloc(b->len);
+	fill_pattern(want, b->len, 7);
+	got = (char *)evbuffer_pullup(data, -1);
+	b->same = got != NULL && memcmp(got, want, b->len) == 0;
+	free(want);
+}
+
 /* A self-signed certificate for localhost and 127.0.0.1. */
 static int
 make_cert(const char *certpath, const char *keypath)
@@ -1172,6 +1285,61 @@ make_cert(const char *certpath, const char *keypath)
 	return (0);
 }
 
+/* An established TLS pair: bulk with drain, write_eof, close. */
+static void
+tls_exchange(struct event_base *base, struct stream *cs, struct stream *ss)
+{
+	struct rec	 r;
+	struct done	 d;
+	struct bigrec	 bx;
+	char		*big;
+
+	stream_write(cs, "hello tls\n", 10);
+	rec_reset(&r);
+	stream_readline(ss, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	is_str(r.data, "hello tls\n", "the server reads through TLS");
+
+	/* 4 MiB: drain paces the writer, readexactly waits for all. */
+	big = malloc(4 << 20);
+	fill_pattern(big, 4 << 20, 7);
+	stream_write(cs, big, 4 << 20);
+	free(big);
+	memset(&d, 0, sizeof d);
+	stream_drain(cs, drain_rec_cb, &d);
+	ok(d.n == 0, "drain waits with 4 MiB queued over TLS");
+	memset(&bx, 0, sizeof bx);
+	stream_readexactly(ss, 4 << 20, big_cb, &bx);
+	run_until(base, &bx.n, 10);
+	run_until(base, &d.n, 5);
+	ok(bx.n == 1 && bx.len == (4 << 20) && bx.same,
+	    "4 MiB arrive intact through TLS");
+	ok(d.n == 1 && d.kind == STREAM_OK && d.wsize <= STREAM_WRITE_LOW,
+	    "drain over TLS called back at %zu bytes queued", d.wsize);
+	ok(stream_bytes_out(cs) == 10 + (4 << 20), "bytes_out over TLS "
+	    "(%llu)", stream_bytes_out(cs));
+
+	/* write_eof: close_notify, and the reply still comes back. */
+	ok(stream_write_eof(cs) == 0, "write_eof over TLS");
+	rec_reset(&r);
+	stream_read(ss, 100, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0,
+	    "the server sees a clean EOF (close_notify)");
+	stream_write(ss, "bye\n", 4);
+	rec_reset(&r);
+	stream_readline(cs, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	is_str(r.data, "bye\n", "the client reads after its write_eof");
+	memset(&d, 0, sizeof d);
+	stream_close(ss, done_cb, &d);
+	rec_reset(&r);
+	stream_read(cs, 100, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0 && d.n == 1,
+	    "server close: the client reads a clean EOF");
+}
+
 static void
 test_tls(struct event_base *base)
 {
@@ -1181,8 +1349,6 @@ test_tls(struct event_base *base)
 	struct ssl_ctx_st	*sctx, *cctx;
 	struct srv		 v;
 	struct conn		 c;
-	struct rec		 r;
-	struct done		 d;
 	char			 cert[64], key[64], port[16], a[256];
 
 	snprintf(cert, sizeof cert, "/tmp/test-stream-%ld.crt", (long)getpid());
@@ -1220,37 +1386,12 @@ test_tls(struct event_base *base)
 	run_until(base, &v.n, 2);
 	ok(c.s != NULL && c.err.kind == STREAM_OK && v.s != NULL,
 	    "a TLS connection is made and verified (%s)", c.err.msg);
-	if (c.s == NULL || v.s == NULL)
-		goto out;
-	ok(stream_get_extra_info(c.s, "peercert", a, sizeof a) == 0 &&
-	    strstr(a, "localhost") != NULL, "peercert: %s", a);
-	ok(!stream_can_write_eof(c.s), "no can_write_eof over TLS");
-
-	stream_write(c.s, "hello tls\n", 10);
-	rec_reset(&r);
-	stream_readline(v.s, rec_cb, &r);
-	run_until(base, &r.n, 2);
-	is_str(r.data, "hello tls\n", "the server reads through TLS");
-
-	/* write_eof: close_notify, and the reply still comes back. */
-	ok(stream_write_eof(c.s) == 0, "write_eof over TLS");
-	rec_reset(&r);
-	stream_read(v.s, 100, rec_cb, &r);
-	run_until(base, &r.n, 2);
-	ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0,
-	    "the server sees a clean EOF (close_notify)");
-	stream_write(v.s, "bye\n", 4);
-	rec_reset(&r);
-	stream_readline(c.s, rec_cb, &r);
-	run_until(base, &r.n, 2);
-	is_str(r.data, "bye\n", "the client reads after its write_eof");
-	memset(&d, 0, sizeof d);
-	stream_close(v.s, done_cb, &d);
-	rec_reset(&r);
-	stream_read(c.s, 100, rec_cb, &r);
-	run_until(base, &r.n, 2);
-	ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0 && d.n == 1,
-	    "server close: the client reads a clean EOF");
+	if (c.s != NULL && v.s != NULL) {
+		ok(stream_get_extra_info(c.s, "peercert", a, sizeof a) == 0 &&
+		    strstr(a, "localhost") != NULL, "peercert: %s", a);
+		ok(!stream_can_write_eof(c.s), "no can_write_eof over TLS");
+		tls_exchange(base, c.s, v.s);
+	}
 	stream_abort(c.s);
 
 	/* The wrong name: verification fails, ETLS. */
@@ -1264,7 +1405,6 @@ test_tls(struct event_base *base)
 	    c.err.msg);
 	run_until(base, &v.nlog, 2);
 	ok(v.nlog >= 1, "the server logged the failed handshake: '%s'", v.log);
-out:
 	stream_server_close(srv);
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(cctx);
@@ -1281,6 +1421,7 @@ main(void)
 	test_readline();
 	test_readexactly();
 	test_readuntil();
+	test_readuntil_limit();
 	test_exception();
 	test_trampoline();
 	test_linear();
@@ -1291,6 +1432,7 @@ main(void)
 	test_drain(base);
 	test_write_eof(base);
 	test_close_flush(base);
+	test_write_kinds(base);
 	test_reset(base);
 	test_fds(base);
 	test_tcp(base);
