@@ -703,7 +703,6 @@ conn_check_target(struct conn *c, int is_unix)
 	char		**pos = ctx->args->pos;
 	int		 npos = ctx->args->npos, want = is_unix ? 1 : 2;
 	const char	*cause;
-	size_t		 len;
 
 	if (cmd_has(ctx, OPT_FD)) {
 		if (npos != 0)
@@ -715,12 +714,8 @@ conn_check_target(struct conn *c, int is_unix)
 		return (cmd_fail(ctx, EXIT_USAGE, "missing %s",
 		    is_unix ? "PATH" : npos == 0 ? "HOST PORT" : "PORT"));
 	if (is_unix) {
-		len = strlen(pos[0]);
-		if (len == 0 || (pos[0][0] == '@' && len == 1))
-			return (cmd_fail(ctx, EXIT_USAGE, "empty socket path"));
-		if (len - (pos[0][0] == '@') > UNIX_PATH_MAX_LEN)
-			return (cmd_fail(ctx, EXIT_USAGE, "%s: path longer "
-			    "than %d bytes", pos[0], UNIX_PATH_MAX_LEN));
+		if (cmd_check_unix_path(ctx, pos[0]) != 0)
+			return (ctx->exit_code);
 		c->target = xstrdup(pos[0]);
 		return (0);
 	}

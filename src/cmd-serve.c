@@ -870,18 +870,13 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 	char		**pos = ctx->args->pos;
 	int		 npos = ctx->args->npos;
 	const char	*cause;
-	size_t		 len;
 
 	*host = *port = NULL;
 	if (ctx->entry == &cmd_unix_serve_entry) {
 		if (npos != 1)
 			return (cmd_fail(ctx, EXIT_USAGE, "missing PATH"));
-		len = strlen(pos[0]);
-		if (len == 0 || (pos[0][0] == '@' && len == 1))
-			return (cmd_fail(ctx, EXIT_USAGE, "empty socket path"));
-		if (len - (pos[0][0] == '@') > UNIX_PATH_MAX_LEN)
-			return (cmd_fail(ctx, EXIT_USAGE, "%s: path longer "
-			    "than %d bytes", pos[0], UNIX_PATH_MAX_LEN));
+		if (cmd_check_unix_path(ctx, pos[0]) != 0)
+			return (ctx->exit_code);
 		*port = pos[0];
 		return (0);
 	}

@@ -236,6 +236,20 @@ cmd_get(struct cmd_ctx *ctx, int id)
 	return (a != NULL ? a->value : NULL);
 }
 
+/* A unix socket path fits sun_path ("@name" is abstract: no NUL needed). */
+int
+cmd_check_unix_path(struct cmd_ctx *ctx, const char *path)
+{
+	size_t	len = strlen(path);
+
+	if (len == 0 || (path[0] == '@' && len == 1))
+		return (cmd_fail(ctx, EXIT_USAGE, "empty socket path"));
+	if (len - (path[0] == '@') > UNIX_PATH_MAX_LEN)
+		return (cmd_fail(ctx, EXIT_USAGE, "%s: path longer than %d "
+		    "bytes", path, UNIX_PATH_MAX_LEN));
+	return (0);
+}
+
 void
 cmd_stream_opts(struct cmd_ctx *ctx, struct stream_opts *o)
 {

@@ -124,6 +124,7 @@ int		 cmd_fail(struct cmd_ctx *, int code, const char *fmt, ...)
 int		 cmd_fail_stream(struct cmd_ctx *, const struct stream_error *);
 void		 cmd_usage(const struct cmd_entry *, int to_stderr);
 void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
+int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
 
 /* parse.c: strict parsers for option values; -1 and *cause on error. */
 int		 parse_port(const char *, int allow_zero, const char **cause);
