@@ -412,15 +412,27 @@ client_close(struct client *cl, int flush)
 	    NULL);
 }
 
+/*
+ * A client's end. Resets and idle timeouts are a client's business (-v
+ * events); anything else is worth a warning, the server goes on.
+ */
 static void
 client_error(struct client *cl, const struct stream_error *err)
 {
-	if (err->kind != STREAM_OK && err->kind != STREAM_ERESET)
-		log_warnx("%s: %s: %s", cl->sv->ctx->entry->name, cl->peer,
-		    err->msg);
-	else if (err->kind == STREAM_ERESET)
+	switch (err->kind) {
+	case STREAM_OK:
+		break;
+	case STREAM_ERESET:
 		log_event("reset", "peer", cl->peer, "error", err->msg,
 		    (char *)NULL);
+		break;
+	case STREAM_ETIMEOUT:
+		log_event("timeout", "peer", cl->peer, (char *)NULL);
+		break;
+	default:
+		log_warnx("%s: %s", cl->sv->ctx->entry->name, err->msg);
+		break;
+	}
 	client_close(cl, err->kind == STREAM_OK);
 }
 

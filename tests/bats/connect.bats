@@ -292,3 +292,28 @@ import json, sys
 ev = [json.loads(l)["event"] for l in sys.stdin]
 assert ev == ["connected", "closed"], ev'
 }
+
+@test "--progress=always prints a final byte count on stderr" {
+	py_server "$PEERS/send_server.py" 'hello\n'
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    --progress=always 127.0.0.1 "$PY_PORT" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+	[[ "$stderr" =~ 0\ bytes\ sent,\ 6\ received,\ [0-9.]+\ s,\ [0-9.]+\ MB/s$ ]]
+	run --separate-stderr "$CSTREAM" connect --progress=sometimes 127.0.0.1 1
+	[ "$status" -eq 2 ]
+}
+
+@test "--progress without a terminal on stderr prints nothing" {
+	py_server "$PEERS/send_server.py" 'hello\n'
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    --progress 127.0.0.1 "$PY_PORT" </dev/null
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "--tls options without --tls are a usage error" {
+	run --separate-stderr "$CSTREAM" connect --cafile /etc/hosts 127.0.0.1 1
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cstream: connect: --cafile and --insecure need --tls" ]
+}

@@ -256,3 +256,62 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	wait "$reader"
 	wait_pid_exit "$S_PID" 10
 }
+
+@test "-4 listens on IPv4 only, -6 on IPv6 only" {
+	start_server S "$CSTREAM" -4 serve 0 --echo
+	sleep 0.2
+	[ "$(cat "$S_ERR")" = "Serving on 0.0.0.0:$S_PORT" ]
+	start_server R "$CSTREAM" serve -6 0 --echo
+	sleep 0.2
+	[ "$(cat "$R_ERR")" = "Serving on [::]:$R_PORT" ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -6 \
+	    127.0.0.1 "$S_PORT" --read-all </dev/null
+	[ "$status" -eq 3 ]
+}
+
+@test "--idle-timeout closes a silent client, the server goes on" {
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --echo --idle-timeout 0.3
+	# Without -N the client never half-closes: only the timeout ends it.
+	run --separate-stderr run_with_timeout 3 "$CSTREAM" connect 127.0.0.1 \
+	    "$S_PORT" --read-all </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	wait_for_match "$S_ERR" '^cstream: timeout peer=127.0.0.1:'
+	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" --send 'x\n' --read-line
+	[ "$output" = "x" ]
+}
+
+@test "--keep-open sends stdin to every connected client" {
+	mkfifo "$T/in"
+	exec 4<>"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" serve 127.0.0.1 0 -k
+	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-line
+	bg B "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-line
+	wait_for_match "$S_ERR" 'Serving' 
+	sleep 0.4
+	printf 'to everyone\n' >&4
+	wait_pid_exit "$A_PID" 5
+	wait_pid_exit "$B_PID" 5
+	exec 4>&-
+	[ "$(cat "$A_OUT")" = "to everyone" ]
+	[ "$(cat "$B_OUT")" = "to everyone" ]
+}
+
+@test "out of descriptors: serve does not spin and serves again" {
+	BG_STDIN=/dev/null bg S bash -c "ulimit -n 24; exec '$CSTREAM' -v serve 127.0.0.1 0 --echo"
+	wait_for_match "$S_ERR" '^Serving on '
+	port=$(sed -n 's/^Serving on 127.0.0.1://p' "$S_ERR")
+	bg H python3 "$PEERS/hold_clients.py" "$port" 40 2
+	wait_for_match "$H_OUT" '^40$'
+	sleep 0.5
+	# Paused, not spinning: a handful of CPU ticks, not a busy core.
+	ticks=$(awk '{print $14 + $15}' "/proc/$S_PID/stat")
+	sleep 0.5
+	ticks2=$(awk '{print $14 + $15}' "/proc/$S_PID/stat")
+	[ $((ticks2 - ticks)) -lt 20 ]
+	wait_for_match "$S_ERR" 'Too many open files'
+	wait_pid_exit "$H_PID" 5
+	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$port" --send 'back\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = "back" ]
+}
