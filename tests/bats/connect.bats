@@ -317,3 +317,11 @@ assert ev == ["connected", "closed"], ev'
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "cstream: connect: --cafile and --insecure need --tls" ]
 }
+
+@test "stdin a terminal: the peer closing ends the relay at once" {
+	py_server "$PEERS/send_server.py" 'bye\n'
+	run --separate-stderr run_with_timeout 5 python3 "$PEERS/pty_stdin.py" \
+	    "$CSTREAM" connect 127.0.0.1 "$PY_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'bye\nrc=0' ]
+}
