@@ -135,6 +135,7 @@ struct client {
 	int			 draining;	/* its own drain is pending */
 	struct waiters		 waiters;	/* readers waiting on its drain */
 	int			 closing;
+	int			 read_eof;	/* -k: it half-closed */
 	TAILQ_ENTRY(client)	 entry;
 };
 TAILQ_HEAD(clients, client);
@@ -151,6 +152,7 @@ struct serve {
 	int			 stdin_done;
 	struct clients		 clients;
 	unsigned int		 nclients;
+	unsigned int		 nflushing;	/* closes still flushing */
 	struct acl		*acls;
 	size_t			 nacls;
 	int			 has_allow;
@@ -159,6 +161,7 @@ struct serve {
 	struct event		*ev_term;
 	struct event		*ev_chld;
 	struct event		*ev_grace;
+	long long		 workers;	/* --workers, 1 without */
 	int			 stopping;
 	int			 code;
 	int			 done;
@@ -365,6 +368,23 @@ wait_on(struct serve *sv, struct client *target, struct client *who)
 	}
 }
 
+/* Stopping ends the loop once every client is gone and flushed. */
+static void
+serve_maybe_done(struct serve *sv)
+{
+	if (sv->stopping && sv->nclients == 0 && sv->nflushing == 0)
+		event_base_loopbreak(sv->ctx->base);
+}
+
+static void
+serve_flushed_cb(struct stream *s, const struct stream_error *err, void *arg)
+{
+	struct serve	*sv = arg;
+
+	sv->nflushing--;
+	serve_maybe_done(sv);
+}
+
 static void
 client_free_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -376,8 +396,7 @@ client_free_cb(evutil_socket_t fd, short events, void *arg)
 	if (cl->relay != NULL)
 		relay_free(cl->relay);
 	free(cl);
-	if (sv->stopping && sv->nclients == 0)
-		event_base_loopbreak(sv->ctx->base);
+	serve_maybe_done(sv);
 }
 
 /*
@@ -403,9 +422,10 @@ client_close(struct client *cl, int flush)
 	while (cl->blocked > 0)
 		cl->blocked--;
 	waiters_wake(sv, &cl->waiters);
-	if (flush)
-		stream_close(cl->s, NULL, NULL);
-	else
+	if (flush) {
+		sv->nflushing++;
+		stream_close(cl->s, serve_flushed_cb, sv);
+	} else
 		stream_abort(cl->s);
 	cl->s = NULL;
 	event_base_once(sv->ctx->base, -1, EV_TIMEOUT, client_free_cb, cl,
@@ -466,8 +486,19 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 	struct client	*cl = arg, *o;
 	struct serve	*sv = cl->sv;
 
-	if (err->kind != STREAM_OK || evbuffer_get_length(data) == 0) {
+	if (err->kind != STREAM_OK) {
 		client_error(cl, err);
+		return;
+	}
+	/*
+	 * -k treats each client as a relay with the shared stdin: a client
+	 * that half-closed still gets stdin until its end, then goes.
+	 */
+	if (evbuffer_get_length(data) == 0) {
+		if (sv->mode == MODE_KEEP_OPEN && !sv->stdin_done)
+			cl->read_eof = 1;
+		else
+			client_close(cl, 1);
 		return;
 	}
 	if (sv->mode == MODE_KEEP_OPEN) {
@@ -500,6 +531,22 @@ client_read(struct client *cl)
 	stream_read(cl->s, SERVE_CHUNK, client_fan_cb, cl);
 }
 
+/* -k: stdin's end half-closes every client; those done reading go. */
+static void
+stdin_eof(struct serve *sv)
+{
+	struct client	*cl, *next;
+
+	sv->stdin_done = 1;
+	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
+		next = TAILQ_NEXT(cl, entry);
+		if (cl->read_eof)
+			client_close(cl, 1);
+		else if (stream_write_eof(cl->s) == -1)
+			client_error(cl, stream_exception(cl->s));
+	}
+}
+
 /*
  * --keep-open: stdin goes to every client. It is read only while some
  * client is there to receive it, so nothing typed is lost to nobody.
@@ -519,7 +566,7 @@ stdin_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (len == 0) {
-		sv->stdin_done = 1;
+		stdin_eof(sv);
 		return;
 	}
 	p = evbuffer_pullup(data, -1);
@@ -649,6 +696,10 @@ serve_accept_cb(struct stream *s, void *arg)
 		client_exec(cl);
 		break;
 	case MODE_KEEP_OPEN:
+		if (sv->stdin_done && stream_write_eof(s) == -1) {
+			client_error(cl, stream_exception(s));
+			break;
+		}
 		client_read(cl);
 		stdin_read(sv);
 		break;
@@ -662,11 +713,8 @@ static void
 serve_grace_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct serve	*sv = arg;
-	struct client	*cl;
 
-	/* Queued output had its 5 s: drop what is left. */
-	while ((cl = TAILQ_FIRST(&sv->clients)) != NULL)
-		client_close(cl, 0);
+	/* Queued output had its 5 s: what is left is dropped at exit. */
 	event_base_loopbreak(sv->ctx->base);
 }
 
@@ -693,16 +741,15 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 		next = TAILQ_NEXT(cl, entry);
 		client_close(cl, 1);
 	}
-	if (sv->io != NULL && stream_write_buffer_size(sv->io) > 0)
-		stream_close(sv->io, NULL, NULL);	/* flush stdout too */
-	else if (sv->io != NULL)
+	if (sv->io != NULL && stream_write_buffer_size(sv->io) > 0) {
+		sv->nflushing++;	/* stdout gets its queued bytes too */
+		stream_close(sv->io, serve_flushed_cb, sv);
+	} else if (sv->io != NULL)
 		stream_abort(sv->io);
 	sv->io = NULL;
 	sv->ev_grace = evtimer_new(sv->ctx->base, serve_grace_cb, sv);
 	evtimer_add(sv->ev_grace, &tv);
-	if (sv->nclients == 0)
-		event_base_once(sv->ctx->base, -1, EV_TIMEOUT, serve_grace_cb,
-		    sv, NULL);
+	serve_maybe_done(sv);
 }
 
 static void
@@ -913,24 +960,35 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 static pid_t	serve_worker_pids[256];
 static int	serve_nworkers;
 
+/* Checked before listening, so a bad value prints no "Serving on". */
 static int
-serve_start_workers(struct serve *sv)
+serve_parse_workers(struct serve *sv)
 {
 	struct cmd_ctx	*ctx = sv->ctx;
 	const char	*cause;
-	long long	 n;
-	pid_t		 pid;
 
+	sv->workers = 1;
 	if (!cmd_has(ctx, OPT_WORKERS))
 		return (0);
-	if (parse_count(cmd_get(ctx, OPT_WORKERS), 1, 256, &n, &cause) != 0)
+	if (parse_count(cmd_get(ctx, OPT_WORKERS), 1, 256, &sv->workers,
+	    &cause) != 0)
 		return (cmd_fail(ctx, EXIT_USAGE, "--workers %s: %s",
 		    cmd_get(ctx, OPT_WORKERS), cause));
 	if (sv->mode != MODE_ECHO && sv->mode != MODE_DISCARD &&
 	    sv->mode != MODE_EXEC)
 		return (cmd_fail(ctx, EXIT_USAGE, "--workers needs --echo, "
 		    "--discard, --exec or --sh-exec"));
-	for (; n > 1; n--) {
+	return (0);
+}
+
+static int
+serve_start_workers(struct serve *sv)
+{
+	struct cmd_ctx	*ctx = sv->ctx;
+	long long	 n;
+	pid_t		 pid;
+
+	for (n = sv->workers; n > 1; n--) {
 		if ((pid = fork()) == -1)
 			return (cmd_fail(ctx, EXIT_NET, "fork: %s",
 			    strerror(errno)));
@@ -1043,6 +1101,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_parse_options(&sv)) != 0 ||
 	    (rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
+	    (rc = serve_parse_workers(&sv)) != 0 ||
 	    (rc = serve_listen(&sv, host, port)) != 0 ||
 	    (rc = serve_start_workers(&sv)) != 0 ||
 	    (rc = serve_open_stdio(&sv)) != 0)

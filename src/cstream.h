@@ -323,7 +323,8 @@ void		 relay_free(struct relay *);
 
 /* log.c: -v events and --log-format json, libevent warnings routed in. */
 void		 log_init(const struct global_opts *);
-void		 log_event(const char *event, ...);	/* key, value, ..., NULL */
+void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
+		     __attribute__((sentinel));
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);

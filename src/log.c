@@ -98,7 +98,7 @@ log_emit(const char *event, va_list ap)
 	fputs(log_json ? "}\n" : "\n", stderr);
 }
 
-static void
+static void __attribute__((sentinel))
 log_json_event(const char *event, ...)
 {
 	va_list	ap;
@@ -134,7 +134,7 @@ log_warnx(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (log_json)
-		log_json_event("warning", "message", msg);
+		log_json_event("warning", "message", msg, (char *)NULL);
 	else
 		fprintf(stderr, "cstream: %s\n", msg);
 }

@@ -315,3 +315,17 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	[ "$status" -eq 0 ]
 	[ "$output" = "back" ]
 }
+
+@test "--keep-open: a client that half-closed still gets all of stdin" {
+	mkfifo "$T/in"
+	exec 4<>"$T/in"
+	# The server must not inherit our writer, or the FIFO never ends.
+	BG_STDIN=$T/in start_server S "$CSTREAM" serve 127.0.0.1 0 -k 4>&-
+	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" 4>&-
+	sleep 0.3
+	head -c 3000000 /dev/urandom >"$T/data"
+	cat "$T/data" >&4
+	exec 4>&-
+	wait_pid_exit "$A_PID" 10
+	[ "$(sha256 "$A_OUT")" = "$(sha256 "$T/data")" ]
+}
