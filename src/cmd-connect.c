@@ -97,6 +97,7 @@ struct step {
 	int		 fd;		/* --send-file, a regular file */
 	off_t		 size;
 	struct stream	*src;		/* --send-file otherwise, or stdin */
+	struct pump	*pump;		/* moving src, or --read-all */
 };
 
 struct conn {
@@ -106,7 +107,6 @@ struct conn {
 	struct stream		*net;
 	struct stream		*io;
 	struct relay		*relay;
-	struct pump		*pump;
 	struct step		*steps;
 	size_t			 nsteps;
 	size_t			 next;		/* the step under way */
@@ -387,8 +387,7 @@ conn_pump_cb(struct pump *p, enum pump_side side,
 		conn_end(c, err);
 		return;
 	}
-	pump_free(c->pump);
-	c->pump = NULL;
+	/* The pump stays with its step: it may finish inside pump_start. */
 	c->next++;
 	conn_step(c);
 }
@@ -442,7 +441,7 @@ conn_step(struct conn *c)
 		break;
 	case OPT_SEND_FILE:
 		if (st->src != NULL)	/* a pipe, or stdin: pump it */
-			c->pump = pump_start(st->src, c->net, 0, conn_pump_cb,
+			st->pump = pump_start(st->src, c->net, 0, conn_pump_cb,
 			    c);
 		else
 			conn_send(c, st);
@@ -468,7 +467,7 @@ conn_step(struct conn *c)
 		stream_read(c->net, st->n, conn_read_some_cb, c);
 		break;
 	case OPT_READ_ALL:
-		c->pump = pump_start(c->net, c->io, PUMP_FLUSH, conn_pump_cb,
+		st->pump = pump_start(c->net, c->io, PUMP_FLUSH, conn_pump_cb,
 		    c);
 		break;
 	}
@@ -782,9 +781,8 @@ conn_free(struct conn *c)
 	conn_log_closed(c);
 	if (c->relay != NULL)
 		relay_free(c->relay);
-	if (c->pump != NULL)
-		pump_free(c->pump);
 	for (i = 0; i < c->nsteps; i++) {
+		pump_free(c->steps[i].pump);
 		free(c->steps[i].data);
 		if (c->steps[i].fd >= 0)
 			close(c->steps[i].fd);

@@ -23,7 +23,9 @@
 
 /*
  * Pumps and the stdio relay. Everything here is built on the stream
- * calls; nothing touches a descriptor.
+ * calls; nothing touches a descriptor. A pump hands its work to the
+ * kernel (stream_transfer: splice, sendfile) whenever both ends allow it,
+ * and reads and writes itself otherwise.
  */
 
 /*
@@ -40,6 +42,7 @@ struct pump {
 	pump_done_cb		 cb;
 	void			*arg;
 	unsigned long long	 bytes;
+	int			 xfer;		/* a stream_transfer runs */
 };
 
 static void	pump_read(struct pump *);
@@ -129,6 +132,35 @@ pump_read(struct pump *p)
 	stream_read(p->src, PUMP_CHUNK, pump_read_cb, p);
 }
 
+static void
+pump_xfer_cb(enum stream_xfer_event ev, size_t moved, enum stream_side side,
+    const struct stream_error *err, void *arg)
+{
+	struct pump	*p = arg;
+
+	p->bytes += moved;
+	switch (ev) {
+	case STREAM_XFER_MOVED:
+		break;
+	case STREAM_XFER_CANCELLED:
+		/* A stream was closed under us: its owner is finishing. */
+		p->xfer = 0;
+		break;
+	case STREAM_XFER_UNSUPPORTED:
+		p->xfer = 0;
+		pump_read(p);
+		break;
+	case STREAM_XFER_DONE:
+		p->xfer = 0;
+		if (err->kind == STREAM_OK)
+			pump_eof(p);
+		else
+			pump_finish(p, side == STREAM_SIDE_WRITE ?
+			    PUMP_SIDE_WRITE : PUMP_SIDE_READ, err);
+		break;
+	}
+}
+
 struct pump *
 pump_start(struct stream *src, struct stream *dst, int flags,
     pump_done_cb cb, void *arg)
@@ -141,7 +173,11 @@ pump_start(struct stream *src, struct stream *dst, int flags,
 	p->flags = flags;
 	p->cb = cb;
 	p->arg = arg;
-	pump_read(p);
+	/* An echo reads and writes one stream: that stays in user space. */
+	if (src != dst && stream_transfer(src, dst, pump_xfer_cb, p) == 0)
+		p->xfer = 1;
+	else
+		pump_read(p);
 	return (p);
 }
 
@@ -154,6 +190,15 @@ pump_bytes(struct pump *p)
 void
 pump_free(struct pump *p)
 {
+	/*
+	 * NULL is fine, as for free(): a pump that finishes inside
+	 * pump_start() is freed by callers that have not stored it yet.
+	 */
+	if (p == NULL)
+		return;
+	/* Its streams live on (the transfer would have told us otherwise). */
+	if (p->xfer)
+		stream_transfer_stop(p->src);
 	free(p);
 }
 

@@ -183,6 +183,52 @@ void		 stream_close(struct stream *, stream_done_cb, void *);
 void		 stream_abort(struct stream *);
 
 /*
+ * Kernel-side transfer: move everything src's transport reads, until EOF,
+ * to dst's transport with splice(2) or sendfile(2), the bytes never
+ * entering user space. Possible when neither side is TLS, src reads a
+ * socket, a pipe or a regular file, and dst writes a socket, a pipe, a
+ * regular file (not O_APPEND) or /dev/null. Bytes already buffered in
+ * src's reader go first, through dst's writer, and dst's writer empties
+ * before any byte is spliced: the order is kept. Backpressure is the
+ * kernel's: a dst that does not take bytes stops the reading of src, and
+ * at most a pipe (1 MiB) is in flight. Idle timeouts and the byte counts
+ * keep working.
+ *
+ * While it runs, reads on src and writes on dst are refused (ECLOSED).
+ * Returns -1, having changed nothing, when it is not possible (TLS, a tty,
+ * src == dst, src at EOF or failed, an operation pending, no descriptors
+ * left for a pipe): the caller reads and writes instead. The callback
+ * never runs from inside stream_transfer(). As with pipes, a peer gone
+ * raises SIGPIPE (splice and sendfile have no MSG_NOSIGNAL): ignore it.
+ */
+enum stream_side {
+	STREAM_SIDE_NONE,
+	STREAM_SIDE_READ,	/* reading src failed */
+	STREAM_SIDE_WRITE	/* writing dst failed */
+};
+
+enum stream_xfer_event {
+	STREAM_XFER_MOVED,	/* moved more bytes to dst; more to come */
+	STREAM_XFER_DONE,	/* the last call: src at EOF and every byte
+				   written (STREAM_OK), or side failed */
+	STREAM_XFER_UNSUPPORTED,/* the last call: the kernel refused before a
+				   byte moved; nothing was lost, read and write
+				   instead */
+	STREAM_XFER_CANCELLED	/* the last call, from inside stream_close or
+				   stream_abort of either stream: touch
+				   neither stream from it */
+};
+
+/* moved: bytes written to dst since the previous call. err is never NULL. */
+typedef void	(*stream_transfer_cb)(enum stream_xfer_event, size_t moved,
+		    enum stream_side, const struct stream_error *err, void *);
+
+int		 stream_transfer(struct stream *src, struct stream *dst,
+		     stream_transfer_cb, void *);
+/* End src's transfer at once, without a callback; bytes in flight are lost. */
+void		 stream_transfer_stop(struct stream *src);
+
+/*
  * get_extra_info: "peername" and "sockname" as "ADDR:PORT" ("[ADDR]:PORT"
  * for IPv6, the path or "" for unix), "socket" as the fd number,
  * "peercert" as the certificate subject over TLS. Returns -1 if the stream

@@ -26,6 +26,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -46,6 +49,39 @@
 
 #include "cstream.h"
 #include "tap.h"
+
+/*
+ * splice(2) and sendfile(2) come through here (-Wl,--wrap, Makefile.am):
+ * a test can make the kernel refuse the Nth call from now with EINVAL.
+ */
+ssize_t	__real_splice(int, loff_t *, int, loff_t *, size_t, unsigned int);
+ssize_t	__wrap_splice(int, loff_t *, int, loff_t *, size_t, unsigned int);
+ssize_t	__real_sendfile(int, int, off_t *, size_t);
+ssize_t	__wrap_sendfile(int, int, off_t *, size_t);
+
+static int	refuse_splice;		/* 0: never */
+static int	refuse_sendfile;
+
+ssize_t
+__wrap_splice(int in, loff_t *inoff, int out, loff_t *outoff, size_t len,
+    unsigned int flags)
+{
+	if (refuse_splice > 0 && --refuse_splice == 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	return (__real_splice(in, inoff, out, outoff, len, flags));
+}
+
+ssize_t
+__wrap_sendfile(int out, int in, off_t *off, size_t len)
+{
+	if (refuse_sendfile > 0 && --refuse_sendfile == 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	return (__real_sendfile(out, in, off, len));
+}
 
 /* What a read callback saw. */
 struct rec {
@@ -1411,6 +1447,804 @@ test_tls(struct event_base *base)
 	unlink(cert);
 }
 
+/*
+ * Kernel-side transfers (stream_transfer).
+ */
+struct xrec {
+	int			 nmoved;
+	unsigned long long	 moved;
+	int			 done;
+	enum stream_xfer_event	 ev;
+	enum stream_side	 side;
+	enum stream_errkind	 kind;
+	char			 msg[256];
+};
+
+static void
+xrec_cb(enum stream_xfer_event ev, size_t moved, enum stream_side side,
+    const struct stream_error *err, void *arg)
+{
+	struct xrec	*x = arg;
+
+	x->moved += moved;
+	if (ev == STREAM_XFER_MOVED) {
+		x->nmoved++;
+		return;
+	}
+	x->done++;
+	x->ev = ev;
+	x->side = side;
+	x->kind = err->kind;
+	snprintf(x->msg, sizeof x->msg, "%s", err->msg);
+}
+
+/* The world around a transfer: a peer feeding src, one reading dst. */
+struct xio {
+	int		 wfd;		/* closed (EOF for src) once all sent */
+	const char	*wbuf;
+	size_t		 wlen;
+	size_t		 woff;
+	int		 rfd;		/* -1: nobody reads dst */
+	char		*rbuf;
+	size_t		 rcap;
+	size_t		 rgot;
+};
+
+/* Run until the transfer is over and rwant bytes arrived, or secs pass. */
+static void
+xio_run(struct event_base *base, struct xio *io, struct xrec *xr,
+    size_t rwant, double secs)
+{
+	double	end = now() + secs;
+	size_t	len;
+	ssize_t	n;
+	int	busy;
+
+	while (now() < end && !(xr->done && io->rgot >= rwant)) {
+		/* One pass: a transfer that spun would not hang us here. */
+		event_base_loop(base, EVLOOP_ONCE|EVLOOP_NONBLOCK);
+		busy = 0;
+		if (io->wfd != -1 && io->woff < io->wlen) {
+			len = io->wlen - io->woff;
+			n = write(io->wfd, io->wbuf + io->woff,
+			    len > 262144 ? 262144 : len);
+			if (n > 0) {
+				io->woff += (size_t)n;
+				busy = 1;
+			}
+		}
+		if (io->wfd != -1 && io->woff == io->wlen) {
+			close(io->wfd);
+			io->wfd = -1;
+		}
+		if (io->rfd != -1 && io->rgot < io->rcap) {
+			n = read(io->rfd, io->rbuf + io->rgot,
+			    io->rcap - io->rgot);
+			if (n > 0) {
+				io->rgot += (size_t)n;
+				busy = 1;
+			}
+		}
+		if (!busy)
+			usleep(100);
+	}
+}
+
+/* A connected TCP pair on loopback, without the stream module. */
+static int
+tcp_pair(int fds[2])
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			l;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return (-1);
+	if (bind(l, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    listen(l, 1) == -1 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
+	    (fds[0] = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
+		close(l);
+		return (-1);
+	}
+	if (connect(fds[0], (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    (fds[1] = accept(l, NULL, NULL)) == -1) {
+		close(fds[0]);
+		close(l);
+		return (-1);
+	}
+	close(l);
+	return (0);
+}
+
+/* Close with a reset (RST) rather than a FIN. */
+static void
+close_reset(int fd)
+{
+	struct linger	lg = { 1, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+/* Fill a pipe's write end until it would block; returns the count. */
+static size_t
+fill_pipe(int fd, char c)
+{
+	char	buf[4096];
+	size_t	total = 0;
+	ssize_t	n;
+
+	memset(buf, c, sizeof buf);
+	while ((n = write(fd, buf, sizeof buf)) > 0)
+		total += (size_t)n;
+	return (total);
+}
+
+/*
+ * socket -> pipe (straight splice): dst's queued bytes, then src's
+ * buffered bytes, then the rest, in order; src and dst refuse other use.
+ */
+static void
+test_xfer_sock_pipe(struct event_base *base)
+{
+	const size_t		 total = 3 * 1024 * 1024;
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct xio		 io;
+	struct rec		 r;
+	char			*data, *want;
+	size_t			 fill, wantlen;
+	int			 sv[2], p[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1)
+		return;
+	set_nonblock(sv[1]);
+	set_nonblock(p[0]);
+	data = malloc(total);
+	fill_pattern(data, total, 11);
+	src = stream_open_fd(base, sv[0], NULL, &err);
+	dst = stream_open_fds(base, -1, p[1], NULL, &err);
+	fill = fill_pipe(p[1], 'F');
+	ok(stream_write(dst, "QUEUED", 6) == 0 &&
+	    stream_write_buffer_size(dst) == 6,
+	    "the pipe is full: 6 bytes wait in dst's writer");
+	ok(write(sv[1], data, 100) == 100, "the peer sends 100 bytes");
+	rec_reset(&r);
+	stream_readexactly(src, 10, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	run_for(base, 0.02);
+	is_int(stream_buffered(src), 90, "10 read, 90 left in src's reader");
+
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0, "stream_transfer");
+	is_int(xr.done + xr.nmoved, 0, "no callback from inside the call");
+	ok(stream_write(dst, "x", 1) == -1 && stream_exception(dst) != NULL &&
+	    stream_exception(dst)->kind == STREAM_ECLOSED,
+	    "writes on dst are refused meanwhile");
+	rec_reset(&r);
+	stream_read(src, 10, rec_cb, &r);
+	ok(r.n == 1 && r.kind == STREAM_ECLOSED, "reads on src too");
+
+	memset(&io, 0, sizeof io);
+	io.wfd = sv[1];
+	io.wbuf = data + 100;
+	io.wlen = total - 100;
+	io.rfd = p[0];
+	io.rcap = fill + 6 + total;
+	io.rbuf = malloc(io.rcap);
+	wantlen = fill + 6 + total - 10;
+	want = malloc(wantlen);
+	memset(want, 'F', fill);
+	memcpy(want + fill, "QUEUED", 6);
+	memcpy(want + fill + 6, data + 10, total - 10);
+	xio_run(base, &io, &xr, wantlen, 10);
+	ok(xr.done == 1 && xr.ev == STREAM_XFER_DONE && xr.kind == STREAM_OK,
+	    "done at EOF, OK (%s)", xr.msg);
+	is_mem(io.rbuf, io.rgot, want, wantlen,
+	    "queued bytes, buffered bytes, then the rest, in order");
+	is_int(xr.moved, total - 10, "moved counts the bytes for dst");
+	ok(stream_bytes_in(src) == total && stream_bytes_out(dst) == 6 +
+	    total - 10, "bytes_in and bytes_out count spliced bytes");
+	ok(stream_at_eof(src), "src is at EOF");
+	ok(stream_write_eof(dst) == 0 && read(p[0], io.rbuf, 1) == 0,
+	    "dst is usable again: write_eof closes the pipe");
+	stream_abort(src);
+	stream_abort(dst);
+	close(p[0]);
+	free(data);
+	free(want);
+	free(io.rbuf);
+}
+
+/* pipe -> socket (straight splice). */
+static void
+test_xfer_pipe_sock(struct event_base *base)
+{
+	const size_t		 total = 2 * 1024 * 1024 + 17;
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct xio		 io;
+	char			*data;
+	int			 sv[2], p[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1)
+		return;
+	set_nonblock(sv[1]);
+	set_nonblock(p[1]);
+	data = malloc(total);
+	fill_pattern(data, total, 12);
+	src = stream_open_fds(base, p[0], -1, NULL, &err);
+	dst = stream_open_fd(base, sv[0], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0,
+	    "stream_transfer from a pipe to a socket");
+	memset(&io, 0, sizeof io);
+	io.wfd = p[1];
+	io.wbuf = data;
+	io.wlen = total;
+	io.rfd = sv[1];
+	io.rcap = total + 1;
+	io.rbuf = malloc(io.rcap);
+	xio_run(base, &io, &xr, total, 10);
+	ok(xr.done == 1 && xr.ev == STREAM_XFER_DONE && xr.kind == STREAM_OK,
+	    "done at the pipe's EOF (%s)", xr.msg);
+	is_mem(io.rbuf, io.rgot, data, total, "the peer got every byte");
+	ok(xr.moved == total && stream_bytes_out(dst) == total,
+	    "moved and bytes_out are %zu", total);
+	stream_abort(src);
+	stream_abort(dst);
+	close(sv[1]);
+	free(data);
+	free(io.rbuf);
+}
+
+/* A regular file -> socket (sendfile), from the file's offset. */
+static void
+test_xfer_file_sock(struct event_base *base)
+{
+	const size_t		 total = 4 * 1024 * 1024 + 123;
+	char			 path[] = "/tmp/test-stream.XXXXXX";
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct xio		 io;
+	struct rec		 r;
+	char			*data;
+	int			 sv[2], fd;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		return;
+	set_nonblock(sv[1]);
+	data = malloc(total);
+	fill_pattern(data, total, 13);
+	fd = mkstemp(path);
+	unlink(path);
+	ok(write(fd, data, total) == (ssize_t)total, "a %zu-byte file", total);
+	lseek(fd, 1000, SEEK_SET);
+	src = stream_open_fds(base, fd, -1, NULL, &err);
+	dst = stream_open_fd(base, sv[0], NULL, &err);
+	rec_reset(&r);
+	stream_readexactly(src, 100, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && memcmp(r.data, data + 1000, 100) == 0 &&
+	    stream_buffered(src) > 0, "100 bytes read from offset 1000, "
+	    "%zu more buffered", stream_buffered(src));
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0,
+	    "stream_transfer from a file to a socket");
+	memset(&io, 0, sizeof io);
+	io.wfd = -1;
+	io.rfd = sv[1];
+	io.rcap = total;
+	io.rbuf = malloc(io.rcap);
+	xio_run(base, &io, &xr, total - 1100, 10);
+	ok(xr.done == 1 && xr.ev == STREAM_XFER_DONE && xr.kind == STREAM_OK,
+	    "done at the end of the file (%s)", xr.msg);
+	is_mem(io.rbuf, io.rgot, data + 1100, total - 1100,
+	    "the buffered bytes, then the file from where they ended");
+	ok(xr.moved == total - 1100 && stream_bytes_in(src) == total - 1000,
+	    "moved %llu, bytes_in %llu", xr.moved, stream_bytes_in(src));
+	stream_abort(src);
+	stream_abort(dst);
+	close(sv[1]);
+	free(data);
+	free(io.rbuf);
+}
+
+/* socket -> our pipe -> socket, a regular file, /dev/null. */
+static void
+test_xfer_sinks(struct event_base *base)
+{
+	const size_t		 total = 3 * 1024 * 1024 + 5;
+	char			 path[] = "/tmp/test-stream.XXXXXX";
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct xio		 io;
+	char			*data, *back;
+	int			 sv[2], sv2[2], fd, i;
+
+	data = malloc(total);
+	back = malloc(total + 1);
+	fill_pattern(data, total, 14);
+	for (i = 0; i < 3; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+			break;
+		set_nonblock(sv[1]);
+		memset(&io, 0, sizeof io);
+		io.wfd = sv[1];
+		io.wbuf = data;
+		io.wlen = total;
+		io.rfd = -1;
+		io.rbuf = back;
+		fd = -1;
+		if (i == 0) {
+			socketpair(AF_UNIX, SOCK_STREAM, 0, sv2);
+			set_nonblock(sv2[1]);
+			io.rfd = sv2[1];
+			io.rcap = total + 1;
+			fd = sv2[0];
+		} else if (i == 1) {
+			fd = mkstemp(path);
+			unlink(path);
+		} else
+			fd = open("/dev/null", O_WRONLY);
+		src = stream_open_fd(base, sv[0], NULL, &err);
+		dst = i == 0 ? stream_open_fd(base, fd, NULL, &err) :
+		    stream_open_fds(base, -1, fd, NULL, &err);
+		memset(&xr, 0, sizeof xr);
+		ok(stream_transfer(src, dst, xrec_cb, &xr) == 0,
+		    "stream_transfer from a socket to %s",
+		    i == 0 ? "a socket" : i == 1 ? "a file" : "/dev/null");
+		xio_run(base, &io, &xr, i == 0 ? total : 0, 10);
+		ok(xr.done == 1 && xr.kind == STREAM_OK && xr.moved == total &&
+		    stream_bytes_out(dst) == total, "... done, %llu bytes",
+		    xr.moved);
+		if (i == 0)
+			is_mem(back, io.rgot, data, total, "... all intact");
+		if (i == 1) {
+			ok(pread(fd, back, total + 1, 0) == (ssize_t)total &&
+			    memcmp(back, data, total) == 0, "... all intact");
+		}
+		stream_abort(src);
+		stream_abort(dst);	/* closes fd */
+		if (i == 0)
+			close(sv2[1]);
+	}
+	free(data);
+	free(back);
+}
+
+static long
+rss_kib(void)
+{
+	FILE	*f;
+	long	 pages = 0, rss = 0;
+
+	if ((f = fopen("/proc/self/statm", "r")) == NULL)
+		return (0);
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return (rss * (sysconf(_SC_PAGESIZE) / 1024));
+}
+
+/*
+ * dst's peer does not read: the transfer stops reading src, so the
+ * sender stalls and nothing piles up in user space; then all arrives.
+ */
+static void
+test_xfer_backpressure(struct event_base *base)
+{
+	const size_t		 total = 64 * 1024 * 1024;
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct xio		 io;
+	char			*data;
+	size_t			 stalled;
+	long			 rss0;
+	int			 a[2], b[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, b) == -1)
+		return;
+	set_nonblock(a[1]);
+	set_nonblock(b[1]);
+	data = malloc(total);
+	fill_pattern(data, total, 15);
+	src = stream_open_fd(base, a[0], NULL, &err);
+	dst = stream_open_fd(base, b[0], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0, "stream_transfer");
+	rss0 = rss_kib();
+	memset(&io, 0, sizeof io);
+	io.wfd = a[1];
+	io.wbuf = data;
+	io.wlen = total;
+	io.rfd = -1;
+	xio_run(base, &io, &xr, 0, 0.3);
+	stalled = io.woff;
+	ok(stalled > 0 && stalled < 8 * 1024 * 1024,
+	    "dst's peer reads nothing: the sender stalls after %zu bytes",
+	    stalled);
+	xio_run(base, &io, &xr, 0, 0.2);
+	is_int(io.woff, stalled, "... and stays stalled");
+	ok(stream_buffered(src) == 0 && stream_write_buffer_size(dst) == 0,
+	    "nothing waits in user space");
+	ok(rss_kib() - rss0 < 2048, "RSS grew by %ld KiB", rss_kib() - rss0);
+	ok(xr.done == 0 && xr.moved < stalled, "moved %llu of them so far",
+	    xr.moved);
+
+	io.rfd = b[1];
+	io.rcap = total;
+	io.rbuf = malloc(total);
+	xio_run(base, &io, &xr, total, 20);
+	ok(xr.done == 1 && xr.kind == STREAM_OK, "once read, done (%s)",
+	    xr.msg);
+	ok(io.rgot == total && memcmp(io.rbuf, data, total) == 0,
+	    "all %zu bytes arrived intact", total);
+	stream_abort(src);
+	stream_abort(dst);
+	close(b[1]);
+	free(data);
+	free(io.rbuf);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+/*
+ * All of src is in a full pipe and only src's FIN is left: src polls
+ * readable, yet nothing can move until the pipe's reader reads. The
+ * transfer must wait for the pipe, not spin on src.
+ */
+static void
+test_xfer_fin_full(struct event_base *base)
+{
+	struct timeval		 tv = { 0, 20000 };
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct event		*tick;
+	struct xrec		 xr;
+	struct xio		 io;
+	char			 data[4096], back[8192];
+	double			 end;
+	int			 sv[2], p[2], passes = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1)
+		return;
+	set_nonblock(p[0]);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	fill_pattern(data, sizeof data, 16);
+	src = stream_open_fd(base, sv[0], NULL, &err);
+	dst = stream_open_fds(base, -1, p[1], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0, "stream_transfer "
+	    "into a one-page pipe");
+	ok(write(sv[1], data, sizeof data) == sizeof data, "the peer sends "
+	    "a page");
+	close(sv[1]);
+	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	event_add(tick, &tv);
+	end = now() + 0.3;
+	while (now() < end) {
+		event_base_loop(base, EVLOOP_ONCE);
+		passes++;
+	}
+	event_free(tick);
+	ok(passes < 60, "the pipe is full, src has its FIN: %d loop passes "
+	    "in 0.3 s", passes);
+	is_int(xr.done, 0, "... and the transfer waits");
+	memset(&io, 0, sizeof io);
+	io.wfd = -1;
+	io.rfd = p[0];
+	io.rbuf = back;
+	io.rcap = sizeof back;
+	xio_run(base, &io, &xr, sizeof data, 3);
+	ok(xr.done == 1 && xr.kind == STREAM_OK, "read: done (%s)", xr.msg);
+	is_mem(back, io.rgot, data, sizeof data, "the page arrived");
+	stream_abort(src);
+	stream_abort(dst);
+	close(p[0]);
+}
+
+/* A reset on dst is the write side's failure, on src the read side's. */
+static void
+test_xfer_reset(struct event_base *base)
+{
+	static char		 buf[300000];
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	int			 a[2], t[2], i;
+
+	for (i = 0; i < 2; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) == -1 ||
+		    tcp_pair(t) == -1)
+			return;
+		set_nonblock(a[1]);
+		if (i == 0) {
+			/* TCP dst whose peer resets; the unix peer sends. */
+			src = stream_open_fd(base, a[0], NULL, &err);
+			dst = stream_open_fd(base, t[0], NULL, &err);
+		} else {
+			src = stream_open_fd(base, t[0], NULL, &err);
+			dst = stream_open_fd(base, a[0], NULL, &err);
+		}
+		memset(&xr, 0, sizeof xr);
+		ok(stream_transfer(src, dst, xrec_cb, &xr) == 0,
+		    "stream_transfer %s", i == 0 ? "to TCP" : "from TCP");
+		close_reset(t[1]);
+		if (i == 0)
+			(void)write(a[1], buf, sizeof buf);
+		run_until(base, &xr.done, 3);
+		ok(xr.done == 1 && xr.ev == STREAM_XFER_DONE &&
+		    xr.kind == STREAM_ERESET && xr.side == (i == 0 ?
+		    STREAM_SIDE_WRITE : STREAM_SIDE_READ),
+		    "peer reset on the %s side: %s", i == 0 ? "write" : "read",
+		    xr.msg);
+		stream_abort(src);
+		stream_abort(dst);
+		close(a[1]);
+	}
+}
+
+/* The idle timeout still runs; a closed stream cancels; stop is silent. */
+static void
+test_xfer_end(struct event_base *base)
+{
+	struct stream_opts	 opts;
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct rec		 r;
+	int			 a[2], b[2];
+	double			 t0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, b) == -1)
+		return;
+	memset(&opts, 0, sizeof opts);
+	opts.idle_timeout = 0.2;
+	src = stream_open_fd(base, a[0], &opts, &err);
+	dst = stream_open_fd(base, b[0], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	t0 = now();
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0, "stream_transfer");
+	ok(write(a[1], "tick", 4) == 4, "some traffic");
+	run_until(base, &xr.done, 2);
+	ok(xr.done == 1 && xr.kind == STREAM_ETIMEOUT &&
+	    xr.side == STREAM_SIDE_READ && now() - t0 >= 0.19,
+	    "idle timeout on src: ETIMEOUT, read side (%s)", xr.msg);
+	is_int(xr.moved, 4, "the bytes before it were moved");
+	stream_abort(src);
+	close(a[1]);
+
+	/* A stream closed under a transfer: CANCELLED, from inside. */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+	src = stream_open_fd(base, a[0], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	stream_transfer(src, dst, xrec_cb, &xr);
+	run_for(base, 0.02);
+	stream_abort(dst);
+	ok(xr.done == 1 && xr.ev == STREAM_XFER_CANCELLED,
+	    "stream_abort(dst) cancels the transfer at once");
+	ok(write(a[1], "hello", 5) == 5, "the peer sends 5 bytes");
+	rec_reset(&r);
+	stream_read(src, 100, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && r.kind == STREAM_OK && strcmp(r.data, "hello") == 0,
+	    "src reads again");
+
+	/* stream_transfer_stop: no callback, src reads again. */
+	dst = stream_open_fd(base, b[1], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == 0, "a new transfer");
+	stream_transfer_stop(src);
+	ok(write(a[1], "again", 5) == 5, "the peer sends 5 more");
+	rec_reset(&r);
+	stream_read(src, 100, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && strcmp(r.data, "again") == 0 && xr.done == 0 &&
+	    xr.nmoved == 0, "stop: no callback, src reads again");
+	stream_abort(src);
+	stream_abort(dst);
+	close(a[1]);
+}
+
+/* What a pump reported. */
+struct prec {
+	int			 n;
+	enum pump_side		 side;
+	enum stream_errkind	 kind;
+	char			 msg[256];
+};
+
+static void
+prec_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
+    void *arg)
+{
+	struct prec	*r = arg;
+
+	r->n++;
+	r->side = side;
+	r->kind = err->kind;
+	snprintf(r->msg, sizeof r->msg, "%s", err->msg);
+}
+
+/*
+ * Pumps over transfers: EOF is passed on (PUMP_WRITE_EOF) and counted; a
+ * kernel that refuses sendfile, or the second splice with bytes already
+ * in the pipe, leaves the pump to read and write, nothing lost.
+ */
+static void
+test_xfer_pump(struct event_base *base)
+{
+	const size_t		 total = 2 * 1024 * 1024 + 3;
+	char			 path[] = "/tmp/test-stream.XXXXXX";
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct pump		*p;
+	struct prec		 pr;
+	struct xrec		 xr;
+	struct xio		 io;
+	char			*data, *back;
+	int			 i, fd, a[2], b[2];
+
+	data = malloc(total);
+	back = malloc(total + 1);
+	fill_pattern(data, total, 17);
+	for (i = 0; i < 3; i++) {
+		socketpair(AF_UNIX, SOCK_STREAM, 0, b);
+		set_nonblock(b[1]);
+		memset(&io, 0, sizeof io);
+		io.wfd = -1;
+		if (i == 1) {
+			fd = mkstemp(path);
+			unlink(path);
+			(void)write(fd, data, total);
+			lseek(fd, 0, SEEK_SET);
+			src = stream_open_fds(base, fd, -1, NULL, &err);
+			refuse_sendfile = 1;
+		} else {
+			socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+			set_nonblock(a[1]);
+			io.wfd = a[1];
+			io.wbuf = data;
+			io.wlen = total;
+			src = stream_open_fd(base, a[0], NULL, &err);
+			/*
+			 * Bytes wait on src: the first splice fills our pipe,
+			 * the second (to dst) is refused with them in it.
+			 */
+			io.woff = (size_t)write(a[1], data, 65536);
+			refuse_splice = i == 2 ? 2 : 0;
+		}
+		dst = stream_open_fd(base, b[0], NULL, &err);
+		memset(&pr, 0, sizeof pr);
+		p = pump_start(src, dst, PUMP_WRITE_EOF|PUMP_FLUSH, prec_cb,
+		    &pr);
+		io.rfd = b[1];
+		io.rbuf = back;
+		io.rcap = total + 1;
+		memset(&xr, 0, sizeof xr);
+		xio_run(base, &io, &xr, total, 10);
+		run_until(base, &pr.n, 5);
+		ok(pr.n == 1 && pr.kind == STREAM_OK && pump_bytes(p) == total,
+		    "%s: the pump is done, %llu bytes (%s)", i == 0 ?
+		    "transfer" : i == 1 ? "sendfile refused" :
+		    "second splice refused", pump_bytes(p), pr.msg);
+		ok(read(b[1], back + io.rgot, 1) == 0, "... then EOF");
+		is_mem(back, io.rgot, data, total, "... every byte in order");
+		ok(refuse_splice == 0 && refuse_sendfile == 0,
+		    "... (the refusal happened)");
+		pump_free(p);
+		stream_abort(src);
+		stream_abort(dst);
+		close(b[1]);
+	}
+	free(data);
+	free(back);
+}
+
+/* A pump's write-side failure is reported as the write side's. */
+static void
+test_xfer_pump_reset(struct event_base *base)
+{
+	static char		 buf[100000];
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct pump		*p;
+	struct prec		 pr;
+	int			 a[2], b[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, b);
+	src = stream_open_fd(base, a[0], NULL, &err);
+	dst = stream_open_fd(base, b[0], NULL, &err);
+	memset(&pr, 0, sizeof pr);
+	p = pump_start(src, dst, PUMP_WRITE_EOF|PUMP_FLUSH, prec_cb, &pr);
+	close(b[1]);
+	(void)write(a[1], buf, sizeof buf);
+	run_until(base, &pr.n, 3);
+	ok(pr.n == 1 && pr.side == PUMP_SIDE_WRITE && pr.kind == STREAM_ERESET,
+	    "dst's peer left: write side, ERESET (%s)", pr.msg);
+	/* Freeing a pump whose transfer runs stops it; nothing calls back. */
+	pump_free(p);
+	stream_abort(dst);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, b);
+	dst = stream_open_fd(base, b[0], NULL, &err);
+	memset(&pr, 0, sizeof pr);
+	stream_abort(src);
+	close(a[1]);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+	src = stream_open_fd(base, a[0], NULL, &err);
+	p = pump_start(src, dst, 0, prec_cb, &pr);
+	pump_free(p);
+	ok(write(a[1], "late", 4) == 4, "the peer sends after pump_free");
+	run_for(base, 0.05);
+	ok(pr.n == 0 && stream_buffered(src) == 4,
+	    "no callback; src reads for itself again");
+	stream_abort(src);
+	stream_abort(dst);
+	close(a[1]);
+	close(b[1]);
+}
+
+/* When it cannot be done: -1 and nothing changed. */
+static void
+test_xfer_refused(struct event_base *base)
+{
+	char			 path[] = "/tmp/test-stream.XXXXXX";
+	struct stream_error	 err;
+	struct stream		*src, *dst;
+	struct xrec		 xr;
+	struct rec		 r;
+	int			 a[2], fd;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
+	src = stream_open_fd(base, a[0], NULL, &err);
+	memset(&xr, 0, sizeof xr);
+	ok(stream_transfer(src, src, xrec_cb, &xr) == -1, "src == dst: -1");
+	fd = open("/dev/zero", O_WRONLY);
+	dst = stream_open_fds(base, -1, fd, NULL, &err);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == -1,
+	    "to a character device other than /dev/null: -1");
+	stream_abort(dst);
+	fd = mkstemp(path);
+	unlink(path);
+	fcntl(fd, F_SETFL, O_APPEND);
+	dst = stream_open_fds(base, -1, fd, NULL, &err);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == -1,
+	    "to a file opened O_APPEND: -1");
+	rec_reset(&r);
+	stream_read(src, 100, rec_cb, &r);
+	ok(stream_transfer(src, dst, xrec_cb, &xr) == -1,
+	    "with a read pending: -1");
+	ok(write(a[1], "still", 5) == 5, "the peer sends");
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && strcmp(r.data, "still") == 0,
+	    "src reads as before");
+	close(a[1]);
+	rec_reset(&r);
+	stream_read(src, 100, rec_cb, &r);
+	run_until(base, &r.n, 2);
+	ok(r.n == 1 && r.len == 0 && stream_transfer(src, dst, xrec_cb,
+	    &xr) == -1, "src at EOF: -1");
+	is_int(xr.done + xr.nmoved, 0, "no callback ever ran");
+	stream_abort(src);
+	stream_abort(dst);
+}
+
 int
 main(void)
 {
@@ -1439,6 +2273,17 @@ main(void)
 	test_unix(base);
 	test_idle(base);
 	test_tls(base);
+	test_xfer_sock_pipe(base);
+	test_xfer_pipe_sock(base);
+	test_xfer_file_sock(base);
+	test_xfer_sinks(base);
+	test_xfer_backpressure(base);
+	test_xfer_fin_full(base);
+	test_xfer_reset(base);
+	test_xfer_end(base);
+	test_xfer_refused(base);
+	test_xfer_pump(base);
+	test_xfer_pump_reset(base);
 	event_base_free(base);
 	return (tap_done());
 }
