@@ -253,6 +253,23 @@ relay_check(struct relay *r)
 		relay_finish(r, &ok);
 }
 
+/* After the peer closed first: did our last bytes reach it after all? */
+static void
+relay_acked_cb(struct stream *s, const struct stream_error *err, void *arg)
+{
+	struct relay		*r = arg;
+	struct stream_error	 e;
+
+	if (err->kind != STREAM_OK) {
+		stream_error_set(&e, STREAM_ERESET, err->sys,
+		    "peer closed before all input was sent");
+		relay_finish(r, &e);
+		return;
+	}
+	r->up_done = 1;
+	relay_check(r);
+}
+
 static void
 relay_up_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
     void *arg)
@@ -261,6 +278,15 @@ relay_up_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
 	struct stream_error	 e;
 
 	if (err->kind == STREAM_OK) {
+		/*
+		 * All of stdin is with the kernel. If the peer had closed
+		 * already, a reset for those bytes may still be on its way:
+		 * wait for the acknowledgement before calling it delivered.
+		 */
+		if (r->down_done) {
+			stream_wait_acked(r->net, relay_acked_cb, r);
+			return;
+		}
 		r->up_done = 1;
 		relay_check(r);
 		return;

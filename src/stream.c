@@ -22,11 +22,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>	/* SIOCOUTQ */
 
 /* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
 #if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
 #define STREAM_XFER	1
-#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/sysmacros.h>
 
@@ -3193,6 +3194,77 @@ stream_sockfd(struct stream *s)
 	if (s->wsock && s->wfd != -1)
 		return (s->wfd);
 	return (-1);
+}
+
+/*
+ * wait_acked: bytes handed to the kernel are not yet bytes the peer has.
+ * A peer that closed for good answers new data with a reset, which may
+ * come after our last write and our exit 0. Where that matters (the peer
+ * closed first and we kept sending), poll the send queue until the peer's
+ * TCP has acknowledged every byte, or a reset shows up as SO_ERROR.
+ */
+#define STREAM_ACK_POLL_MS	2
+#define STREAM_ACK_WAIT_MS	3000
+
+struct stream_ackwait {
+	struct stream		*s;
+	struct event		*ev;
+	stream_done_cb		 cb;
+	void			*arg;
+	uint64_t		 deadline;
+};
+
+static void
+stream_ackwait_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream_ackwait	*w = arg;
+	struct stream		*s = w->s;
+	struct stream_error	 err;
+	struct timeval		 tv = { 0, STREAM_ACK_POLL_MS * 1000 };
+	int			 queued = 0, soerr = 0;
+	socklen_t		 len = sizeof soerr;
+
+	if (s->dead)
+		goto out;
+	if (getsockopt(s->wfd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+	    soerr != 0) {
+		stream_error_set(&err, STREAM_ERESET, soerr, "write to %s: %s",
+		    s->peer != NULL ? s->peer : "peer", strerror(soerr));
+		w->cb(s, &err, w->arg);
+		goto out;
+	}
+	/* SIOCOUTQ: bytes sent but not acknowledged, plus bytes unsent. */
+	if (ioctl(s->wfd, SIOCOUTQ, &queued) == -1 || queued == 0 ||
+	    stream_now_ms() >= w->deadline) {
+		w->cb(s, &stream_ok, w->arg);
+		goto out;
+	}
+	event_add(w->ev, &tv);
+	return;
+out:
+	event_free(w->ev);
+	free(w);
+	stream_release(s);
+}
+
+void
+stream_wait_acked(struct stream *s, stream_done_cb cb, void *arg)
+{
+	struct stream_ackwait	*w;
+	struct timeval		 tv = { 0, 0 };
+
+	if (s->kind != STREAM_FD || !s->wsock || s->dead) {
+		cb(s, &stream_ok, arg);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->s = s;
+	w->cb = cb;
+	w->arg = arg;
+	w->deadline = stream_now_ms() + STREAM_ACK_WAIT_MS;
+	w->ev = evtimer_new(s->base, stream_ackwait_cb, w);
+	stream_hold(s);
+	event_add(w->ev, &tv);
 }
 
 int

@@ -229,6 +229,14 @@ int		 stream_transfer(struct stream *src, struct stream *dst,
 void		 stream_transfer_stop(struct stream *src);
 
 /*
+ * Call back once the peer's TCP has acknowledged everything written (or
+ * after 3 s), or with ERESET if it answered with a reset; at once for
+ * anything but a plain socket. For "the peer closed first, did our last
+ * bytes still reach it?"
+ */
+void		 stream_wait_acked(struct stream *, stream_done_cb, void *);
+
+/*
  * get_extra_info: "peername" and "sockname" as "ADDR:PORT" ("[ADDR]:PORT"
  * for IPv6, the path or "" for unix), "socket" as the fd number,
  * "peercert" as the certificate subject over TLS. Returns -1 if the stream

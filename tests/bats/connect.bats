@@ -325,3 +325,21 @@ assert ev == ["connected", "closed"], ev'
 	[ "$status" -eq 0 ]
 	[ "$output" = $'bye\nrc=0' ]
 }
+
+@test "relay: a peer that half-closed first still gets stdin, exit 0" {
+	py_server "$PEERS/halfclose_server.py"
+	run --separate-stderr run_with_timeout 5 bash -c \
+	    "(echo a; sleep 0.5; echo b) | '$CSTREAM' connect 127.0.0.1 $PY_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	wait_pid_exit "$PY_PID" 5
+	[ "$(sed -n 2p "$PY_OUT")" = "got 4" ]
+}
+
+@test "relay: the last bytes refused by a peer that closed are not lost silently" {
+	py_server "$PEERS/send_server.py" '' close
+	run --separate-stderr run_with_timeout 5 bash -c \
+	    "(sleep 0.3; echo a) | '$CSTREAM' connect 127.0.0.1 $PY_PORT"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "cstream: connect: peer closed before all input was sent" ]
+}
