@@ -383,13 +383,8 @@ conn_pump_cb(struct pump *p, enum pump_side side,
 		conn_end(c, &e);
 		return;
 	}
-	if (err->kind != STREAM_OK) {
-		conn_end(c, err);
-		return;
-	}
 	/* The pump stays with its step: it may finish inside pump_start. */
-	c->next++;
-	conn_step(c);
+	conn_next_cb(NULL, err, c);
 }
 
 /* Queue one --send or --send-file step; the drain paces big files. */
