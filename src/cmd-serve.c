@@ -130,6 +130,7 @@ struct client {
 	struct stream		*s;
 	struct pump		*pump;
 	struct relay		*relay;
+	struct stream		*pair;		/* --exec over TLS: the child's end */
 	char			 peer[128];
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */
@@ -422,6 +423,8 @@ client_close(struct client *cl, int flush)
 	while (cl->blocked > 0)
 		cl->blocked--;
 	waiters_wake(sv, &cl->waiters);
+	if (cl->pair != NULL)
+		stream_abort(cl->pair);
 	if (flush) {
 		sv->nflushing++;
 		stream_close(cl->s, serve_flushed_cb, sv);
@@ -601,14 +604,13 @@ client_relay_cb(struct relay *r, const struct stream_error *err, void *arg)
 	serve_stop(sv, err);
 }
 
-/* --exec / --sh-exec: the child gets the socket as stdin and stdout. */
-static void
-client_exec(struct client *cl)
+/* Fork and exec the --exec command with fd as its stdin and stdout. */
+static pid_t
+client_spawn(struct client *cl, int fd)
 {
 	struct serve	*sv = cl->sv;
 	char		 host[128], *colon;
 	const char	*port = "";
-	int		 fd = stream_fd(cl->s);
 	pid_t		 pid;
 
 	strlcpy(host, cl->peer, sizeof host);
@@ -621,33 +623,89 @@ client_exec(struct client *cl)
 			host[strlen(host) - 1] = '\0';
 		}
 	}
-	switch ((pid = fork())) {
-	case -1:
+	if ((pid = fork()) != 0)
+		return (pid);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	/* The socket is shared with the child: make it blocking. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
+		_exit(126);
+	setenv("CSTREAM_PEER_ADDR", host, 1);
+	if (*port != '\0')
+		setenv("CSTREAM_PEER_PORT", port, 1);
+	else
+		unsetenv("CSTREAM_PEER_PORT");
+	execvp(sv->argv[0], sv->argv);
+	fprintf(stderr, "cstream: %s: exec %s: %s\n", sv->ctx->entry->name,
+	    sv->argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void
+client_exec_relay_cb(struct relay *r, const struct stream_error *err,
+    void *arg)
+{
+	client_error(arg, err);
+}
+
+/*
+ * Over TLS the child cannot have the socket: it gets one end of a
+ * socketpair, and the plaintext is relayed between the other end and the
+ * client by the same rules as connect.
+ */
+static int
+client_exec_tls(struct client *cl, int sp[2])
+{
+	struct serve		*sv = cl->sv;
+	struct stream_opts	 plain = sv->opts;
+	struct stream_error	 err;
+
+	plain.tls_ctx = NULL;	/* the child's side is plaintext */
+	plain.idle_timeout = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warnx("%s: socketpair: %s", sv->ctx->entry->name,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((cl->pair = stream_open_fd(sv->ctx->base, sp[0], &plain,
+	    &err)) == NULL) {
+		log_warnx("%s: %s", sv->ctx->entry->name, err.msg);
+		close(sp[0]);
+		close(sp[1]);
+		return (-1);
+	}
+	return (0);
+}
+
+/* --exec / --sh-exec: the child gets the connection as stdin and stdout. */
+static void
+client_exec(struct client *cl)
+{
+	struct serve	*sv = cl->sv;
+	char		 pidbuf[32];
+	int		 sp[2] = { -1, -1 }, tls = sv->opts.tls_ctx != NULL;
+	pid_t		 pid;
+
+	if (tls && client_exec_tls(cl, sp) == -1) {
+		client_close(cl, 0);
+		return;
+	}
+	pid = client_spawn(cl, tls ? sp[1] : stream_fd(cl->s));
+	if (tls)
+		close(sp[1]);
+	if (pid == -1) {
 		log_warnx("%s: fork: %s", sv->ctx->entry->name,
 		    strerror(errno));
-		break;
-	case 0:
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		/* The socket is shared with the child: make it blocking. */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		if (dup2(fd, STDIN_FILENO) == -1 ||
-		    dup2(fd, STDOUT_FILENO) == -1)
-			_exit(126);
-		setenv("CSTREAM_PEER_ADDR", host, 1);
-		if (*port != '\0')
-			setenv("CSTREAM_PEER_PORT", port, 1);
-		else
-			unsetenv("CSTREAM_PEER_PORT");
-		execvp(sv->argv[0], sv->argv);
-		fprintf(stderr, "cstream: %s: exec %s: %s\n",
-		    sv->ctx->entry->name, sv->argv[0], strerror(errno));
-		_exit(127);
-	default:
-		log_event("exec", "peer", cl->peer, "pid",
-		    (snprintf(host, sizeof host, "%ld", (long)pid), host),
-		    (char *)NULL);
-		break;
+		client_close(cl, 0);
+		return;
+	}
+	snprintf(pidbuf, sizeof pidbuf, "%ld", (long)pid);
+	log_event("exec", "peer", cl->peer, "pid", pidbuf, (char *)NULL);
+	if (tls) {
+		cl->relay = relay_start(cl->s, cl->pair, RELAY_EOF_TO_IO,
+		    client_exec_relay_cb, cl);
+		return;
 	}
 	/* Our copy of the socket goes; the child keeps its own. */
 	client_close(cl, 0);
@@ -839,9 +897,6 @@ serve_parse_mode(struct serve *sv)
 		sv->argv[1] = xstrdup("-c");
 		sv->argv[2] = xstrdup(cmd_get(ctx, OPT_SH_EXEC));
 	}
-	if (sv->mode == MODE_EXEC && sv->opts.tls_ctx != NULL)
-		return (cmd_fail(ctx, EXIT_USAGE, "--exec and --sh-exec do "
-		    "not work with --tls: the child would get the raw socket"));
 	return (0);
 }
 

@@ -310,6 +310,7 @@ struct relay;
 
 #define RELAY_NO_SHUTDOWN	0x1	/* no half-close at stdin EOF */
 #define RELAY_STDIN_TTY		0x2	/* stdin is a terminal */
+#define RELAY_EOF_TO_IO		0x4	/* the peer's EOF half-closes io too */
 
 typedef void	(*relay_done_cb)(struct relay *, const struct stream_error *,
 		    void *);

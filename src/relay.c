@@ -215,6 +215,8 @@ struct relay {
 	struct pump		*down;
 	int			 up_done;
 	int			 down_done;
+	int			 up_failed;	/* the peer refused stdin */
+	struct stream_error	 up_err;
 	int			 finished;
 	relay_done_cb		 cb;
 	void			*arg;
@@ -292,10 +294,16 @@ relay_up_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
 		return;
 	}
 	if (side == PUMP_SIDE_WRITE && err->kind != STREAM_ETIMEOUT) {
-		/* Never a silent truncation: say that input was left over. */
-		stream_error_set(&e, STREAM_ERESET, err->sys,
+		/*
+		 * Never a silent truncation: say that input was left over;
+		 * but first print what the peer said before it left (nc
+		 * does), so wait for the other direction's end.
+		 */
+		stream_error_set(&r->up_err, STREAM_ERESET, err->sys,
 		    "peer closed before all input was sent");
-		relay_finish(r, &e);
+		r->up_failed = 1;
+		if (r->down_done)
+			relay_finish(r, &r->up_err);
 		return;
 	}
 	if (side == PUMP_SIDE_READ && err->kind != STREAM_ETIMEOUT) {
@@ -314,6 +322,10 @@ relay_down_cb(struct pump *p, enum pump_side side,
 	struct relay		*r = arg;
 	struct stream_error	 e;
 
+	if (r->up_failed && side != PUMP_SIDE_WRITE) {
+		relay_finish(r, &r->up_err);
+		return;
+	}
 	if (err->kind == STREAM_OK) {
 		r->down_done = 1;
 		relay_check(r);
@@ -355,7 +367,9 @@ relay_start(struct stream *net, struct stream *io, int flags,
 	r->arg = arg;
 	r->up = pump_start(io, net, upflags, relay_up_cb, r);
 	if (!r->finished)
-		r->down = pump_start(net, io, PUMP_FLUSH, relay_down_cb, r);
+		r->down = pump_start(net, io, PUMP_FLUSH |
+		    (flags & RELAY_EOF_TO_IO ? PUMP_WRITE_EOF : 0),
+		    relay_down_cb, r);
 	return (r);
 }
 

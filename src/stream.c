@@ -153,6 +153,7 @@ struct stream_op {
 #define NOTIFY_FAIL	0x1
 #define NOTIFY_DRAIN	0x2
 #define NOTIFY_CLOSE	0x4
+#define NOTIFY_WFAIL	0x8
 
 struct stream {
 	struct event_base	*base;
@@ -188,6 +189,7 @@ struct stream {
 	struct evbuffer		*result;
 	struct stream_error	*exc;
 	const struct stream_error *werr;	/* why a write was refused */
+	struct stream_error	*wexc;		/* the write side failed */
 	struct stream_op	 op;
 	unsigned char		 sep1;
 	unsigned char		*sepbuf;
@@ -303,6 +305,9 @@ static void	stream_timer_arm(struct stream *, uint64_t);
 static void	fd_write_cb(evutil_socket_t, short, void *);
 static void	writer_kick(struct stream *);
 static void	xfer_stream_failed(struct stream *);
+static void	xfer_stream_write_failed(struct stream *);
+static void	transport_fail_write(struct stream *,
+		    const struct stream_error *);
 static void	xfer_stream_closed(struct stream *);
 static void	xfer_schedule(struct stream_xfer *);
 
@@ -387,8 +392,19 @@ stream_fail_errno(struct stream *s, const char *call, const char *prep,
 	else
 		stream_error_set(&err, kind, error, "%s: %s", call,
 		    strerror(error));
-	if (!s->failed && strcmp(call, "write") == 0)
+	if (!s->failed && strcmp(call, "write") == 0) {
+		/*
+		 * A peer that closed may still have sent bytes we have not
+		 * read (a reply before its close): nc prints them, so the
+		 * read side goes on to its own EOF or reset.
+		 */
+		if (s->kind == STREAM_FD && s->rsock && s->rfd == s->wfd &&
+		    !s->eof) {
+			transport_fail_write(s, &err);
+			return;
+		}
 		s->wfailed = 1;
+	}
 	transport_fail(s, &err);
 }
 
@@ -433,6 +449,7 @@ stream_destroy(struct stream *s)
 	if (s->kind == STREAM_FD && s->wbuf != NULL)
 		evbuffer_free(s->wbuf);
 	free(s->exc);
+	free(s->wexc);
 	free(s->sepbuf);
 	free(s->peer);
 	free(s);
@@ -587,6 +604,28 @@ stream_report_failure(struct stream *s)
 	}
 }
 
+/* The write side is lost: the drain waiter and the error callback hear. */
+static void
+stream_report_write_failure(struct stream *s)
+{
+	struct stream_error	err = *s->wexc;
+	stream_done_cb		cb;
+	void			*arg;
+
+	if (s->drain_cb != NULL) {
+		cb = s->drain_cb;
+		arg = s->drain_arg;
+		s->drain_cb = NULL;
+		cb(s, &err, arg);
+		if (s->dead)
+			return;
+	}
+	if (s->err_cb != NULL && !s->closing && !s->err_reported) {
+		s->err_reported = 1;
+		s->err_cb(s, &err, s->err_arg);
+	}
+}
+
 static size_t
 stream_wlen(struct stream *s)
 {
@@ -640,6 +679,8 @@ stream_notify_cb(evutil_socket_t fd, short what, void *arg)
 	s->notify = 0;
 	if (n & NOTIFY_FAIL)
 		stream_report_failure(s);
+	if (!s->dead && (n & NOTIFY_WFAIL) && !s->failed)
+		stream_report_write_failure(s);
 	if (!s->dead && (n & NOTIFY_DRAIN))
 		stream_check_drain(s);
 	if (!s->dead && (n & NOTIFY_CLOSE) && s->closing &&
@@ -692,6 +733,29 @@ transport_fail(struct stream *s, const struct stream_error *err)
 	xfer_stream_failed(s);
 	transport_reading(s);
 	stream_notify(s, NOTIFY_FAIL|NOTIFY_CLOSE);
+}
+
+/*
+ * Only the write side is lost (EPIPE, a reset met while writing a socket
+ * we can still read): writes and drain report err from now on, what was
+ * queued is dropped, the reader carries on until the transport itself
+ * says EOF or fails.
+ */
+static void
+transport_fail_write(struct stream *s, const struct stream_error *err)
+{
+	if (s->dead || s->failed || s->wexc != NULL)
+		return;
+	s->wfailed = 1;
+	s->wexc = xmalloc(sizeof *s->wexc);
+	*s->wexc = *err;
+	if (s->wev_on) {
+		event_del(s->wev);
+		s->wev_on = 0;
+	}
+	evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
+	xfer_stream_write_failed(s);
+	stream_notify(s, NOTIFY_WFAIL|NOTIFY_CLOSE);
 }
 
 /*
@@ -1084,7 +1148,9 @@ stream_feed_eof(struct stream *s)
 const struct stream_error *
 stream_exception(struct stream *s)
 {
-	return (s->exc != NULL ? s->exc : s->werr);
+	if (s->exc != NULL)
+		return (s->exc);
+	return (s->wexc != NULL ? s->wexc : s->werr);
 }
 
 void
@@ -1482,7 +1548,9 @@ writer_check(struct stream *s)
 	else if (s->failed) {
 		if (s->exc == NULL)
 			s->werr = &stream_err_lost;
-	} else if (s->closing || s->dead)
+	} else if (s->wexc != NULL)
+		s->werr = s->wexc;
+	else if (s->closing || s->dead)
 		s->werr = &stream_err_closing;
 	else if (s->eof_wanted)
 		s->werr = &stream_err_eof;
@@ -1636,8 +1704,8 @@ stream_drain(struct stream *s, stream_done_cb cb, void *arg)
 	struct stream_error	err;
 
 	/* asyncio's drain() raises the reader's exception first. */
-	if (s->exc != NULL) {
-		err = *s->exc;
+	if (s->exc != NULL || s->wexc != NULL) {
+		err = s->exc != NULL ? *s->exc : *s->wexc;
 		cb(s, &err, arg);
 		return;
 	}
@@ -1707,7 +1775,7 @@ stream_set_write_buffer_limits(struct stream *s, size_t high, size_t low)
 int
 stream_is_closing(struct stream *s)
 {
-	return (s->closing || s->failed || s->dead);
+	return (s->closing || s->failed || s->wexc != NULL || s->dead);
 }
 
 void
@@ -1982,6 +2050,14 @@ xfer_stream_failed(struct stream *s)
 		xfer_fail(s->xin, STREAM_SIDE_READ, s->exc);
 	if (s->xout != NULL)
 		xfer_fail(s->xout, STREAM_SIDE_WRITE, s->exc);
+}
+
+/* Only the write side went: a transfer into s fails, one out of it goes on. */
+static void
+xfer_stream_write_failed(struct stream *s)
+{
+	if (s->xout != NULL)
+		xfer_fail(s->xout, STREAM_SIDE_WRITE, s->wexc);
 }
 
 static void
@@ -2362,6 +2438,11 @@ xfer_schedule(struct stream_xfer *x)
 
 static void
 xfer_stream_failed(struct stream *s)
+{
+}
+
+static void
+xfer_stream_write_failed(struct stream *s)
 {
 }
 

@@ -329,3 +329,15 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	wait_pid_exit "$A_PID" 10
 	[ "$(sha256 "$A_OUT")" = "$(sha256 "$T/data")" ]
 }
+
+@test "--exec over --tls: the child talks plaintext through a socketpair" {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout "$T/k.pem" -out "$T/c.pem" -days 1 \
+	    -subj /CN=localhost 2>/dev/null
+	start_server S "$CSTREAM" serve --tls --cert "$T/c.pem" --key "$T/k.pem" \
+	    127.0.0.1 0 --exec 'tr a-z A-Z'
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect --tls \
+	    --cafile "$T/c.pem" localhost "$S_PORT" --send 'shout\n' -N --read-all
+	[ "$status" -eq 0 ]
+	[ "$output" = "SHOUT" ]
+}
