@@ -224,6 +224,21 @@ struct relay {
 	unsigned long long	 received;
 };
 
+/* "ADDR: peer closed before all input was sent", naming the peer. */
+static void
+relay_refused(struct relay *r, struct stream_error *e, int sys)
+{
+	char	peer[128] = "";
+
+	if (stream_get_extra_info(r->net, "peername", peer, sizeof peer) == 0 &&
+	    *peer != '\0')
+		stream_error_set(e, STREAM_ERESET, sys, "%s: peer closed before "
+		    "all input was sent", peer);
+	else
+		stream_error_set(e, STREAM_ERESET, sys,
+		    "peer closed before all input was sent");
+}
+
 static void
 relay_finish(struct relay *r, const struct stream_error *err)
 {
@@ -263,8 +278,7 @@ relay_acked_cb(struct stream *s, const struct stream_error *err, void *arg)
 	struct stream_error	 e;
 
 	if (err->kind != STREAM_OK) {
-		stream_error_set(&e, STREAM_ERESET, err->sys,
-		    "peer closed before all input was sent");
+		relay_refused(r, &e, err->sys);
 		relay_finish(r, &e);
 		return;
 	}
@@ -299,8 +313,7 @@ relay_up_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
 		 * but first print what the peer said before it left (nc
 		 * does), so wait for the other direction's end.
 		 */
-		stream_error_set(&r->up_err, STREAM_ERESET, err->sys,
-		    "peer closed before all input was sent");
+		relay_refused(r, &r->up_err, err->sys);
 		r->up_failed = 1;
 		if (r->down_done)
 			relay_finish(r, &r->up_err);
@@ -342,8 +355,7 @@ relay_down_cb(struct pump *p, enum pump_side side,
 	 * peer is the same story as a refused write: say so.
 	 */
 	if (err->kind == STREAM_ERESET && !r->up_done) {
-		stream_error_set(&e, STREAM_ERESET, err->sys,
-		    "peer closed before all input was sent");
+		relay_refused(r, &e, err->sys);
 		relay_finish(r, &e);
 		return;
 	}

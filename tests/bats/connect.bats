@@ -341,5 +341,5 @@ assert ev == ["connected", "closed"], ev'
 	run --separate-stderr run_with_timeout 5 bash -c \
 	    "(sleep 0.3; echo a) | '$CSTREAM' connect 127.0.0.1 $PY_PORT"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: peer closed before all input was sent" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: peer closed before all input was sent" ]
 }
