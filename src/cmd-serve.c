@@ -481,12 +481,33 @@ client_discard_cb(struct stream *s, struct evbuffer *data,
 	stream_read(s, SERVE_CHUNK, client_discard_cb, cl);
 }
 
+/*
+ * Copy data to every client but from (NULL: stdin, to all of them); from
+ * waits for each one left over its high-water mark. Neither --broker nor
+ * the -k stdin is a bulk path: one flat copy serves all.
+ */
+static void
+serve_broadcast(struct serve *sv, struct evbuffer *data, struct client *from)
+{
+	struct client	*o;
+	size_t		 len = evbuffer_get_length(data);
+	unsigned char	*p = evbuffer_pullup(data, -1);
+
+	TAILQ_FOREACH(o, &sv->clients, entry) {
+		if (o == from || o->closing)
+			continue;
+		if (stream_write(o->s, p, len) == 0 &&
+		    stream_write_buffer_size(o->s) > STREAM_WRITE_HIGH)
+			wait_on(sv, o, from);
+	}
+}
+
 /* Copy data to every other client (broker) or to stdout (keep-open). */
 static void
 client_fan_cb(struct stream *s, struct evbuffer *data,
     const struct stream_error *err, void *arg)
 {
-	struct client	*cl = arg, *o;
+	struct client	*cl = arg;
 	struct serve	*sv = cl->sv;
 
 	if (err->kind != STREAM_OK) {
@@ -511,19 +532,8 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 		}
 		if (stream_write_buffer_size(sv->io) > STREAM_WRITE_HIGH)
 			wait_on(sv, NULL, cl);
-	} else {
-		/* A broker is not a bulk path: one flat copy serves all. */
-		size_t len = evbuffer_get_length(data);
-		unsigned char *p = evbuffer_pullup(data, -1);
-
-		TAILQ_FOREACH(o, &sv->clients, entry) {
-			if (o == cl || o->closing)
-				continue;
-			if (stream_write(o->s, p, len) == 0 &&
-			    stream_write_buffer_size(o->s) > STREAM_WRITE_HIGH)
-				wait_on(sv, o, cl);
-		}
-	}
+	} else
+		serve_broadcast(sv, data, cl);
 	if (cl->blocked == 0)
 		client_read(cl);
 }
@@ -559,27 +569,17 @@ stdin_cb(struct stream *s, struct evbuffer *data,
     const struct stream_error *err, void *arg)
 {
 	struct serve	*sv = arg;
-	struct client	*cl;
-	size_t		 len = evbuffer_get_length(data);
-	unsigned char	*p;
 
 	sv->stdin_blocked--;	/* the read itself held one count */
 	if (err->kind != STREAM_OK) {
 		serve_stop(sv, err);
 		return;
 	}
-	if (len == 0) {
+	if (evbuffer_get_length(data) == 0) {
 		stdin_eof(sv);
 		return;
 	}
-	p = evbuffer_pullup(data, -1);
-	TAILQ_FOREACH(cl, &sv->clients, entry) {
-		if (cl->closing)
-			continue;
-		if (stream_write(cl->s, p, len) == 0 &&
-		    stream_write_buffer_size(cl->s) > STREAM_WRITE_HIGH)
-			wait_on(sv, cl, NULL);
-	}
+	serve_broadcast(sv, data, NULL);
 	stdin_read(sv);
 }
 

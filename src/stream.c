@@ -2290,25 +2290,39 @@ xfer_pipe_pass(struct stream_xfer *x)
 	    x->inpipe > 0));
 }
 
-/* A pipe fails no read: an error is the other end's, EPIPE the writer's. */
+/*
+ * Which side an error of a straight call belongs to. splice: a pipe fails
+ * no read, so an error is the other end's, EPIPE the writer's. sendfile:
+ * only reading the file gives EIO or EOVERFLOW; the rest is the socket's.
+ */
 static enum stream_side
-xfer_direct_side(struct stream_xfer *x, int error)
+xfer_straight_side(struct stream_xfer *x, int error)
 {
+	if (x->mode == XFER_SENDFILE)
+		return (error == EIO || error == EOVERFLOW ?
+		    STREAM_SIDE_READ : STREAM_SIDE_WRITE);
 	if (error == EPIPE || x->srcpipe)
 		return (STREAM_SIDE_WRITE);
 	return (STREAM_SIDE_READ);
 }
 
-/* One end is a pipe: splice straight from src to dst. */
+/*
+ * No pipe of ours in between: splice straight from src to dst when one
+ * end is a pipe, or sendfile from a regular file (at its offset) to a
+ * socket, until EOF.
+ */
 static enum xfer_result
-xfer_direct_pass(struct stream_xfer *x)
+xfer_straight_pass(struct stream_xfer *x)
 {
 	size_t	total = 0;
 	ssize_t	n;
 
 	while (total < XFER_BUDGET) {
-		n = splice(x->rfd, NULL, x->wfd, NULL, XFER_CHUNK,
-		    SPLICE_F_MOVE|SPLICE_F_NONBLOCK);
+		if (x->mode == XFER_SENDFILE)
+			n = sendfile(x->wfd, x->rfd, NULL, XFER_CHUNK);
+		else
+			n = splice(x->rfd, NULL, x->wfd, NULL, XFER_CHUNK,
+			    SPLICE_F_MOVE|SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			xfer_in(x, (size_t)n);
 			xfer_out(x, (size_t)n);
@@ -2320,39 +2334,12 @@ xfer_direct_pass(struct stream_xfer *x)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			if (xfer_src_empty(x))
+			/* A file never runs dry: only the socket can block. */
+			if (x->mode != XFER_SENDFILE && xfer_src_empty(x))
 				return (xfer_wait(x, 1, 0));
 			return (xfer_wait(x, 0, 1));
 		}
-		return (xfer_error(x, xfer_direct_side(x, errno), errno));
-	}
-	return (XR_MORE);
-}
-
-/* A regular file to a socket, from the file's offset, until EOF. */
-static enum xfer_result
-xfer_sendfile_pass(struct stream_xfer *x)
-{
-	size_t	total = 0;
-	ssize_t	n;
-
-	while (total < XFER_BUDGET) {
-		n = sendfile(x->wfd, x->rfd, NULL, XFER_CHUNK);
-		if (n > 0) {
-			xfer_in(x, (size_t)n);
-			xfer_out(x, (size_t)n);
-			total += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			return (XR_EOF);
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN)
-			return (xfer_wait(x, 0, 1));
-		/* Only reading the file gives these; the rest is the socket's. */
-		return (xfer_error(x, errno == EIO || errno == EOVERFLOW ?
-		    STREAM_SIDE_READ : STREAM_SIDE_WRITE, errno));
+		return (xfer_error(x, xfer_straight_side(x, errno), errno));
 	}
 	return (XR_MORE);
 }
@@ -2385,17 +2372,10 @@ xfer_event_cb(evutil_socket_t fd, short what, void *arg)
 		xfer_report(x);
 		return;
 	}
-	switch (x->mode) {
-	case XFER_PIPE:
+	if (x->mode == XFER_PIPE)
 		r = xfer_pipe_pass(x);
-		break;
-	case XFER_DIRECT:
-		r = xfer_direct_pass(x);
-		break;
-	default:
-		r = xfer_sendfile_pass(x);
-		break;
-	}
+	else
+		r = xfer_straight_pass(x);
 	switch (r) {
 	case XR_EOF:
 		x->src->eof = 1;
