@@ -567,12 +567,34 @@ stream_alloc(struct event_base *base, size_t limit)
  * Deferred work: failures, drain and close completions run from the loop,
  * never from inside the call (a write, a close) that caused them.
  */
+/* A failure reaches the drain waiter; -1 if that freed the stream. */
+static int
+stream_fail_drain(struct stream *s, const struct stream_error *err)
+{
+	stream_done_cb	 cb = s->drain_cb;
+	void		*arg = s->drain_arg;
+
+	if (cb == NULL)
+		return (0);
+	s->drain_cb = NULL;
+	cb(s, err, arg);
+	return (s->dead ? -1 : 0);
+}
+
+/* ... and the error callback, once. */
+static void
+stream_fail_errcb(struct stream *s, const struct stream_error *err)
+{
+	if (s->err_cb != NULL && !s->closing && !s->err_reported) {
+		s->err_reported = 1;
+		s->err_cb(s, err, s->err_arg);
+	}
+}
+
 static void
 stream_report_failure(struct stream *s)
 {
 	struct stream_error	err;
-	stream_done_cb		cb;
-	void			*arg;
 
 	if (s->exc != NULL)
 		err = *s->exc;
@@ -584,24 +606,12 @@ stream_report_failure(struct stream *s)
 	 */
 	if (s->op.kind != OP_NONE && !s->wfailed)
 		reader_dispatch(s);
-	if (s->dead)
+	if (s->dead || stream_fail_drain(s, &err) != 0)
 		return;
-	if (s->drain_cb != NULL) {
-		cb = s->drain_cb;
-		arg = s->drain_arg;
-		s->drain_cb = NULL;
-		cb(s, &err, arg);
-		if (s->dead)
-			return;
-	}
 	if (s->op.kind != OP_NONE)
 		reader_dispatch(s);
-	if (s->dead)
-		return;
-	if (s->err_cb != NULL && !s->closing && !s->err_reported) {
-		s->err_reported = 1;
-		s->err_cb(s, &err, s->err_arg);
-	}
+	if (!s->dead)
+		stream_fail_errcb(s, &err);
 }
 
 /* The write side is lost: the drain waiter and the error callback hear. */
@@ -609,21 +619,9 @@ static void
 stream_report_write_failure(struct stream *s)
 {
 	struct stream_error	err = *s->wexc;
-	stream_done_cb		cb;
-	void			*arg;
 
-	if (s->drain_cb != NULL) {
-		cb = s->drain_cb;
-		arg = s->drain_arg;
-		s->drain_cb = NULL;
-		cb(s, &err, arg);
-		if (s->dead)
-			return;
-	}
-	if (s->err_cb != NULL && !s->closing && !s->err_reported) {
-		s->err_reported = 1;
-		s->err_cb(s, &err, s->err_arg);
-	}
+	if (stream_fail_drain(s, &err) == 0)
+		stream_fail_errcb(s, &err);
 }
 
 static size_t
