@@ -27,14 +27,17 @@
 #include <stdint.h>
 
 #include "compat.h"
+#include "net.h"
 #include "stream.h"
+#include "tls.h"
+#include "xmalloc.h"
 
 struct event_base;
 struct addrinfo;
 struct ssl_ctx_st;
 struct ssl_st;
 
-/* Exit status (cli.md, "Exit status"). Mapped in one place: cmd.c. */
+/* Exit status (doc/cli.md, "Exit status"). Mapped in one place: cmd.c. */
 #define EXIT_NET	1	/* network or I/O error */
 #define EXIT_USAGE	2	/* usage error */
 #define EXIT_RESOLVE	3	/* name resolution failed */
@@ -44,9 +47,6 @@ struct ssl_st;
 #define EXIT_TLS	7	/* TLS handshake or verification failed */
 #define EXIT_PROTO	8	/* malformed HTTP response, too many redirects */
 #define EXIT_HTTP	9	/* HTTP status >= 400 with --fail */
-
-/* Longest unix socket path: sizeof(sun_path) less the NUL. */
-#define UNIX_PATH_MAX_LEN	107
 
 /* Global options, valid for every command. */
 struct global_opts {
@@ -135,55 +135,6 @@ int		 parse_count(const char *, long long min, long long max,
 /* Decode \r \n \t \\ \0 \xHH; *out is allocated. -1 with *cause. */
 int		 parse_escapes(const char *, char **out, size_t *outlen,
 		     const char **cause);
-
-/* net.c: addresses, resolution, connect to every address, listen. */
-struct net_connect;
-struct net_listener;
-typedef void	(*net_connect_cb)(int fd, const struct stream_error *,
-		    void *arg);
-typedef void	(*net_accept_cb)(int fd, const struct sockaddr *, socklen_t,
-		    void *arg);
-
-int		 net_resolve(const char *host, const char *port, int family,
-		     int passive, struct addrinfo **, struct stream_error *);
-struct net_connect *net_connect_tcp(struct event_base *, const char *host,
-		     const char *port, int family, double timeout,
-		     net_connect_cb, void *);
-struct net_connect *net_connect_unix(struct event_base *, const char *path,
-		     double timeout, net_connect_cb, void *);
-void		 net_connect_cancel(struct net_connect *);
-int		 net_unix_sockaddr(const char *path, struct sockaddr_storage *,
-		     socklen_t *, struct stream_error *);
-int		 net_listen_tcp(const char *host, const char *port, int family,
-		     int backlog, int **fds, size_t *nfds, struct stream_error *);
-/* The same with SO_REUSEPORT, for --workers processes on one port. */
-int		 net_listen_tcp_reuseport(const char *host, const char *port,
-		     int family, int backlog, int **fds, size_t *nfds,
-		     struct stream_error *);
-int		 net_listen_unix(const char *path, int mode, int backlog,
-		     dev_t *dev, ino_t *ino, struct stream_error *);
-void		 net_unlink_unix(const char *path, dev_t, ino_t);
-struct net_listener *net_listener_new(struct event_base *, int fd,
-		     net_accept_cb, stream_server_log_cb, void *);
-void		 net_listener_enable(struct net_listener *, int on);
-void		 net_listener_free(struct net_listener *);
-void		 net_format_addr(const struct sockaddr *, socklen_t, char *,
-		     size_t);
-void		 net_format_sockname(int fd, char *, size_t);
-int		 net_set_nodelay(int fd);
-
-/* tls.c: OpenSSL contexts, per-connection setup, errors. */
-struct ssl_ctx_st *tls_client_ctx(const char *cafile, int insecure,
-		     struct stream_error *);
-struct ssl_ctx_st *tls_server_ctx(const char *certfile, const char *keyfile,
-		     struct stream_error *);
-/* A new SSL for one connection: SNI and host/IP verification (client). */
-struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *, const char *servername,
-		     int server, struct stream_error *);
-/* Describe a failed handshake: the verifier's reason, or OpenSSL's. */
-void		 tls_handshake_error(struct ssl_st *, struct stream_error *);
-/* Certificate subject of the peer, for get_extra_info("peercert"). */
-int		 tls_peercert(struct ssl_st *, char *, size_t);
 
 /* url.c: http and https URLs (RFC 3986), redirect targets. */
 struct url {
@@ -301,7 +252,7 @@ void		 pump_free(struct pump *);
 
 /*
  * A relay between a network stream and stdio, with the end-of-transfer
- * rules of cli.md (connect, and serve in its default mode): done when
+ * rules of doc/cli.md (connect, and serve in its default mode): done when
  * stdin's EOF was sent and the peer closed; a peer that closes first ends
  * the transfer at once when stdin is a terminal, otherwise stdin is still
  * sent and a refused write is an error, never a silent truncation.
@@ -329,13 +280,5 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
-
-/* xmalloc.c: allocation that never returns NULL. */
-void		*xmalloc(size_t);
-void		*xcalloc(size_t, size_t);
-void		*xreallocarray(void *, size_t, size_t);
-char		*xstrdup(const char *);
-int		 xasprintf(char **, const char *, ...)
-		     __attribute__((format(printf, 2, 3)));
 
 #endif /* CSTREAM_H */

@@ -33,7 +33,10 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "error.h"
+#include "net.h"
+#include "xmalloc.h"
 
 /*
  * Addresses, resolution, connecting and listening: everything below the
@@ -42,11 +45,11 @@
  *
  * Connecting walks every address getaddrinfo gives, in order, with one
  * non-blocking socket per attempt (libevent's connect_hostname only tries
- * the first: libevent-notes.md section 4); one timer bounds the whole walk.
- * Listening follows asyncio's start_server (every address of the host,
- * IPv6 sockets v6-only so 0.0.0.0 and :: can both bind) and, for unix
- * sockets, the hygiene of libevent-notes.md section 9. The accept loop is
- * ours rather than evconnlistener's, which busy-loops on EMFILE.
+ * the first: doc/libevent-notes.md section 4); one timer bounds the
+ * whole walk. Listening follows asyncio's start_server (every address of
+ * the host, IPv6 sockets v6-only so 0.0.0.0 and :: can both bind) and, for
+ * unix sockets, the hygiene of doc/libevent-notes.md section 9. The accept
+ * loop is ours rather than evconnlistener's, which busy-loops on EMFILE.
  */
 
 /* Accepts per wakeup, so one busy listener cannot starve the others. */
@@ -61,9 +64,6 @@
 
 /* Port 0 on several addresses: retries when the first one's port is taken. */
 #define NET_LISTEN_TRIES	8
-
-/* Longest timeout honoured (ten years); beyond that, timeval overflows. */
-#define NET_TIMEOUT_MAX		(10.0 * 365 * 86400)
 
 /*
  * One connection attempt: every address in turn, one timer for all. Events
@@ -110,7 +110,7 @@ struct net_listener {
 	int			 dead;		/* freed in the loop */
 
 	net_accept_cb		 accept_cb;
-	stream_server_log_cb	 log_cb;
+	net_log_cb		 log_cb;
 	void			*arg;
 };
 
@@ -486,7 +486,7 @@ net_connect_tcp(struct event_base *base, const char *host, const char *port,
 
 	/*
 	 * A blocking getaddrinfo, as nc does: it honours nsswitch and
-	 * gai.conf ordering, which evdns does not (libevent-notes.md 4).
+	 * gai.conf ordering, which evdns does not (doc/libevent-notes.md 4).
 	 */
 	if (net_resolve(host, port, family, 0, &nc->res, &nc->err) != 0) {
 		net_connect_finish(nc, -1);
@@ -931,7 +931,7 @@ net_listener_read_cb(evutil_socket_t fd, short events, void *arg)
 
 struct net_listener *
 net_listener_new(struct event_base *base, int fd, net_accept_cb accept_cb,
-    stream_server_log_cb log_cb, void *arg)
+    net_log_cb log_cb, void *arg)
 {
 	struct net_listener	*l;
 

@@ -43,6 +43,8 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 struct event_base;
 struct evbuffer;
 struct ssl_ctx_st;
@@ -53,26 +55,6 @@ struct ssl_ctx_st;
 /* Default writer watermarks, as asyncio: high 64 KiB, low = high / 4. */
 #define STREAM_WRITE_HIGH	65536
 #define STREAM_WRITE_LOW	(STREAM_WRITE_HIGH / 4)
-
-enum stream_errkind {
-	STREAM_OK = 0,
-	STREAM_EINCOMPLETE,	/* EOF before a read completed (IncompleteReadError) */
-	STREAM_ELIMIT,		/* separator not within limit (LimitOverrunError) */
-	STREAM_ETIMEOUT,	/* connect or idle timeout */
-	STREAM_ERESET,		/* connection reset, broken pipe, connection lost */
-	STREAM_ERESOLVE,	/* name resolution failed */
-	STREAM_ETLS,		/* TLS handshake or certificate verification */
-	STREAM_ECLOSED,		/* operation on a stream that was closed */
-	STREAM_ESYS		/* any other system error, errno in .sys */
-};
-
-struct stream_error {
-	enum stream_errkind	 kind;
-	int			 sys;		/* errno, when there is one */
-	size_t			 expected;	/* EINCOMPLETE: bytes asked for, 0 if unbounded */
-	size_t			 consumed;	/* ELIMIT: asyncio's LimitOverrunError.consumed */
-	char			 msg[256];	/* "connect to 127.0.0.1 port 80: Connection refused" */
-};
 
 struct stream;
 struct stream_server;
@@ -262,10 +244,5 @@ void		 stream_set_error_cb(struct stream *, stream_done_cb, void *);
 /* Opaque per-stream user data (a relay, a client slot). */
 void		 stream_set_data(struct stream *, void *);
 void		*stream_get_data(struct stream *);
-
-/* Fill an error (printf-style message); returns err for convenience. */
-struct stream_error *stream_error_set(struct stream_error *,
-		     enum stream_errkind, int sys, const char *fmt, ...)
-		     __attribute__((format(printf, 4, 5)));
 
 #endif /* STREAM_H */

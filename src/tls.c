@@ -30,17 +30,18 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "cstream.h"
+#include "error.h"
+#include "tls.h"
 
 /*
  * OpenSSL contexts and per-connection setup. The TLS transport itself (a
- * libevent openssl bufferevent, close_notify on close) is in stream.c;
- * this file decides what is trusted and how failures read.
+ * libevent openssl bufferevent, close_notify on close) is in
+ * stream-tls.c; this file decides what is trusted and how failures read.
  *
  * Both contexts set SSL_OP_IGNORE_UNEXPECTED_EOF: libevent 2.1.12 only
  * knows OpenSSL 1.1's form of a dirty shutdown, so without it a peer that
  * closes TCP without close_notify is a read error rather than an EOF
- * (libevent-notes.md, fact 6). Most HTTPS servers close that way.
+ * (doc/libevent-notes.md, fact 6). Most HTTPS servers close that way.
  */
 
 /* OpenSSL's reason for the oldest queued error (the root cause). */
@@ -169,6 +170,13 @@ fail:
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return (NULL);
+}
+
+/* The command layer frees its context here rather than in OpenSSL. */
+void
+tls_ctx_free(struct ssl_ctx_st *ctx)
+{
+	SSL_CTX_free(ctx);
 }
 
 /*

@@ -1,0 +1,78 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#ifndef NET_H
+#define NET_H
+
+/* net.c: addresses, resolution, connect to every address, listen. */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include "error.h"
+
+struct event_base;
+struct addrinfo;
+struct sockaddr_storage;
+
+/* Longest unix socket path: sizeof(sun_path) less the NUL. */
+#define UNIX_PATH_MAX_LEN	107
+
+/* Longest timeout honoured (ten years); beyond that, timeval overflows. */
+#define NET_TIMEOUT_MAX		(10.0 * 365 * 86400)
+
+/* listen(2) backlog when none is given (the kernel caps it at somaxconn). */
+#define NET_BACKLOG_DEFAULT	4096
+
+struct net_connect;
+struct net_listener;
+typedef void	(*net_connect_cb)(int fd, const struct stream_error *,
+		    void *arg);
+typedef void	(*net_accept_cb)(int fd, const struct sockaddr *, socklen_t,
+		    void *arg);
+/* An accept error worth logging (EMFILE, ...); arg is the listener's. */
+typedef void	(*net_log_cb)(const char *msg, void *arg);
+
+int		 net_resolve(const char *host, const char *port, int family,
+		     int passive, struct addrinfo **, struct stream_error *);
+struct net_connect *net_connect_tcp(struct event_base *, const char *host,
+		     const char *port, int family, double timeout,
+		     net_connect_cb, void *);
+struct net_connect *net_connect_unix(struct event_base *, const char *path,
+		     double timeout, net_connect_cb, void *);
+void		 net_connect_cancel(struct net_connect *);
+int		 net_unix_sockaddr(const char *path, struct sockaddr_storage *,
+		     socklen_t *, struct stream_error *);
+int		 net_listen_tcp(const char *host, const char *port, int family,
+		     int backlog, int **fds, size_t *nfds, struct stream_error *);
+/* The same with SO_REUSEPORT, for --workers processes on one port. */
+int		 net_listen_tcp_reuseport(const char *host, const char *port,
+		     int family, int backlog, int **fds, size_t *nfds,
+		     struct stream_error *);
+int		 net_listen_unix(const char *path, int mode, int backlog,
+		     dev_t *dev, ino_t *ino, struct stream_error *);
+void		 net_unlink_unix(const char *path, dev_t, ino_t);
+struct net_listener *net_listener_new(struct event_base *, int fd,
+		     net_accept_cb, net_log_cb, void *);
+void		 net_listener_enable(struct net_listener *, int on);
+void		 net_listener_free(struct net_listener *);
+void		 net_format_addr(const struct sockaddr *, socklen_t, char *,
+		     size_t);
+void		 net_format_sockname(int fd, char *, size_t);
+int		 net_set_nodelay(int fd);
+
+#endif /* NET_H */
