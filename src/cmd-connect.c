@@ -152,8 +152,7 @@ conn_end(struct conn *c, const struct stream_error *err)
 		c->code = cmd_fail_stream(c->ctx, err);
 	if (c->io != NULL && stream_exception(c->io) == NULL &&
 	    stream_write_buffer_size(c->io) > 0) {
-		stream_set_write_buffer_limits(c->io, STREAM_WRITE_HIGH, 0);
-		stream_drain(c->io, conn_stdout_done_cb, c);
+		stream_flush(c->io, conn_stdout_done_cb, c);
 		return;
 	}
 	event_base_once(c->ctx->base, -1, EV_TIMEOUT, conn_stop_cb, c, NULL);
@@ -210,8 +209,7 @@ conn_flushed_cb(struct stream *s, const struct stream_error *err, void *arg)
 static void
 conn_flush_stdout(struct conn *c)
 {
-	stream_set_write_buffer_limits(c->io, STREAM_WRITE_HIGH, 0);
-	stream_drain(c->io, conn_flushed_cb, c);
+	stream_flush(c->io, conn_flushed_cb, c);
 }
 
 static void
@@ -357,7 +355,7 @@ conn_read_exactly_cb(struct stream *s, struct evbuffer *data,
 	if (conn_output(c, data) == -1)
 		return;
 	if (c->remaining > 0) {
-		if (stream_write_buffer_size(c->io) > STREAM_WRITE_HIGH)
+		if (stream_write_paused(c->io))
 			stream_drain(c->io, conn_next_piece_cb, c);
 		else
 			stream_read(c->net, c->remaining, conn_read_exactly_cb,
@@ -414,8 +412,7 @@ conn_sent(struct conn *c)
 		conn_end(c, stream_exception(c->net));
 		return;
 	}
-	stream_set_write_buffer_limits(c->net, STREAM_WRITE_HIGH, 0);
-	stream_drain(c->net, conn_next_cb, c);
+	stream_flush(c->net, conn_next_cb, c);
 }
 
 static void
@@ -790,7 +787,7 @@ conn_free(struct conn *c)
 	if (c->io != NULL)
 		stream_abort(c->io);
 	if (c->opts.tls_ctx != NULL)
-		SSL_CTX_free(c->opts.tls_ctx);
+		tls_ctx_free(c->opts.tls_ctx);
 	free((char *)c->target);
 }
 

@@ -299,7 +299,7 @@ cmd_http_head_exec(struct cmd_ctx *ctx)
 	free(h.urlstr);
 	free(h.headers);
 	if (h.tls_ctx != NULL)
-		SSL_CTX_free(h.tls_ctx);
+		tls_ctx_free(h.tls_ctx);
 	return (rc);
 }
 

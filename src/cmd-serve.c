@@ -263,7 +263,7 @@ serve_permitted(struct serve *sv, struct stream *s)
 	return (allowed);
 }
 
-#define SERVE_CHUNK	(4 * 1024 * 1024)
+#define SERVE_CHUNK	STREAM_CHUNK
 
 static void	client_read(struct client *);
 static void	stdin_read(struct serve *);
@@ -497,7 +497,7 @@ serve_broadcast(struct serve *sv, struct evbuffer *data, struct client *from)
 		if (o == from || o->closing)
 			continue;
 		if (stream_write(o->s, p, len) == 0 &&
-		    stream_write_buffer_size(o->s) > STREAM_WRITE_HIGH)
+		    stream_write_paused(o->s))
 			wait_on(sv, o, from);
 	}
 }
@@ -530,7 +530,7 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 			serve_stop(sv, stream_exception(sv->io));
 			return;
 		}
-		if (stream_write_buffer_size(sv->io) > STREAM_WRITE_HIGH)
+		if (stream_write_paused(sv->io))
 			wait_on(sv, NULL, cl);
 	} else
 		serve_broadcast(sv, data, cl);
@@ -1135,7 +1135,7 @@ serve_free(struct serve *sv)
 	}
 	free(sv->acls);
 	if (sv->opts.tls_ctx != NULL)
-		SSL_CTX_free(sv->opts.tls_ctx);
+		tls_ctx_free(sv->opts.tls_ctx);
 	/* The clients freed above go from the loop: let it run once. */
 	event_base_loop(sv->ctx->base, EVLOOP_NONBLOCK);
 }

@@ -250,6 +250,16 @@ cmd_check_unix_path(struct cmd_ctx *ctx, const char *path)
 	return (0);
 }
 
+/* A server refused a client at its cap: say so in the option's words. */
+static void
+cmd_server_full_cb(const char *peer, unsigned int max_conns, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+
+	log_warnx("%s: max-conns %u reached: closed %s", ctx->entry->name,
+	    max_conns, peer[0] != '\0' ? peer : "a client");
+}
+
 void
 cmd_stream_opts(struct cmd_ctx *ctx, struct stream_opts *o)
 {
@@ -259,6 +269,8 @@ cmd_stream_opts(struct cmd_ctx *ctx, struct stream_opts *o)
 	o->connect_timeout = ctx->g->connect_timeout;
 	o->idle_timeout = ctx->g->idle_timeout;
 	o->unix_mode = -1;
+	o->full_cb = cmd_server_full_cb;
+	o->full_arg = ctx;
 }
 
 /* Apply the global options found among a command's options. */

@@ -35,9 +35,6 @@ struct sockaddr_storage;
 /* Longest timeout honoured (ten years); beyond that, timeval overflows. */
 #define NET_TIMEOUT_MAX		(10.0 * 365 * 86400)
 
-/* listen(2) backlog when none is given (the kernel caps it at somaxconn). */
-#define NET_BACKLOG_DEFAULT	4096
-
 struct net_connect;
 struct net_listener;
 typedef void	(*net_connect_cb)(int fd, const struct stream_error *,

@@ -33,7 +33,7 @@
  * buffered, which flow control bounds by 2 x limit, so this only needs to
  * be large enough not to split what the reader already holds.
  */
-#define PUMP_CHUNK	(4 * 1024 * 1024)
+#define PUMP_CHUNK	STREAM_CHUNK
 
 struct pump {
 	struct stream		*src;
@@ -73,9 +73,7 @@ pump_eof(struct pump *p)
 		return;
 	}
 	if (p->flags & PUMP_FLUSH) {
-		/* A low-water mark of 0 turns drain into "fully flushed". */
-		stream_set_write_buffer_limits(p->dst, STREAM_WRITE_HIGH, 0);
-		stream_drain(p->dst, pump_flushed_cb, p);
+		stream_flush(p->dst, pump_flushed_cb, p);
 		return;
 	}
 	memset(&ok, 0, sizeof ok);
@@ -119,7 +117,7 @@ pump_read_cb(struct stream *s, struct evbuffer *data,
 	 * reading, so the source's reader fills to 2 x limit and then stops
 	 * reading its transport; memory stays bounded on both sides.
 	 */
-	if (stream_write_buffer_size(p->dst) > STREAM_WRITE_HIGH) {
+	if (stream_write_paused(p->dst)) {
 		stream_drain(p->dst, pump_drained_cb, p);
 		return;
 	}

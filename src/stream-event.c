@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +44,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"
@@ -61,6 +51,13 @@
 #include "stream-int.h"
 #include "tls.h"
 #include "xmalloc.h"
+
+/*
+ * The stream's own events: allocation, the ways a transport fails, the
+ * idle and handshake timer, and the deferred work (stream_notify) that
+ * tells the reader, the drain waiter, the close callback and the error
+ * callback from the loop, never from inside the call that caused it.
+ */
 
 struct stream *
 stream_alloc(struct event_base *base, size_t limit)
@@ -151,7 +148,7 @@ stream_check_drain(struct stream *s)
 	stream_done_cb	cb;
 	void		*arg;
 
-	if (s->drain_cb == NULL || stream_wlen(s) > s->wlow)
+	if (s->drain_cb == NULL || stream_wlen(s) > stream_drain_low(s))
 		return;
 	cb = s->drain_cb;
 	arg = s->drain_arg;

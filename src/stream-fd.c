@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +44,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"
@@ -61,6 +51,13 @@
 #include "stream-int.h"
 #include "tls.h"
 #include "xmalloc.h"
+
+/*
+ * The fd transport: a socket or a pair of descriptors, read with our own
+ * EV_READ event into the reader's buffer and written with send(2),
+ * sendmsg(2) or, for blocking descriptors, write(2). Also its
+ * constructor, stream_new_fd.
+ */
 
 static void	fd_write_cb(evutil_socket_t, short, void *);
 static void	fd_reading(struct stream *);

@@ -42,8 +42,6 @@
 #define STREAM_SEND_IOV		128
 /* asyncio's default ssl_handshake_timeout, when none is given. */
 #define STREAM_HANDSHAKE_TIMEOUT 60.0
-/* Longest timer we arm (ten years); beyond it a timeval overflows. */
-#define STREAM_TIMEOUT_MAX	(10.0 * 365 * 86400)
 
 #define STREAM_NOT_FOUND	SIZE_MAX
 
@@ -53,7 +51,7 @@
  * most one wakeup moves before the loop gives others a turn.
  */
 #define XFER_PIPE_SIZE		(1024 * 1024)
-#define XFER_CHUNK		(4 * 1024 * 1024)
+#define XFER_CHUNK		STREAM_CHUNK
 #define XFER_BUDGET		(16 * 1024 * 1024)
 
 enum stream_kind {
@@ -121,6 +119,7 @@ struct stream {
 	unsigned int		 wfailed:1;	/* lost while writing */
 	unsigned int		 rsmall:3;	/* small reads in a row */
 	unsigned int		 wfile:1;	/* a file segment is queued */
+	unsigned int		 flushing:1;	/* drain_cb waits for an empty queue */
 
 	/* Reader. */
 	size_t			 limit;
@@ -184,6 +183,8 @@ struct stream_server {
 	unsigned int		 nconns;
 	stream_server_log_cb	 log_cb;
 	void			*log_arg;
+	stream_server_full_cb	 full_cb;
+	void			*full_arg;
 	stream_accept_cb	 cb;
 	void			*arg;
 
@@ -263,6 +264,7 @@ void		 stream_destroy(struct stream *);
 void		 stream_kill(struct stream *);
 void		 stream_close_fd(int, int);
 size_t		 stream_wlen(struct stream *);
+size_t		 stream_drain_low(struct stream *);
 void		 stream_store_exception(struct stream *,
 		     const struct stream_error *);
 void		 stream_set_peer(struct stream *, int);

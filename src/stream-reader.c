@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +44,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"
@@ -61,6 +51,14 @@
 #include "stream-int.h"
 #include "tls.h"
 #include "xmalloc.h"
+
+/*
+ * The StreamReader: one pending operation (read, readexactly, readuntil,
+ * readline), run by a trampoline (reader_dispatch) so that a callback
+ * starting the next operation never recurses; separators found by a
+ * streaming KMP matcher fed each byte once; flow control that stops the
+ * transport's reading beyond 2 x limit.
+ */
 
 /*
  * The separator matcher. sep and its KMP failure links live in sepbuf

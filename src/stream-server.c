@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +44,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"
@@ -61,6 +51,13 @@
 #include "stream-int.h"
 #include "tls.h"
 #include "xmalloc.h"
+
+/*
+ * The entry points that make streams: open_connection over TCP or a unix
+ * socket (with TLS when asked), streams over descriptors we are given
+ * (stream_open_fd, stream_open_fds), the detached reader, and servers
+ * that accept clients, cap their number and hand each one over.
+ */
 
 /*
  * open_connection and open_unix_connection: net.c connects (every address
@@ -198,6 +195,13 @@ server_log(struct stream_server *srv, const char *fmt, ...)
 	srv->log_cb(msg, srv->log_arg);
 }
 
+/* An accept error from net.c: its arg is ours, not the log callback's. */
+static void
+server_net_log_cb(const char *msg, void *arg)
+{
+	server_log(arg, "%s", msg);
+}
+
 static void
 server_attach(struct stream_server *srv, struct stream *s)
 {
@@ -236,8 +240,11 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 	net_format_addr(sa, salen, peer, sizeof peer);
 	if (srv->max_conns != 0 && srv->nconns >= srv->max_conns) {
 		close(fd);
-		server_log(srv, "max-conns %u reached: closed %s",
-		    srv->max_conns, peer[0] != '\0' ? peer : "a client");
+		if (srv->full_cb != NULL)
+			srv->full_cb(peer, srv->max_conns, srv->full_arg);
+		else
+			server_log(srv, "%u connections open: closed %s",
+			    srv->max_conns, peer[0] != '\0' ? peer : "a client");
 		return;
 	}
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
@@ -288,6 +295,8 @@ server_new(struct event_base *base, const struct stream_opts *opts,
 		srv->max_conns = opts->max_conns;
 		srv->log_cb = opts->log_cb;
 		srv->log_arg = opts->log_arg;
+		srv->full_cb = opts->full_cb;
+		srv->full_arg = opts->full_arg;
 	}
 	srv->n = n;
 	srv->listeners = xcalloc(n, sizeof *srv->listeners);
@@ -310,7 +319,7 @@ server_listen(struct stream_server *srv, int *fds, struct stream_error *err)
 			srv->addrs[i] = xstrdup(addr);
 		}
 		srv->listeners[i] = net_listener_new(srv->base, fds[i],
-		    server_accept_cb, srv->log_cb, srv);
+		    server_accept_cb, server_net_log_cb, srv);
 		if (srv->listeners[i] == NULL) {
 			stream_error_set(err, STREAM_ESYS, errno, "listen on "
 			    "%s: %s", srv->addrs[i], strerror(errno));
@@ -331,7 +340,7 @@ stream_start_server(struct event_base *base, const char *host,
 	struct stream_server	*srv;
 	int			*fds;
 	size_t			 nfds;
-	int			 backlog = 4096;
+	int			 backlog = STREAM_DEFAULT_BACKLOG;
 
 	if (opts != NULL && opts->backlog > 0)
 		backlog = opts->backlog;
@@ -353,7 +362,7 @@ stream_start_unix_server(struct event_base *base, const char *path,
 	struct stream_server	*srv;
 	dev_t			 dev;
 	ino_t			 ino;
-	int			 fd, backlog = 4096;
+	int			 fd, backlog = STREAM_DEFAULT_BACKLOG;
 
 	if (opts != NULL && opts->backlog > 0)
 		backlog = opts->backlog;

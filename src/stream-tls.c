@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +44,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"
@@ -61,6 +51,12 @@
 #include "stream-int.h"
 #include "tls.h"
 #include "xmalloc.h"
+
+/*
+ * The TLS transport: a libevent openssl bufferevent over a connected
+ * socket (tls.c makes the SSL and words its errors), and its constructor,
+ * stream_new_tls.
+ */
 
 static void	tls_reading(struct stream *);
 static void	tls_shutdown(struct stream *);

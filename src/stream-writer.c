@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +44,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"
@@ -61,6 +51,12 @@
 #include "stream-int.h"
 #include "tls.h"
 #include "xmalloc.h"
+
+/*
+ * The StreamWriter: queueing (write, writelines, write_file), drain and
+ * flush, write_eof and close. Sending is the transport's (s->ops->kick);
+ * what the writer decides is when a half-close, a close or a drain is due.
+ */
 
 /* Half-close once everything queued is out. */
 static void
@@ -86,7 +82,7 @@ writer_progress(struct stream *s)
 		writer_shutdown(s);
 	if (len == 0 && s->closing)
 		stream_notify(s, NOTIFY_CLOSE);
-	if (s->drain_cb != NULL && len <= s->wlow)
+	if (s->drain_cb != NULL && len <= stream_drain_low(s))
 		stream_notify(s, NOTIFY_DRAIN);
 	/* A transfer waits for what was queued before it to go out. */
 	if (len == 0 && s->xout != NULL)
@@ -248,12 +244,13 @@ stream_tls_watermark(struct stream *s)
 	size_t	low = 0;
 
 	if (s->drain_cb != NULL && !s->closing && !s->eof_wanted)
-		low = s->wlow;
+		low = stream_drain_low(s);
 	bufferevent_setwatermark(s->bev, EV_WRITE, low, 0);
 }
 
-void
-stream_drain(struct stream *s, stream_done_cb cb, void *arg)
+/* drain (flush 0) or flush (1). */
+static void
+writer_wait(struct stream *s, int flush, stream_done_cb cb, void *arg)
 {
 	struct stream_error	err;
 
@@ -271,7 +268,8 @@ stream_drain(struct stream *s, stream_done_cb cb, void *arg)
 		return;
 	}
 	assert(s->drain_cb == NULL);
-	if (stream_wlen(s) <= s->wlow) {
+	s->flushing = flush;
+	if (stream_wlen(s) <= stream_drain_low(s)) {
 		cb(s, &stream_ok, arg);
 		return;
 	}
@@ -279,6 +277,24 @@ stream_drain(struct stream *s, stream_done_cb cb, void *arg)
 	s->drain_arg = arg;
 	if (s->kind == STREAM_TLS)
 		stream_tls_watermark(s);
+}
+
+void
+stream_drain(struct stream *s, stream_done_cb cb, void *arg)
+{
+	writer_wait(s, 0, cb, arg);
+}
+
+void
+stream_flush(struct stream *s, stream_done_cb cb, void *arg)
+{
+	writer_wait(s, 1, cb, arg);
+}
+
+int
+stream_write_paused(struct stream *s)
+{
+	return (stream_write_buffer_size(s) > s->whigh);
 }
 
 int
@@ -322,7 +338,7 @@ stream_set_write_buffer_limits(struct stream *s, size_t high, size_t low)
 	s->wlow = low;
 	if (s->kind == STREAM_TLS && s->bev != NULL)
 		stream_tls_watermark(s);
-	if (s->drain_cb != NULL && stream_wlen(s) <= s->wlow)
+	if (s->drain_cb != NULL && stream_wlen(s) <= stream_drain_low(s))
 		stream_notify(s, NOTIFY_DRAIN);
 }
 

@@ -53,7 +53,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-
 #include "compat.h"
 #include "error.h"
 #include "net.h"

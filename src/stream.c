@@ -25,15 +25,6 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-/* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
-#if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
-#define STREAM_XFER	1
-#include <sys/sendfile.h>
-#include <sys/sysmacros.h>
-
-#include <poll.h>
-#endif
-
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +43,6 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
 
 #include "compat.h"
 #include "error.h"
@@ -75,10 +65,8 @@
  * cannot watch (regular files, /dev/null) get blocking I/O, one chunk per
  * loop pass. "tls": a libevent openssl bufferevent (its reads are not
  * capped; doc/libevent-notes.md, section 1). "detached": a reader fed by
- * hand.
- * Between two fd transports, stream_transfer() moves bulk data in the
- * kernel (splice, sendfile) with events of its own (see "Kernel-side
- * transfers" below).
+ * hand. Between two fd transports, stream_transfer() moves bulk data in
+ * the kernel (splice, sendfile) with events of its own (stream-xfer.c).
  *
  * The reader keeps one pending operation. Completion goes through a
  * trampoline (reader_dispatch): a callback that starts the next operation
@@ -93,6 +81,20 @@
  * finds its stream freed under it. Streams are reference-counted while
  * our own code runs on them; stream_abort() from any callback marks the
  * stream dead and the last holder frees it.
+ *
+ * The files, each calling only the ones above it in this list:
+ *
+ *	stream.c	 the core: lifetime, labels, state, information
+ *	stream-reader.c	 the reader and its separator matcher
+ *	stream-event.c	 allocation, failures, timers, deferred work
+ *	stream-writer.c	 the writer: queue, drain, flush, write_eof, close
+ *	stream-fd.c	 the fd transport
+ *	stream-tls.c	 the TLS transport
+ *	stream-xfer.c	 kernel-side transfers (splice, sendfile)
+ *	stream-server.c	 connections, servers and the other constructors
+ *
+ * A lower file reaches a transport through s->ops (struct stream_ops)
+ * and a transfer through s->xops, never by name (stream-int.h).
  */
 
 const struct stream_error stream_ok;
@@ -137,14 +139,14 @@ stream_secs_ms(double secs)
 {
 	if (secs <= 0)
 		return (0);
-	if (secs > STREAM_TIMEOUT_MAX)
-		secs = STREAM_TIMEOUT_MAX;
+	if (secs > NET_TIMEOUT_MAX)
+		secs = NET_TIMEOUT_MAX;
 	if (secs < 0.001)
 		return (1);
 	return ((uint64_t)(secs * 1000));
 }
 
-/* a + b, saturating: a --limit near SIZE_MAX must not wrap. */
+/* a + b, saturating: a limit near SIZE_MAX must not wrap. */
 size_t
 stream_sat_add(size_t a, size_t b)
 {
@@ -298,6 +300,13 @@ stream_wlen(struct stream *s)
 	if (s->wbuf == NULL || s->failed)
 		return (0);
 	return (evbuffer_get_length(s->wbuf));
+}
+
+/* What the pending drain waits for: the low-water mark, or 0 to flush. */
+size_t
+stream_drain_low(struct stream *s)
+{
+	return (s->flushing ? 0 : s->wlow);
 }
 
 /* Should the transport read? Not while anything says stop. */

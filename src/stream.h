@@ -52,6 +52,15 @@ struct ssl_ctx_st;
 /* Default reader limit, as asyncio's _DEFAULT_LIMIT (2 ** 16). */
 #define STREAM_DEFAULT_LIMIT	65536
 
+/* listen(2) backlog when none is given (the kernel caps it at somaxconn). */
+#define STREAM_DEFAULT_BACKLOG	4096
+
+/*
+ * The most one read by a pump or one splice/sendfile call asks for: large
+ * enough for bulk throughput, bounded so one stream cannot hog the loop.
+ */
+#define STREAM_CHUNK		(4 * 1024 * 1024)
+
 /* Default writer watermarks, as asyncio: high 64 KiB, low = high / 4. */
 #define STREAM_WRITE_HIGH	65536
 #define STREAM_WRITE_LOW	(STREAM_WRITE_HIGH / 4)
@@ -76,8 +85,15 @@ typedef void	(*stream_done_cb)(struct stream *, const struct stream_error *err,
 /* A new client of a server. The callback owns the stream. */
 typedef void	(*stream_accept_cb)(struct stream *, void *arg);
 
-/* Server event: an accept error worth logging (EMFILE, max-conns, ...). */
+/* Server event: an accept error worth logging (EMFILE, ...). */
 typedef void	(*stream_server_log_cb)(const char *msg, void *arg);
+
+/*
+ * Server event: a client was refused because max_conns streams are open;
+ * peer is "ADDR:PORT", or "" when it has no name. The caller words it.
+ */
+typedef void	(*stream_server_full_cb)(const char *peer,
+		    unsigned int max_conns, void *arg);
 
 /* How to open a connection or a server. Zero-filled means defaults. */
 struct stream_opts {
@@ -91,11 +107,13 @@ struct stream_opts {
 	const char		*tls_servername;	/* SNI and host check, client */
 
 	/* Servers only. */
-	int			 backlog;		/* 0: 4096 */
+	int			 backlog;		/* 0: STREAM_DEFAULT_BACKLOG */
 	unsigned int		 max_conns;		/* 0: unlimited */
 	int			 unix_mode;		/* -1: default (umask) */
 	stream_server_log_cb	 log_cb;
 	void			*log_arg;
+	stream_server_full_cb	 full_cb;	/* NULL: a line for log_cb */
+	void			*full_arg;
 };
 
 /* Entry points (asyncio open_connection, start_server, ...). */
@@ -121,7 +139,7 @@ struct stream_server *stream_start_unix_server(struct event_base *,
 /* The listening addresses, formatted "127.0.0.1:8888", "[::]:8888", PATH. */
 size_t		 stream_server_naddrs(struct stream_server *);
 const char	*stream_server_addr(struct stream_server *, size_t);
-/* Streams of this server still open (for --max-conns and shutdown). */
+/* Streams of this server still open (for a connection cap and shutdown). */
 unsigned int	 stream_server_nconns(struct stream_server *);
 /* Stop listening, remove a unix socket file if it is still ours. */
 void		 stream_server_close(struct stream_server *);
@@ -153,6 +171,13 @@ int		 stream_writelines(struct stream *, const struct iovec *, int);
 int		 stream_write_file(struct stream *, int fd, off_t offset,
 		     off_t length);
 void		 stream_drain(struct stream *, stream_done_cb, void *);
+/* As drain, but wait until everything queued is written (low mark 0). */
+void		 stream_flush(struct stream *, stream_done_cb, void *);
+/*
+ * Is more queued than the high-water mark? A producer then stops and
+ * waits with stream_drain() (asyncio's pause_writing()).
+ */
+int		 stream_write_paused(struct stream *);
 int		 stream_can_write_eof(struct stream *);
 int		 stream_write_eof(struct stream *);
 size_t		 stream_write_buffer_size(struct stream *);
