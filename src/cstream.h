@@ -329,6 +329,8 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+void		 log_connected(struct stream *);
+void		 log_closed(struct stream *, const char *peer);
 
 /* xmalloc.c: allocation that never returns NULL. */
 void		*xmalloc(size_t);
