@@ -30,6 +30,33 @@
  * rules. A rule is an address or a CIDR block, IPv4 or IPv6.
  */
 
+/*
+ * Every IPv6 listener is V6ONLY, so IPv4 clients arrive as AF_INET and an
+ * IPv4-mapped rule (::ffff:192.0.2.7, ::ffff:10.0.0.0/104) would never
+ * match one: it becomes the IPv4 rule it means. A mapped block shorter
+ * than /96 reaches outside the mapped range; refuse it rather than guess.
+ */
+static int
+acl_unmap(struct acl_rule *a, const char **cause)
+{
+	struct in6_addr	a6;
+
+	if (a->family != AF_INET6)
+		return (0);
+	memcpy(&a6, a->addr, sizeof a6);
+	if (!IN6_IS_ADDR_V4MAPPED(&a6))
+		return (0);
+	if (a->bits < 96) {
+		*cause = "an IPv4-mapped block needs a prefix of 96 or more";
+		return (-1);
+	}
+	a->family = AF_INET;
+	memmove(a->addr, a->addr + 12, 4);
+	memset(a->addr + 4, 0, sizeof a->addr - 4);
+	a->bits -= 96;
+	return (0);
+}
+
 /* Parse "ADDR" or "ADDR/BITS" (IPv4 or IPv6); 0, or -1 with *cause. */
 static int
 acl_parse(const char *spec, int allow, struct acl_rule *a,
@@ -66,7 +93,7 @@ acl_parse(const char *spec, int allow, struct acl_rule *a,
 		}
 		a->bits = (int)bits;
 	}
-	return (0);
+	return (acl_unmap(a, cause));
 }
 
 int

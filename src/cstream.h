@@ -164,7 +164,7 @@ int		 net_listen_unix(const char *path, int mode, int backlog,
 		     dev_t *dev, ino_t *ino, struct stream_error *);
 void		 net_unlink_unix(const char *path, dev_t, ino_t);
 struct net_listener *net_listener_new(struct event_base *, int fd,
-		     net_accept_cb, stream_server_log_cb, void *);
+		     net_accept_cb, void *, stream_server_log_cb, void *);
 void		 net_listener_enable(struct net_listener *, int on);
 void		 net_listener_free(struct net_listener *);
 void		 net_format_addr(const struct sockaddr *, socklen_t, char *,

@@ -110,8 +110,9 @@ struct net_listener {
 	int			 dead;		/* freed in the loop */
 
 	net_accept_cb		 accept_cb;
-	stream_server_log_cb	 log_cb;
 	void			*arg;
+	stream_server_log_cb	 log_cb;
+	void			*log_arg;	/* log_cb's own, not arg */
 };
 
 static void	net_connect_next(struct net_connect *);
@@ -858,7 +859,7 @@ net_listener_pause(struct net_listener *l, int error)
 		if (l->log_cb != NULL) {
 			snprintf(msg, sizeof msg, "accept: %s; pausing %d ms",
 			    strerror(error), NET_ACCEPT_PAUSE_MS);
-			l->log_cb(msg, l->arg);
+			l->log_cb(msg, l->log_arg);
 		}
 	}
 }
@@ -931,15 +932,16 @@ net_listener_read_cb(evutil_socket_t fd, short events, void *arg)
 
 struct net_listener *
 net_listener_new(struct event_base *base, int fd, net_accept_cb accept_cb,
-    stream_server_log_cb log_cb, void *arg)
+    void *arg, stream_server_log_cb log_cb, void *log_arg)
 {
 	struct net_listener	*l;
 
 	l = xcalloc(1, sizeof *l);
 	l->fd = fd;
 	l->accept_cb = accept_cb;
-	l->log_cb = log_cb;
 	l->arg = arg;
+	l->log_cb = log_cb;
+	l->log_arg = log_arg;
 	event_assign(&l->ev, base, fd, EV_READ|EV_PERSIST,
 	    net_listener_read_cb, l);
 	evtimer_assign(&l->ev_resume, base, net_listener_resume_cb, l);

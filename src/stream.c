@@ -3120,7 +3120,7 @@ server_listen(struct stream_server *srv, int *fds, struct stream_error *err)
 			srv->addrs[i] = xstrdup(addr);
 		}
 		srv->listeners[i] = net_listener_new(srv->base, fds[i],
-		    server_accept_cb, srv->log_cb, srv);
+		    server_accept_cb, srv, srv->log_cb, srv->log_arg);
 		if (srv->listeners[i] == NULL) {
 			stream_error_set(err, STREAM_ESYS, errno, "listen on "
 			    "%s: %s", srv->addrs[i], strerror(errno));

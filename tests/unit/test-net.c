@@ -454,7 +454,7 @@ test_connect(void)
 	lfd = listen_one("127.0.0.1", 16, &port);
 	ok(lfd >= 0 && port > 0, "listen on 127.0.0.1 port 0");
 	ok(is_nonblock_cloexec(lfd), "listener is non-blocking, cloexec");
-	l = net_listener_new(base, lfd, accept_cb, log_cb, &a);
+	l = net_listener_new(base, lfd, accept_cb, &a, log_cb, &a);
 	ok(l != NULL, "listener created");
 
 	connect_tcp("127.0.0.1", port, AF_UNSPEC, 2, &r);
@@ -913,7 +913,7 @@ test_listener(void)
 
 	memset(&a, 0, sizeof a);
 	lfd = listen_one("127.0.0.1", 16, &port);
-	l = net_listener_new(base, lfd, accept_cb, log_cb, &a);
+	l = net_listener_new(base, lfd, accept_cb, &a, log_cb, &a);
 	net_listener_enable(l, 0);
 	connect_tcp("127.0.0.1", port, AF_UNSPEC, 2, &r[0]);
 	run_until(&r[0].calls, 1);
@@ -946,7 +946,7 @@ test_listener(void)
 
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	close(lfd);
-	ok(net_listener_new(base, lfd, accept_cb, log_cb, &a) == NULL,
+	ok(net_listener_new(base, lfd, accept_cb, &a, log_cb, &a) == NULL,
 	    "listener on a closed fd: NULL");
 }
 
@@ -961,7 +961,7 @@ test_emfile(void)
 
 	memset(&a, 0, sizeof a);
 	lfd = listen_one("127.0.0.1", 16, &port);
-	l = net_listener_new(base, lfd, accept_cb, log_cb, &a);
+	l = net_listener_new(base, lfd, accept_cb, &a, log_cb, &a);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
