@@ -623,30 +623,6 @@ conn_relay_done_cb(struct relay *r, const struct stream_error *err, void *arg)
 	conn_end(c, err);
 }
 
-static void
-conn_log_connected(struct conn *c)
-{
-	char	peer[128] = "", local[128] = "";
-
-	if (!log_verbose())
-		return;
-	stream_get_extra_info(c->net, "peername", peer, sizeof peer);
-	stream_get_extra_info(c->net, "sockname", local, sizeof local);
-	log_event("connected", "peer", peer, "local", local, (char *)NULL);
-}
-
-static void
-conn_log_closed(struct conn *c)
-{
-	char	sent[32], received[32];
-
-	if (!log_verbose() || c->net == NULL)
-		return;
-	snprintf(sent, sizeof sent, "%llu", stream_bytes_out(c->net));
-	snprintf(received, sizeof received, "%llu", stream_bytes_in(c->net));
-	log_event("closed", "sent", sent, "received", received, (char *)NULL);
-}
-
 /* The connection is up: wire stdio, then relay or run the steps. */
 static void
 conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
@@ -661,7 +637,7 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 		return;
 	}
 	c->net = s;
-	conn_log_connected(c);
+	log_connected(c->net);
 	c->io = stream_open_fds(c->ctx->base, STDIN_FILENO, STDOUT_FILENO,
 	    &c->opts, &e);
 	if (c->io == NULL) {
@@ -770,7 +746,7 @@ conn_free(struct conn *c)
 		conn_progress_print(c, 1);
 		event_free(c->progress);
 	}
-	conn_log_closed(c);
+	log_closed(c->net, NULL);
 	if (c->relay != NULL)
 		relay_free(c->relay);
 	for (i = 0; i < c->nsteps; i++) {

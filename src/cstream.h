@@ -280,5 +280,7 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+void		 log_connected(struct stream *);
+void		 log_closed(struct stream *, const char *peer);
 
 #endif /* CSTREAM_H */

@@ -551,31 +551,6 @@ static void	http_head_cb(struct stream *, struct evbuffer *,
 static void	http_line_cb(struct stream *, struct evbuffer *,
 		    const struct stream_error *, void *);
 
-/* -v: the same connected and closed events as connect prints. */
-static void
-http_log_connected(struct stream *s)
-{
-	char	peer[128] = "", local[128] = "";
-
-	if (!log_verbose())
-		return;
-	stream_get_extra_info(s, "peername", peer, sizeof peer);
-	stream_get_extra_info(s, "sockname", local, sizeof local);
-	log_event("connected", "peer", peer, "local", local, (char *)NULL);
-}
-
-static void
-http_log_closed(struct stream *s)
-{
-	char	sent[32], received[32];
-
-	if (!log_verbose())
-		return;
-	snprintf(sent, sizeof sent, "%llu", stream_bytes_out(s));
-	snprintf(received, sizeof received, "%llu", stream_bytes_in(s));
-	log_event("closed", "sent", sent, "received", received, (char *)NULL);
-}
-
 static void
 http_exchange_free(struct http_exchange *x)
 {
@@ -608,7 +583,7 @@ http_fail(struct http_exchange *x, int malformed,
 		va_end(ap);
 	}
 	if (x->s != NULL) {
-		http_log_closed(x->s);
+		log_closed(x->s, NULL);
 		stream_abort(x->s);
 	}
 	x->cb(NULL, &f, x->arg);
@@ -652,7 +627,7 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 		return;
 	}
 	x->s = s;
-	http_log_connected(s);
+	log_connected(s);
 	if (stream_write(s, x->request, x->requestlen) < 0) {
 		e = stream_exception(s);
 		http_fail(x, 0, e, e != NULL ? NULL :
@@ -750,7 +725,7 @@ http_block_done(struct http_exchange *x)
 		return;
 	}
 	/* Done without reading the rest: close (close_notify over TLS). */
-	http_log_closed(s);
+	log_closed(s, NULL);
 	x->s = NULL;
 	stream_close(s, http_closed_cb, x);
 }

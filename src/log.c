@@ -138,3 +138,40 @@ log_warnx(const char *fmt, ...)
 	else
 		fprintf(stderr, "cstream: %s\n", msg);
 }
+
+/*
+ * -v: the connection s is up. One helper for every command, so that
+ * connect, http-head and serve print the same event.
+ */
+void
+log_connected(struct stream *s)
+{
+	char	peer[128] = "", local[128] = "";
+
+	if (!log_verbose() || s == NULL)
+		return;
+	stream_get_extra_info(s, "peername", peer, sizeof peer);
+	stream_get_extra_info(s, "sockname", local, sizeof local);
+	log_event("connected", "peer", peer, "local", local, (char *)NULL);
+}
+
+/*
+ * -v: the connection s ends, with the bytes it wrote and read. A server
+ * names the peer (NULL: no peer key, a client has only one).
+ */
+void
+log_closed(struct stream *s, const char *peer)
+{
+	char	sent[32], received[32];
+
+	if (!log_verbose() || s == NULL)
+		return;
+	snprintf(sent, sizeof sent, "%llu", stream_bytes_out(s));
+	snprintf(received, sizeof received, "%llu", stream_bytes_in(s));
+	if (peer != NULL)
+		log_event("closed", "peer", peer, "sent", sent, "received",
+		    received, (char *)NULL);
+	else
+		log_event("closed", "sent", sent, "received", received,
+		    (char *)NULL);
+}

@@ -1,0 +1,204 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+/*
+ * serve --exec and --sh-exec: a child process per client, with the
+ * connection as its standard input and output.
+ */
+
+/* --exec "CMD ARGS": split on blanks, no shell and no quoting (ncat). */
+static int
+exec_split_args(struct serve *sv, const char *cmdline)
+{
+	char	*copy = xstrdup(cmdline), *word, *save = NULL;
+	size_t	 n = 0;
+
+	sv->argv = xcalloc(strlen(cmdline) / 2 + 2, sizeof *sv->argv);
+	for (word = strtok_r(copy, " \t", &save); word != NULL;
+	    word = strtok_r(NULL, " \t", &save))
+		sv->argv[n++] = xstrdup(word);
+	free(copy);
+	return (n == 0 ? -1 : 0);
+}
+
+/*
+ * The child's argv from --exec (exec) or --sh-exec (sh_exec), whichever
+ * is not NULL; -1 for an --exec without a word.
+ */
+int
+exec_parse_command(struct serve *sv, const char *exec, const char *sh_exec)
+{
+	if (exec != NULL)
+		return (exec_split_args(sv, exec));
+	if (sh_exec != NULL) {
+		sv->argv = xcalloc(4, sizeof *sv->argv);
+		sv->argv[0] = xstrdup("/bin/sh");
+		sv->argv[1] = xstrdup("-c");
+		sv->argv[2] = xstrdup(sh_exec);
+	}
+	return (0);
+}
+
+void
+exec_free(struct serve *sv)
+{
+	size_t	i;
+
+	if (sv->argv == NULL)
+		return;
+	for (i = 0; sv->argv[i] != NULL; i++)
+		free(sv->argv[i]);
+	free(sv->argv);
+	sv->argv = NULL;
+}
+
+/* Fork and exec the --exec command with fd as its stdin and stdout. */
+static pid_t
+exec_spawn(struct client *cl, int fd)
+{
+	struct serve	*sv = cl->sv;
+	char		 host[128], *colon;
+	const char	*port = "";
+	pid_t		 pid;
+
+	strlcpy(host, cl->peer, sizeof host);
+	if ((colon = strrchr(host, ':')) != NULL && host[0] != '/' &&
+	    host[0] != '@') {
+		*colon = '\0';
+		port = colon + 1;
+		if (host[0] == '[') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+	}
+	if ((pid = fork()) != 0)
+		return (pid);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	/* The socket is shared with the child: make it blocking. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
+		_exit(126);
+	setenv("CSTREAM_PEER_ADDR", host, 1);
+	if (*port != '\0')
+		setenv("CSTREAM_PEER_PORT", port, 1);
+	else
+		unsetenv("CSTREAM_PEER_PORT");
+	execvp(sv->argv[0], sv->argv);
+	fprintf(stderr, "cstream: %s: exec %s: %s\n", sv->ctx->entry->name,
+	    sv->argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void
+exec_relay_cb(struct relay *r, const struct stream_error *err, void *arg)
+{
+	client_error(arg, err);
+}
+
+/*
+ * Over TLS the child cannot have the socket: it gets one end of a
+ * socketpair, and the plaintext is relayed between the other end and the
+ * client by the same rules as connect.
+ */
+static int
+exec_tls_pair(struct client *cl, int sp[2])
+{
+	struct serve		*sv = cl->sv;
+	struct stream_opts	 plain = sv->opts;
+	struct stream_error	 err;
+
+	plain.tls_ctx = NULL;	/* the child's side is plaintext */
+	plain.idle_timeout = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warnx("%s: socketpair: %s", sv->ctx->entry->name,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((cl->pair = stream_open_fd(sv->ctx->base, sp[0], &plain,
+	    &err)) == NULL) {
+		log_warnx("%s: %s", sv->ctx->entry->name, err.msg);
+		close(sp[0]);
+		close(sp[1]);
+		return (-1);
+	}
+	return (0);
+}
+
+/* --exec / --sh-exec: the child gets the connection as stdin and stdout. */
+void
+exec_client(struct client *cl)
+{
+	struct serve	*sv = cl->sv;
+	char		 pidbuf[32];
+	int		 sp[2] = { -1, -1 }, tls = sv->opts.tls_ctx != NULL;
+	pid_t		 pid;
+
+	if (tls && exec_tls_pair(cl, sp) == -1) {
+		client_close(cl, 0);
+		return;
+	}
+	pid = exec_spawn(cl, tls ? sp[1] : stream_fd(cl->s));
+	if (tls)
+		close(sp[1]);
+	if (pid == -1) {
+		log_warnx("%s: fork: %s", sv->ctx->entry->name,
+		    strerror(errno));
+		client_close(cl, 0);
+		return;
+	}
+	snprintf(pidbuf, sizeof pidbuf, "%ld", (long)pid);
+	log_event("exec", "peer", cl->peer, "pid", pidbuf, (char *)NULL);
+	if (tls) {
+		cl->relay = relay_start(cl->s, cl->pair, RELAY_EOF_TO_IO,
+		    exec_relay_cb, cl);
+		return;
+	}
+	/* Our copy of the socket goes; the child keeps its own. */
+	client_close(cl, 0);
+}
+
+/* SIGCHLD: reap every child that exited and log it. */
+void
+exec_reap(struct serve *sv)
+{
+	char	pidbuf[32], status[32];
+	pid_t	pid;
+	int	st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		snprintf(pidbuf, sizeof pidbuf, "%ld", (long)pid);
+		snprintf(status, sizeof status, "%d", WIFEXITED(st) ?
+		    WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		log_event("exited", "pid", pidbuf, "status", status,
+		    (char *)NULL);
+	}
+}

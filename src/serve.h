@@ -1,0 +1,156 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#ifndef SERVE_H
+#define SERVE_H
+
+/*
+ * The serve command's private header: the server and its clients, shared
+ * by cmd-serve.c (the command), serve-client.c (a client's life), acl.c
+ * (--allow/--deny), fanout.c (-k stdin and --broker), serve-exec.c
+ * (--exec, --sh-exec) and workers.c (--workers). The command is the top
+ * floor: the others reach it only through the hooks in struct serve.
+ */
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include "cstream.h"
+
+/* How much one read of a client or of stdin may hand over. */
+#define SERVE_CHUNK	STREAM_CHUNK
+
+enum serve_mode {
+	MODE_RELAY,
+	MODE_KEEP_OPEN,
+	MODE_ECHO,
+	MODE_DISCARD,
+	MODE_EXEC,
+	MODE_BROKER
+};
+
+/* --allow / --deny: one address or CIDR block. */
+struct acl_rule {
+	int		 family;
+	unsigned char	 addr[16];
+	int		 bits;
+	int		 allow;
+};
+
+/* Every rule, in the order given. */
+struct acl {
+	struct acl_rule	*rules;
+	size_t		 n;
+	int		 has_allow;
+};
+
+/* --workers: the other processes, which the first one stops. */
+struct workers {
+	pid_t		*pids;
+	size_t		 n;
+};
+
+struct client;
+
+/*
+ * A writer that several readers feed (stdout with --keep-open, a client
+ * with --broker). A reader that finds it over its high-water mark waits
+ * here; one drain resumes every waiter.
+ */
+struct waiter {
+	struct client		*who;		/* NULL: the stdin reader */
+	TAILQ_ENTRY(waiter)	 entry;
+};
+TAILQ_HEAD(waiters, waiter);
+
+struct client {
+	struct serve		*sv;
+	struct stream		*s;
+	struct pump		*pump;
+	struct relay		*relay;
+	struct stream		*pair;		/* --exec over TLS: the child's end */
+	char			 peer[128];
+	int			 blocked;	/* drains it waits for */
+	int			 draining;	/* its own drain is pending */
+	struct waiters		 waiters;	/* readers waiting on its drain */
+	int			 closing;
+	int			 read_eof;	/* -k: it half-closed */
+	TAILQ_ENTRY(client)	 entry;
+};
+TAILQ_HEAD(clients, client);
+
+struct serve {
+	struct cmd_ctx		*ctx;
+	struct stream_opts	 opts;
+	enum serve_mode		 mode;
+	struct stream_server	*srv;
+	struct stream		*io;		/* stdio, relay and keep-open */
+	int			 io_draining;
+	struct waiters		 io_waiters;
+	int			 stdin_blocked;
+	int			 stdin_done;
+	struct clients		 clients;
+	unsigned int		 nclients;
+	unsigned int		 nflushing;	/* closes still flushing */
+	struct acl		 acl;
+	char			**argv;		/* --exec */
+	struct event		*ev_int;
+	struct event		*ev_term;
+	struct event		*ev_chld;
+	struct event		*ev_grace;
+	long long		 nworkers;	/* --workers, 1 without */
+	struct workers		 workers;
+	int			 stopping;
+	int			 code;
+	int			 done;
+
+	/* The command's, for the files below it (no call goes up). */
+	void			(*stop)(struct serve *,
+				    const struct stream_error *);
+	void			(*forget)(struct client *);
+};
+
+/* serve-client.c */
+struct client *client_new(struct serve *, struct stream *);
+void	client_close(struct client *, int flush);
+void	client_error(struct client *, const struct stream_error *);
+void	serve_maybe_done(struct serve *);
+void	serve_flushed_cb(struct stream *, const struct stream_error *, void *);
+
+/* acl.c */
+int	acl_add(struct acl *, const char *spec, int allow, const char **cause);
+int	acl_permits(const struct acl *, const struct sockaddr_storage *);
+void	acl_free(struct acl *);
+
+/* fanout.c */
+void	fanout_client_read(struct client *);
+void	fanout_stdin_read(struct serve *);
+void	fanout_forget(struct client *);
+
+/* serve-exec.c */
+int	exec_parse_command(struct serve *, const char *exec,
+	    const char *sh_exec);
+void	exec_client(struct client *);
+void	exec_reap(struct serve *);
+void	exec_free(struct serve *);
+
+/* workers.c */
+int	workers_start(struct workers *, long long n, struct event_base *);
+void	workers_stop(struct workers *);
+
+#endif /* SERVE_H */
