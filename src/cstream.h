@@ -34,7 +34,7 @@ struct addrinfo;
 struct ssl_ctx_st;
 struct ssl_st;
 
-/* Exit status (cli.md, "Exit status"). Mapped in one place: cmd.c. */
+/* Exit status (doc/cli.md, "Exit status"). Mapped in one place: cmd.c. */
 #define EXIT_NET	1	/* network or I/O error */
 #define EXIT_USAGE	2	/* usage error */
 #define EXIT_RESOLVE	3	/* name resolution failed */
@@ -301,7 +301,7 @@ void		 pump_free(struct pump *);
 
 /*
  * A relay between a network stream and stdio, with the end-of-transfer
- * rules of cli.md (connect, and serve in its default mode): done when
+ * rules of doc/cli.md (connect, and serve in its default mode): done when
  * stdin's EOF was sent and the peer closed; a peer that closes first ends
  * the transfer at once when stdin is a terminal, otherwise stdin is still
  * sent and a refused write is an error, never a silent truncation.

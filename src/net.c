@@ -42,10 +42,11 @@
  *
  * Connecting walks every address getaddrinfo gives, in order, with one
  * non-blocking socket per attempt (libevent's connect_hostname only tries
- * the first: libevent-notes.md section 4); one timer bounds the whole walk.
+ * the first: doc/libevent-notes.md section 4); one timer bounds the whole
+ * walk.
  * Listening follows asyncio's start_server (every address of the host,
  * IPv6 sockets v6-only so 0.0.0.0 and :: can both bind) and, for unix
- * sockets, the hygiene of libevent-notes.md section 9. The accept loop is
+ * sockets, the hygiene of doc/libevent-notes.md section 9. The accept loop is
  * ours rather than evconnlistener's, which busy-loops on EMFILE.
  */
 
@@ -486,7 +487,8 @@ net_connect_tcp(struct event_base *base, const char *host, const char *port,
 
 	/*
 	 * A blocking getaddrinfo, as nc does: it honours nsswitch and
-	 * gai.conf ordering, which evdns does not (libevent-notes.md 4).
+	 * gai.conf ordering, which evdns does not (doc/libevent-notes.md,
+	 * section 4).
 	 */
 	if (net_resolve(host, port, family, 0, &nc->res, &nc->err) != 0) {
 		net_connect_finish(nc, -1);

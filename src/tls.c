@@ -40,7 +40,7 @@
  * Both contexts set SSL_OP_IGNORE_UNEXPECTED_EOF: libevent 2.1.12 only
  * knows OpenSSL 1.1's form of a dirty shutdown, so without it a peer that
  * closes TCP without close_notify is a read error rather than an EOF
- * (libevent-notes.md, fact 6). Most HTTPS servers close that way.
+ * (doc/libevent-notes.md, fact 6). Most HTTPS servers close that way.
  */
 
 /* OpenSSL's reason for the oldest queued error (the root cause). */
