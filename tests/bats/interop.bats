@@ -618,7 +618,7 @@ hold_stdin() {
 
 @test "socat TCP6-LISTEN on ::1 and connect -6 ::1" {
 	require_cmd socat
-	grep -qs . /proc/net/if_inet6 || skip "no IPv6"
+	require_ipv6
 	port=$(free_port)
 	bg X socat -u "TCP6-LISTEN:$port,bind=[::1],reuseaddr" STDOUT
 	_wait_until "$X_PID" "listen on [::1]:$port" _tcp6_listening \

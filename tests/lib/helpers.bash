@@ -404,3 +404,14 @@ require_cmd() {
 		skip "$c is not installed"
 	done
 }
+
+# require_ipv6: skip the test on a host without IPv6 (no ::1); in CI
+# (CI=true) fail instead, as require_cmd does: a Debian 12 machine has it.
+require_ipv6() {
+	grep -qs . /proc/net/if_inet6 && return 0
+	if [ "${CI:-}" = true ]; then
+		echo "require_ipv6: this host has no IPv6" >&2
+		return 1
+	fi
+	skip "no IPv6"
+}
