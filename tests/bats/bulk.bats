@@ -149,7 +149,7 @@ relay_case() {
 }
 
 @test "the kernel moves the bytes: sendfile and splice, no read/write" {
-	command -v strace >/dev/null || skip "strace is not installed"
+	require_cmd strace
 	# LeakSanitizer cannot run under ptrace (a sanitizer build).
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 	BG_STDIN=/dev/null start_server S strace -f -o "$T/srv.trace" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
 # The command layer: --version, help, unknown commands and options, and the
-# validation of global option values (cli.md: usage errors exit 2).
+# validation of global option values (doc/cli.md: usage errors exit 2).
 
 @test "--version prints the version and exits 0" {
 	run "$CSTREAM" --version

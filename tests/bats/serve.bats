@@ -6,6 +6,18 @@ bats_require_minimum_version 1.5.0
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
 PEERS=$BATS_TEST_DIRNAME/../peers
 
+# stdin_stalled PID: true when PID has read some of its stdin (a regular
+# file) and its offset stayed put for 0.2 s: backpressure has stopped it.
+stdin_stalled() {
+	local a b
+
+	a=$(awk '/^pos:/ {print $2}' "/proc/$1/fdinfo/0") || return 1
+	[ "${a:-0}" -gt 0 ] || return 1
+	sleep 0.2
+	b=$(awk '/^pos:/ {print $2}' "/proc/$1/fdinfo/0") || return 1
+	[ "$a" = "$b" ]
+}
+
 @test "serve --echo answers the asyncio documentation's echo client" {
 	start_server S "$CSTREAM" serve 127.0.0.1 0 --echo
 	[ "$S_ADDR" = "127.0.0.1:$S_PORT" ]
@@ -37,7 +49,7 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 @test "-q silences the Serving on line" {
 	port=$(free_port)
 	bg S "$CSTREAM" -q serve 127.0.0.1 "$port" --echo
-	sleep 0.3
+	wait_for tcp_listening "$port"
 	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$port" --send 'q\n' --read-line
 	[ "$output" = "q" ]
 	[ ! -s "$S_ERR" ]
@@ -97,9 +109,9 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 }
 
 @test "--broker: one client's bytes reach the other" {
-	start_server S "$CSTREAM" serve 127.0.0.1 0 --broker
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --broker
 	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-line
-	sleep 0.3
+	wait_for_match "$S_ERR" '^cstream: accepted '
 	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" --send 'to all\n'
 	wait_pid_exit "$A_PID" 5
 	[ "$(cat "$A_OUT")" = "to all" ]
@@ -123,9 +135,9 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 }
 
 @test "--max-conns 1: a second client is closed at once and logged" {
-	start_server S "$CSTREAM" serve 127.0.0.1 0 --echo --max-conns 1
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --echo --max-conns 1
 	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-line
-	sleep 0.3
+	wait_for_match "$S_ERR" '^cstream: accepted '
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 \
 	    "$S_PORT" --read-all </dev/null
 	[ "$status" -eq 0 ]
@@ -241,28 +253,34 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	[ -z "${CSTREAM_SANITIZERS:-}" ] || skip "RSS is not meaningful under ASan"
 	head -c 67108864 /dev/zero >"$T/z"
 	BG_STDIN=$T/z start_server S "$CSTREAM" serve 127.0.0.1 0
-	# stdout is a pipe nobody reads for 2 s: connect must stop reading the
-	# socket, and serve must stop reading its stdin.
+	# stdout is a pipe nobody reads until the test opens the FIFO go:
+	# connect must stop reading the socket, and serve must stop reading
+	# its stdin. Measure once serve's stdin offset no longer moves.
+	mkfifo "$T/go"
 	bash -c "'$CSTREAM' connect 127.0.0.1 $S_PORT </dev/null |
-	    (sleep 2; cat >/dev/null)" 3>&- &
+	    (read -r _ <'$T/go'; cat >/dev/null)" 3>&- &
 	reader=$!
-	sleep 1.2
+	wait_for -t 10 stdin_stalled "$S_PID"
 	pid=$(pgrep -f "connect 127.0.0.1 $S_PORT\$" | head -1)
 	crss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 	srss=$(awk '/VmRSS/ {print $2}' "/proc/$S_PID/status")
 	echo "connect rss=$crss kB, serve rss=$srss kB"
 	[ "$crss" -lt 16384 ]
 	[ "$srss" -lt 16384 ]
+	echo go >"$T/go"
 	wait "$reader"
 	wait_pid_exit "$S_PID" 10
 }
 
 @test "-4 listens on IPv4 only, -6 on IPv6 only" {
+	# An echo answered means startup, and its Serving on lines, is over.
 	start_server S "$CSTREAM" -4 serve 0 --echo
-	sleep 0.2
+	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" --send 'x\n' --read-line
+	[ "$output" = "x" ]
 	[ "$(cat "$S_ERR")" = "Serving on 0.0.0.0:$S_PORT" ]
 	start_server R "$CSTREAM" serve -6 0 --echo
-	sleep 0.2
+	run run_with_timeout 5 "$CSTREAM" connect ::1 "$R_PORT" --send 'y\n' --read-line
+	[ "$output" = "y" ]
 	[ "$(cat "$R_ERR")" = "Serving on [::]:$R_PORT" ]
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -6 \
 	    127.0.0.1 "$S_PORT" --read-all </dev/null
@@ -284,11 +302,10 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 @test "--keep-open sends stdin to every connected client" {
 	mkfifo "$T/in"
 	exec 4<>"$T/in"
-	BG_STDIN=$T/in start_server S "$CSTREAM" serve 127.0.0.1 0 -k
+	BG_STDIN=$T/in start_server S "$CSTREAM" -v serve 127.0.0.1 0 -k
 	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-line
 	bg B "$CSTREAM" connect 127.0.0.1 "$S_PORT" --read-line
-	wait_for_match "$S_ERR" 'Serving' 
-	sleep 0.4
+	wait_for lines_matching "$S_ERR" '^cstream: accepted ' 2
 	printf 'to everyone\n' >&4
 	wait_pid_exit "$A_PID" 5
 	wait_pid_exit "$B_PID" 5
@@ -303,13 +320,13 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	port=$(sed -n 's/^Serving on 127.0.0.1://p' "$S_ERR")
 	bg H python3 "$PEERS/hold_clients.py" "$port" 40 2
 	wait_for_match "$H_OUT" '^40$'
-	sleep 0.5
-	# Paused, not spinning: a handful of CPU ticks, not a busy core.
+	wait_for_match "$S_ERR" 'Too many open files'
+	# Paused, not spinning: a handful of CPU ticks, not a busy core. The
+	# sleep is the measuring window, not a wait for anything.
 	ticks=$(awk '{print $14 + $15}' "/proc/$S_PID/stat")
 	sleep 0.5
 	ticks2=$(awk '{print $14 + $15}' "/proc/$S_PID/stat")
 	[ $((ticks2 - ticks)) -lt 20 ]
-	wait_for_match "$S_ERR" 'Too many open files'
 	wait_pid_exit "$H_PID" 5
 	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$port" --send 'back\n' --read-line
 	[ "$status" -eq 0 ]
@@ -320,9 +337,9 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	mkfifo "$T/in"
 	exec 4<>"$T/in"
 	# The server must not inherit our writer, or the FIFO never ends.
-	BG_STDIN=$T/in start_server S "$CSTREAM" serve 127.0.0.1 0 -k 4>&-
+	BG_STDIN=$T/in start_server S "$CSTREAM" -v serve 127.0.0.1 0 -k 4>&-
 	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" 4>&-
-	sleep 0.3
+	wait_for_match "$S_ERR" '^cstream: accepted '
 	head -c 3000000 /dev/urandom >"$T/data"
 	cat "$T/data" >&4
 	exec 4>&-

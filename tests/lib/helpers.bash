@@ -308,6 +308,53 @@ wait_for_match() {
 	done
 }
 
+# wait_for [-t SECS] CMD [ARGS...]: run CMD every 20 ms until it succeeds,
+# for at most SECS (default $HELPERS_WAIT); a message and failure when time
+# runs out. CMD is a command or a shell function, run as is (its stdout
+# and stderr are dropped), so a compound condition is a small function:
+#
+#	wait_for tcp_listening "$port"
+#	wait_for -t 10 lines_matching "$S_ERR" '^cstream: accepted ' 2
+wait_for() {
+	local secs=$HELPERS_WAIT deadline
+
+	if [ "$1" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	deadline=$(_helpers_deadline "$secs")
+	until "$@" >/dev/null 2>&1; do
+		if [ "$(_helpers_now)" -ge "$deadline" ]; then
+			echo "wait_for: '$*' still false after $secs s" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# lines_matching FILE REGEX N: true when at least N complete lines of FILE
+# match the extended REGEX (N clients accepted, N records written).
+lines_matching() {
+	local line n=0
+
+	[ -f "$1" ] || return 1
+	while IFS= read -r line; do
+		[[ $line =~ $2 ]] && n=$((n + 1))
+	done <"$1"
+	[ "$n" -ge "$3" ]
+}
+
+# tcp_listening PORT: true when a TCP socket listens on PORT, on any
+# address (/proc/net/tcp and tcp6, state 0A), for a server that prints no
+# "Serving on" line (-q, redis-server, nginx).
+tcp_listening() {
+	local hex
+
+	printf -v hex ':%04X' "$1"
+	awk -v p="$hex" '$2 ~ p"$" && $4 == "0A" { found = 1 }
+	    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 # free_port: print a TCP port on 127.0.0.1 that was free a moment ago, for
 # servers that cannot listen on port 0 and report it (redis-server, nginx).
 # Racy by nature: prefer port 0 and "Serving on" whenever the server can.
@@ -356,4 +403,15 @@ require_cmd() {
 		fi
 		skip "$c is not installed"
 	done
+}
+
+# require_ipv6: skip the test on a host without IPv6 (no ::1); in CI
+# (CI=true) fail instead, as require_cmd does: a Debian 12 machine has it.
+require_ipv6() {
+	grep -qs . /proc/net/if_inet6 && return 0
+	if [ "${CI:-}" = true ]; then
+		echo "require_ipv6: this host has no IPv6" >&2
+		return 1
+	fi
+	skip "no IPv6"
 }

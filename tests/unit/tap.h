@@ -57,6 +57,13 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 		printf("#   got %zu bytes, want %zu\n", gl_, wl_);	\
 } while (0)
 
+/*
+ * fail_setup(fmt, ...): a fixture that cannot set up (no socketpair, no
+ * server) reports one failed check saying why before it returns, so that
+ * its checks do not silently vanish from the count.
+ */
+#define fail_setup(...)	tap_ok(0, __FILE__, __LINE__, "set up: " __VA_ARGS__)
+
 static int __attribute__((unused))
 tap_done(void)
 {

@@ -16,7 +16,7 @@
 
 /*
  * The stream module against asyncio's StreamReader semantics (every row
- * of design/stream.md; the expected values were checked with CPython
+ * of doc/stream.md; the expected values were checked with CPython
  * 3.11's asyncio), then the writer and the transports over socketpairs,
  * TCP and unix loopback servers, and TLS with a certificate made here.
  */
@@ -651,8 +651,10 @@ test_flow(struct event_base *base)
 
 	memset(&opts, 0, sizeof opts);
 	opts.limit = 1024;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	big = malloc(65536);
 	fill_pattern(big, 65536, 1);
@@ -725,8 +727,10 @@ test_drain(struct event_base *base)
 	int			 sv[2], small = 4096;
 	double			 end;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	set_nonblock(sv[1]);
@@ -744,7 +748,7 @@ test_drain(struct event_base *base)
 
 	/*
 	 * High 1 MiB: the queue is below it, yet drain waits for the low
-	 * mark (design/stream.md), unlike asyncio's "not paused" shortcut.
+	 * mark (doc/stream.md), unlike asyncio's "not paused" shortcut.
 	 */
 	memset(&d, 0, sizeof d);
 	stream_set_write_buffer_limits(s, 1024 * 1024, STREAM_WRITE_LOW);
@@ -791,8 +795,10 @@ test_write_eof(struct event_base *base)
 	size_t			 got;
 	int			 sv[2], eof, small = 4096;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	out = malloc(total);
 	in = malloc(total + 1);
@@ -836,8 +842,10 @@ test_close_flush(struct event_base *base)
 	size_t			 got;
 	int			 sv[2], eof, small = 4096;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	out = malloc(total);
 	in = malloc(total + 1);
@@ -874,8 +882,10 @@ test_write_kinds(struct event_base *base)
 	size_t			 got;
 	int			 sv[2], fd, eof, marker = 42;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	s = stream_open_fd(base, sv[0], NULL, &err);
 	stream_set_data(s, &marker);
@@ -926,8 +936,10 @@ test_reset(struct event_base *base)
 	struct rec		 r;
 	int			 sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	s = stream_open_fd(base, sv[0], NULL, &err);
 	memset(&e, 0, sizeof e);
 	stream_set_error_cb(s, done_cb, &e);
@@ -965,8 +977,10 @@ test_fds(struct event_base *base)
 	char			*buf;
 	int			 p[2], fd, nul;
 
-	if (pipe(p) == -1)
+	if (pipe(p) == -1) {
+		fail_setup("pipe: %s", strerror(errno));
 		return;
+	}
 	s = stream_open_fd(base, p[0], NULL, &err);
 	ok(s == NULL && err.kind == STREAM_ESYS && err.sys == ENOTSOCK,
 	    "open_fd on a pipe: ESYS/ENOTSOCK (%s)", err.msg);
@@ -1232,8 +1246,10 @@ test_idle(struct event_base *base)
 	double			 t0;
 	int			 sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	memset(&opts, 0, sizeof opts);
 	opts.idle_timeout = 0.2;
 	s = stream_open_fd(base, sv[0], &opts, &err);
@@ -1409,8 +1425,10 @@ test_tls(struct event_base *base)
 	sopts.log_arg = &v;
 	srv = stream_start_server(base, "127.0.0.1", "0", &sopts, accept_cb,
 	    &v, &err);
-	if (srv == NULL)
+	if (srv == NULL) {
+		fail_setup("start_server: %s", err.msg);
 		return;
+	}
 	snprintf(port, sizeof port, "%s", stream_server_addr(srv, 0) + 10);
 
 	memset(&copts, 0, sizeof copts);
@@ -1603,8 +1621,10 @@ test_xfer_sock_pipe(struct event_base *base)
 	size_t			 fill, wantlen;
 	int			 sv[2], p[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1) {
+		fail_setup("socketpair or pipe: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	set_nonblock(p[0]);
 	data = malloc(total);
@@ -1675,8 +1695,10 @@ test_xfer_pipe_sock(struct event_base *base)
 	char			*data;
 	int			 sv[2], p[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1) {
+		fail_setup("socketpair or pipe: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	set_nonblock(p[1]);
 	data = malloc(total);
@@ -1720,8 +1742,10 @@ test_xfer_file_sock(struct event_base *base)
 	char			*data;
 	int			 sv[2], fd;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		fail_setup("socketpair: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(sv[1]);
 	data = malloc(total);
 	fill_pattern(data, total, 13);
@@ -1922,8 +1946,10 @@ test_xfer_fin_full(struct event_base *base)
 	double			 end;
 	int			 sv[2], p[2], passes = 0;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 || pipe(p) == -1) {
+		fail_setup("socketpair or pipe: %s", strerror(errno));
 		return;
+	}
 	set_nonblock(p[0]);
 	fcntl(p[1], F_SETPIPE_SZ, 4096);
 	fill_pattern(data, sizeof data, 16);
