@@ -186,6 +186,31 @@ interrupted_sender() {
 	[ "$EXIT_STATUS" -eq 1 ]
 }
 
+@test "serve: SIGINT with stdin unfinished and a client: reset, exit 130" {
+	require_cmd pv
+	local n
+
+	head -c 32M /dev/urandom >"$T/big.bin"
+	mkfifo "$T/in.fifo"
+	bg PV bash -c 'exec pv -qL 5m "$1" >"$2"' _ "$T/big.bin" "$T/in.fifo"
+	BG_STDIN=$T/in.fifo start_server S "${SIGDFL[@]}" "$CSTREAM" serve \
+	    127.0.0.1 0
+	bg C "$CSTREAM" connect 127.0.0.1 "$S_PORT"
+	wait_size "$C_OUT" 0
+	kill -INT "$S_PID"
+	wait_pid_exit "$S_PID" 5 || true
+	[ "$EXIT_STATUS" -eq 130 ]
+	run cat "$S_ERR"
+	[ "${lines[0]}" = "Serving on 127.0.0.1:$S_PORT" ]
+	[[ ${lines[1]} =~ ^cstream:\ serve:\ interrupted:\ ([0-9]+)\ bytes\ sent,\ input\ not\ finished$ ]]
+	n=${BASH_REMATCH[1]}
+	[ "${#lines[@]}" -eq 2 ]
+	wait_pid_exit "$C_PID" 5 || true
+	[ "$EXIT_STATUS" -eq 1 ]
+	[ "$(cat "$C_ERR")" = "cstream: connect: read from 127.0.0.1:$S_PORT: Connection reset by peer" ]
+	[ "$(file_size "$C_OUT")" -le "$n" ]
+}
+
 # A unix stream socket has no reset (the kernel only reports ECONNRESET
 # to the peer when the closing end left bytes unread): the sender says it
 # was interrupted, the receiver sees end-of-file, as the man page says.
