@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,9 @@
 /*
  * connect HOST PORT and unix-connect PATH: open a stream, then either
  * relay it with stdin/stdout, or run the one-shot operations (--send*,
- * then --read* in the order given) and close.
+ * then --read* in the order given) and close. --send* without any
+ * --read* is a relay whose input is the given bytes: what the peer sends
+ * goes to stdout until it closes.
  */
 
 extern const struct cmd_entry cmd_connect_entry;
@@ -112,6 +115,14 @@ struct conn {
 	size_t			 next;		/* the step under way */
 	long long		 remaining;	/* --read-exactly */
 	int			 oneshot;
+	size_t			 eof_step;	/* the end of sending */
+	int			 receive;	/* --send* without --read* */
+	struct pump		*down;		/* receive: the peer to stdout */
+	int			 down_done;
+	int			 sends_done;
+	int			 up_failed;	/* receive: the peer refused */
+	struct stream_error	 up_err;
+	struct event		*sigev[3];
 	int			 code;
 	int			 done;
 	struct event		*progress;
@@ -119,6 +130,7 @@ struct conn {
 };
 
 static void	conn_step(struct conn *);
+static void	conn_send_failed(struct conn *, const struct stream_error *);
 
 /*
  * The end, success or failure. What was written to stdout is flushed
@@ -177,6 +189,22 @@ conn_fail(struct conn *c, int code, const char *fmt, ...)
 	conn_end(c, NULL);
 }
 
+/*
+ * Writing stdout failed (a full disk, a reader gone): one wording on
+ * every path, "stdout: ...", and a reset, not a FIN, so the peer learns
+ * that what it sent was not delivered.
+ */
+static void
+conn_stdout_fail(struct conn *c, const struct stream_error *err)
+{
+	struct stream_error	e;
+
+	if (c->net != NULL)
+		stream_reset_on_close(c->net);
+	stream_error_set(&e, err->kind, err->sys, "stdout: %s", err->msg);
+	conn_end(c, &e);
+}
+
 /* Every completed read goes to stdout at once, separator included. */
 static int
 conn_output(struct conn *c, struct evbuffer *data)
@@ -184,7 +212,7 @@ conn_output(struct conn *c, struct evbuffer *data)
 	if (evbuffer_get_length(data) == 0)
 		return (0);
 	if (stream_write_buffer(c->io, data) == -1) {
-		conn_end(c, stream_exception(c->io));
+		conn_stdout_fail(c, stream_exception(c->io));
 		return (-1);
 	}
 	return (0);
@@ -195,12 +223,9 @@ static void
 conn_flushed_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
 	struct conn		*c = arg;
-	struct stream_error	 e;
 
 	if (err->kind != STREAM_OK) {
-		stream_error_set(&e, err->kind, err->sys, "stdout: %s",
-		    err->msg);
-		conn_end(c, &e);
+		conn_stdout_fail(c, err);
 		return;
 	}
 	conn_end(c, NULL);
@@ -212,11 +237,33 @@ conn_flush_stdout(struct conn *c)
 	stream_flush(c->io, conn_flushed_cb, c);
 }
 
+/*
+ * Sending failed. In receive mode, as in the relay, what the peer said
+ * before it left goes to stdout first: wait for that side's end.
+ */
+static void
+conn_send_failed(struct conn *c, const struct stream_error *err)
+{
+	if (c->receive && !c->down_done && !c->done) {
+		c->up_err = *err;
+		c->up_failed = 1;
+		return;
+	}
+	conn_end(c, err);
+}
+
 static void
 conn_next_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
-	struct conn	*c = arg;
+	struct conn		*c = arg;
+	struct stream_error	 e;
 
+	if (err->kind == STREAM_ERESET && c->next <= c->eof_step) {
+		stream_error_set(&e, STREAM_ERESET, err->sys,
+		    "%s: peer closed before all input was sent", c->target);
+		conn_send_failed(c, &e);
+		return;
+	}
 	if (err->kind != STREAM_OK) {
 		conn_end(c, err);
 		return;
@@ -324,7 +371,7 @@ conn_next_piece_cb(struct stream *s, const struct stream_error *err, void *arg)
 	struct conn	*c = arg;
 
 	if (err->kind != STREAM_OK) {
-		conn_end(c, err);
+		conn_stdout_fail(c, err);
 		return;
 	}
 	stream_read(c->net, c->remaining, conn_read_exactly_cb, c);
@@ -378,7 +425,12 @@ conn_pump_cb(struct pump *p, enum pump_side side,
 	    c->steps[c->next].id != OPT_READ_ALL) {
 		stream_error_set(&e, STREAM_ERESET, err->sys,
 		    "%s: peer closed before all input was sent", c->target);
-		conn_end(c, &e);
+		conn_send_failed(c, &e);
+		return;
+	}
+	if (err->kind != STREAM_OK && side == PUMP_SIDE_WRITE &&
+	    err->kind != STREAM_ETIMEOUT) {
+		conn_stdout_fail(c, err);	/* --read-all */
 		return;
 	}
 	/* The pump stays with its step: it may finish inside pump_start. */
@@ -415,6 +467,72 @@ conn_sent(struct conn *c)
 	stream_flush(c->net, conn_next_cb, c);
 }
 
+/* Receive mode: the peer closed first; did our last bytes reach it? */
+static void
+conn_acked_cb(struct stream *s, const struct stream_error *err, void *arg)
+{
+	struct conn		*c = arg;
+	struct stream_error	 e;
+
+	if (err->kind != STREAM_OK) {
+		stream_error_set(&e, STREAM_ERESET, err->sys,
+		    "%s: peer closed before all input was sent", c->target);
+		conn_end(c, &e);
+		return;
+	}
+	conn_end(c, NULL);
+}
+
+/*
+ * Receive mode: everything the peer sends goes to stdout until it
+ * closes; the transfer is over when that and the sending are done, by
+ * the relay's rules (see relay.c).
+ */
+static void
+conn_receive_check(struct conn *c)
+{
+	if (c->done || !c->down_done)
+		return;
+	if (c->up_failed) {
+		conn_end(c, &c->up_err);
+		return;
+	}
+	if (!c->sends_done)
+		return;	/* the peer may only have half-closed: send on */
+	/* Bytes the kernel took are not bytes the peer has: wait for it. */
+	stream_wait_acked(c->net, conn_acked_cb, c);
+}
+
+static void
+conn_receive_cb(struct pump *p, enum pump_side side,
+    const struct stream_error *err, void *arg)
+{
+	struct conn		*c = arg;
+	struct stream_error	 e;
+
+	if (err->kind == STREAM_OK) {
+		c->down_done = 1;
+		conn_receive_check(c);
+		return;
+	}
+	if (side == PUMP_SIDE_WRITE && err->kind != STREAM_ETIMEOUT) {
+		conn_stdout_fail(c, err);
+		return;
+	}
+	if (c->up_failed) {
+		conn_end(c, &c->up_err);
+		return;
+	}
+	/* A reset while bytes were left to send: the same story. */
+	if (err->kind == STREAM_ERESET && !c->sends_done) {
+		stream_error_set(&e, STREAM_ERESET, err->sys,
+		    "%s: peer closed before all input was sent", c->target);
+		conn_end(c, &e);
+		return;
+	}
+	conn_end(c, err);
+}
+
 static void
 conn_step(struct conn *c)
 {
@@ -422,6 +540,12 @@ conn_step(struct conn *c)
 
 	if (c->done)
 		return;
+	if (c->next == c->nsteps && c->receive) {
+		c->sends_done = 1;
+		if (c->down_done)
+			conn_receive_check(c);
+		return;
+	}
 	if (c->next == c->nsteps) {
 		conn_flush_stdout(c);
 		return;
@@ -542,7 +666,7 @@ conn_plan(struct conn *c)
 	struct cmd_args	*args = c->ctx->args;
 	struct step	 st;
 	size_t		 i;
-	int		 pass, nsend = 0, rc;
+	int		 pass, nsend = 0, nread = 0, rc;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < args->nopts; i++) {
@@ -556,6 +680,7 @@ conn_plan(struct conn *c)
 				return (rc);
 			conn_add_step(c, &st);
 			nsend += is_send;
+			nread += is_read;
 		}
 		if (pass == 1)
 			break;
@@ -568,8 +693,11 @@ conn_plan(struct conn *c)
 		}
 		memset(&st, 0, sizeof st);
 		st.id = OPT_EOF;
+		c->eof_step = c->nsteps;
 		conn_add_step(c, &st);
 	}
+	/* --send* alone: the given bytes replace stdin, the rest is the relay. */
+	c->receive = nsend > 0 && nread == 0;
 	return (0);
 }
 
@@ -652,6 +780,9 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 			    c->steps[i].fd == -1 && c->steps[i].src == NULL)
 				c->steps[i].src = c->io;
 		}
+		if (c->receive)
+			c->down = pump_start(c->net, c->io, PUMP_FLUSH,
+			    conn_receive_cb, c);
 		conn_step(c);
 		return;
 	}
@@ -660,6 +791,75 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	if (isatty(STDIN_FILENO))
 		flags |= RELAY_STDIN_TTY;
 	c->relay = relay_start(c->net, c->io, flags, conn_relay_done_cb, c);
+}
+
+/*
+ * Is input unfinished (stdin not at its end, --send* data not all
+ * sent)? Then the close about to happen must be a reset: the peer would
+ * take a FIN for the end of a complete transfer.
+ */
+static int
+conn_interrupt(struct conn *c)
+{
+	if (c->net == NULL || c->done)
+		return (0);
+	if (c->relay != NULL)
+		return (relay_interrupt(c->relay));
+	if (!c->oneshot || c->next > c->eof_step)
+		return (0);
+	stream_reset_on_close(c->net);
+	return (1);
+}
+
+static const int conn_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSIGNALS	(sizeof conn_signals / sizeof conn_signals[0])
+
+/*
+ * SIGINT, SIGTERM, SIGHUP. With input unfinished: reset the connection,
+ * say so, exit 128 + signal. Otherwise nothing was cut: die of the signal
+ * as before, and the peer sees an ordinary close.
+ */
+static void
+conn_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct conn	*c = arg;
+	size_t		 i;
+
+	if (conn_interrupt(c)) {
+		c->code = cmd_fail(c->ctx, 128 + (int)sig,
+		    "interrupted: %llu bytes sent, input not finished",
+		    stream_bytes_out(c->net));
+		c->done = 1;
+		event_base_loopbreak(c->ctx->base);
+		return;
+	}
+	for (i = 0; i < NSIGNALS; i++) {
+		if (c->sigev[i] != NULL)
+			event_del(c->sigev[i]);	/* the old handler is back */
+	}
+	signal((int)sig, SIG_DFL);
+	raise((int)sig);
+}
+
+/*
+ * A signal ignored at start stays ignored: a non-interactive shell
+ * ignores SIGINT for its background jobs, and `cmd &` must not die of ^C.
+ */
+static void
+conn_signals_start(struct conn *c)
+{
+	struct sigaction	sa;
+	size_t			i;
+
+	for (i = 0; i < NSIGNALS; i++) {
+		if (sigaction(conn_signals[i], NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		c->sigev[i] = evsignal_new(c->ctx->base, conn_signals[i],
+		    conn_signal_cb, c);
+		if (c->sigev[i] != NULL)
+			evsignal_add(c->sigev[i], NULL);
+	}
 }
 
 /* The positional arguments: HOST PORT, PATH, or nothing with --fd. */
@@ -747,8 +947,13 @@ conn_free(struct conn *c)
 		event_free(c->progress);
 	}
 	log_closed(c->net, NULL);
+	for (i = 0; i < NSIGNALS; i++) {
+		if (c->sigev[i] != NULL)
+			event_free(c->sigev[i]);
+	}
 	if (c->relay != NULL)
 		relay_free(c->relay);
+	pump_free(c->down);
 	for (i = 0; i < c->nsteps; i++) {
 		pump_free(c->steps[i].pump);
 		free(c->steps[i].data);
@@ -790,6 +995,7 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	    (rc = conn_setup_tls(&c)) != 0)
 		goto out;
 
+	conn_signals_start(&c);
 	if (cmd_has(ctx, OPT_FD))
 		rc = conn_open_fd(&c);
 	else if (is_unix)

@@ -240,9 +240,19 @@ static void
 serve_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct serve	*sv = arg;
+	struct client	*cl = TAILQ_FIRST(&sv->clients);
 
 	log_event("signal", "name", sig == SIGINT ? "INT" : "TERM",
 	    (char *)NULL);
+	/* Stdin cut short must not look complete: reset (relay.c). */
+	if (sv->mode == MODE_RELAY && cl != NULL && cl->relay != NULL &&
+	    relay_interrupt(cl->relay)) {
+		sv->code = cmd_fail(sv->ctx, 128 + (int)sig, "interrupted: "
+		    "%llu bytes sent, input not finished",
+		    stream_bytes_out(cl->s));
+		event_base_loopbreak(sv->ctx->base);
+		return;
+	}
 	/* A second signal means now: do not wait for slow clients. */
 	if (sv->stopping) {
 		event_base_loopbreak(sv->ctx->base);

@@ -270,6 +270,8 @@ struct relay	*relay_start(struct stream *net, struct stream *io, int flags,
 		     relay_done_cb, void *);
 unsigned long long relay_bytes_sent(struct relay *);
 unsigned long long relay_bytes_received(struct relay *);
+/* On a signal: 1, and the close will be a reset, if input was unfinished. */
+int		 relay_interrupt(struct relay *);
 /* Free the relay; the streams are the caller's to close. */
 void		 relay_free(struct relay *);
 

@@ -33,6 +33,38 @@
 static int	log_level;	/* -1 quiet, 0 normal, 1 verbose */
 static int	log_json;
 
+/*
+ * The fields whose values are counts or codes: in json mode they are
+ * numbers ("sent":3), so a consumer can add them up without parsing.
+ */
+static const char *log_numeric_keys[] = {
+	"sent", "received", "pid", "status", NULL
+};
+
+/* A numeric field with a plain decimal value is written bare. */
+static int
+log_json_is_number(const char *k, const char *v)
+{
+	const char	**np;
+	const char	 *p = v;
+
+	if (v == NULL)
+		return (0);
+	if (*p == '-')
+		p++;
+	if (*p == '\0' || (*p == '0' && p[1] != '\0'))
+		return (0);
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return (0);
+	}
+	for (np = log_numeric_keys; *np != NULL; np++) {
+		if (strcmp(*np, k) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 log_json_string(FILE *f, const char *s)
 {
@@ -91,7 +123,10 @@ log_emit(const char *event, va_list ap)
 			fputc(',', stderr);
 			log_json_string(stderr, k);
 			fputc(':', stderr);
-			log_json_string(stderr, v != NULL ? v : "");
+			if (log_json_is_number(k, v))
+				fputs(v, stderr);
+			else
+				log_json_string(stderr, v != NULL ? v : "");
 		} else
 			fprintf(stderr, " %s=%s", k, v != NULL ? v : "");
 	}

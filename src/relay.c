@@ -343,6 +343,12 @@ relay_down_cb(struct pump *p, enum pump_side side,
 		return;
 	}
 	if (side == PUMP_SIDE_WRITE && err->kind != STREAM_ETIMEOUT) {
+		/*
+		 * What the peer sends can no longer be delivered: a reset,
+		 * not a FIN, tells it so (a full disk must not look like a
+		 * completed transfer at the sending end).
+		 */
+		stream_reset_on_close(r->net);
 		stream_error_set(&e, err->kind, err->sys, "stdout: %s",
 		    err->msg);
 		relay_finish(r, &e);
@@ -393,6 +399,21 @@ unsigned long long
 relay_bytes_received(struct relay *r)
 {
 	return (r->down != NULL ? pump_bytes(r->down) : r->received);
+}
+
+/*
+ * A signal arrived. If the input is not finished (stdin not at its end,
+ * or read but not all sent), the peer must not take the cut for a
+ * complete transfer: make the coming close a reset and return 1. Return
+ * 0 when everything was sent: an ordinary close then tells the truth.
+ */
+int
+relay_interrupt(struct relay *r)
+{
+	if (r->finished || r->up_done || r->up_failed)
+		return (0);
+	stream_reset_on_close(r->net);
+	return (1);
 }
 
 void

@@ -516,3 +516,23 @@ stream_get_data(struct stream *s)
 {
 	return (s->data);
 }
+
+/*
+ * Make the coming close of the stream's socket a reset, not a FIN: with
+ * SO_LINGER 0, close(2) discards unsent bytes and sends RST, so the peer
+ * learns the transfer was cut short (an interrupted sender, a receiver
+ * that cannot write what it gets) instead of seeing an ordinary end.
+ * Nothing for a stream without a socket.
+ */
+void
+stream_reset_on_close(struct stream *s)
+{
+	struct linger	l;
+	int		fd;
+
+	if ((fd = stream_sockfd(s)) == -1)
+		return;
+	l.l_onoff = 1;
+	l.l_linger = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}

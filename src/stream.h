@@ -188,6 +188,8 @@ int		 stream_is_closing(struct stream *);
 void		 stream_close(struct stream *, stream_done_cb, void *);
 /* Close at once, dropping queued output, and free the stream. */
 void		 stream_abort(struct stream *);
+/* The next close (or abort) of the socket sends a reset, not a FIN. */
+void		 stream_reset_on_close(struct stream *);
 
 /*
  * Kernel-side transfer: move everything src's transport reads, until EOF,
