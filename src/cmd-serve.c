@@ -982,8 +982,10 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 {
 	struct cmd_ctx	*ctx = sv->ctx;
 	char		**pos = ctx->args->pos;
-	int		 npos = ctx->args->npos;
+	int		 npos = ctx->args->npos, n;
 	const char	*cause;
+	static char	 numeric[8];
+	char		 msg[300];
 
 	*host = *port = NULL;
 	if (ctx->entry == &cmd_unix_serve_entry) {
@@ -1002,8 +1004,11 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 		if (**host == '\0')
 			return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
 	}
-	if (parse_port(*port, 1, &cause) == -1)
-		return (cmd_fail(ctx, EXIT_USAGE, "port %s: %s", *port, cause));
+	if ((n = parse_port(*port, 1, &cause)) == -1)
+		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(*port,
+		    cause, msg, sizeof msg)));
+	snprintf(numeric, sizeof numeric, "%d", n);	/* "http-alt" */
+	*port = numeric;
 	return (0);
 }
 

@@ -30,6 +30,7 @@
 #include "stream.h"
 
 struct event_base;
+struct evbuffer;
 struct addrinfo;
 struct ssl_ctx_st;
 struct ssl_st;
@@ -127,7 +128,13 @@ void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
 int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
 
 /* parse.c: strict parsers for option values; -1 and *cause on error. */
+/* A port number or a service name; *cause is PARSE_UNKNOWN_SERVICE for a
+   name the services database does not know ("unknown service: NAME"). */
+#define PARSE_UNKNOWN_SERVICE	"unknown service"
 int		 parse_port(const char *, int allow_zero, const char **cause);
+/* The message for parse_port's failure on s, for cmd_fail's "%s". */
+const char	*parse_port_error(const char *s, const char *cause, char *,
+		     size_t);
 int		 parse_size(const char *, size_t *, const char **cause);
 int		 parse_seconds(const char *, double *, const char **cause);
 int		 parse_count(const char *, long long min, long long max,
@@ -149,6 +156,14 @@ int		 net_resolve(const char *host, const char *port, int family,
 struct net_connect *net_connect_tcp(struct event_base *, const char *host,
 		     const char *port, int family, double timeout,
 		     net_connect_cb, void *);
+/* The same from a local address and/or port (-s, -p; NULL: any). */
+struct net_connect *net_connect_tcp_from(struct event_base *,
+		     const char *host, const char *port, int family,
+		     const char *src_addr, const char *src_port, double timeout,
+		     net_connect_cb, void *);
+/* Bind fd (of family) to a source address and/or port; -1 with err. */
+int		 net_bind_source(int fd, int family, const char *addr,
+		     const char *port, struct stream_error *);
 struct net_connect *net_connect_unix(struct event_base *, const char *path,
 		     double timeout, net_connect_cb, void *);
 void		 net_connect_cancel(struct net_connect *);
@@ -296,6 +311,15 @@ typedef void	(*pump_done_cb)(struct pump *, enum pump_side,
 
 struct pump	*pump_start(struct stream *src, struct stream *dst, int flags,
 		     pump_done_cb, void *);
+/*
+ * A filter sees each chunk before it is written and may rewrite it in
+ * place (-C's CRLF, -x's dump). A filtered pump never hands the work to
+ * the kernel (stream_transfer): every byte passes through the filter.
+ */
+typedef void	(*pump_filter_cb)(struct evbuffer *, void *);
+struct pump	*pump_start_filtered(struct stream *src, struct stream *dst,
+		     int flags, pump_filter_cb, void *filter_arg, pump_done_cb,
+		     void *);
 unsigned long long pump_bytes(struct pump *);
 void		 pump_free(struct pump *);
 
@@ -317,6 +341,10 @@ typedef void	(*relay_done_cb)(struct relay *, const struct stream_error *,
 
 struct relay	*relay_start(struct stream *net, struct stream *io, int flags,
 		     relay_done_cb, void *);
+/* The same with filters on what is sent (up) and received (down). */
+struct relay	*relay_start_filtered(struct stream *net, struct stream *io,
+		     int flags, pump_filter_cb up, pump_filter_cb down,
+		     void *filter_arg, relay_done_cb, void *);
 unsigned long long relay_bytes_sent(struct relay *);
 unsigned long long relay_bytes_received(struct relay *);
 /* Free the relay; the streams are the caller's to close. */
