@@ -33,6 +33,7 @@
 #include <openssl/ssl.h>
 
 #include "cstream.h"
+#include "hexdump.h"
 
 /*
  * serve [HOST] PORT and unix-serve PATH: listen, and give each client to
@@ -58,10 +59,13 @@ enum {
 	OPT_TLS,
 	OPT_CERT,
 	OPT_KEY,
-	OPT_MODE
+	OPT_MODE,
+	OPT_HEX_DUMP
 };
 
 static const struct cmd_option serve_options[] = {
+	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
+	  "hex dump of every client's bytes to FILE (- for stderr)" },
 	{ "keep-open", 'k', CMD_ARG_NONE, OPT_KEEP_OPEN, NULL,
 	  "many clients at once, relayed with stdin/stdout" },
 	{ "echo", 0, CMD_ARG_NONE, OPT_ECHO, NULL,
@@ -132,6 +136,7 @@ struct client {
 	struct relay		*relay;
 	struct stream		*pair;		/* --exec over TLS: the child's end */
 	char			 peer[128];
+	struct hexdump_conn	 hdc;		/* -x */
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */
 	struct waiters		 waiters;	/* readers waiting on its drain */
@@ -166,6 +171,7 @@ struct serve {
 	int			 stopping;
 	int			 code;
 	int			 done;
+	struct hexdump		*hd;		/* -x */
 };
 
 static void	serve_stop(struct serve *, const struct stream_error *);
@@ -477,6 +483,7 @@ client_discard_cb(struct stream *s, struct evbuffer *data,
 		client_error(cl, err);
 		return;
 	}
+	hexdump_received_cb(data, &cl->hdc);
 	/* The reader empties data after we return: dropping is free. */
 	stream_read(s, SERVE_CHUNK, client_discard_cb, cl);
 }
@@ -731,6 +738,7 @@ serve_accept_cb(struct stream *s, void *arg)
 	cl->s = s;
 	TAILQ_INIT(&cl->waiters);
 	stream_get_extra_info(s, "peername", cl->peer, sizeof cl->peer);
+	hexdump_conn_init(&cl->hdc, sv->hd, cl->peer);
 	TAILQ_INSERT_TAIL(&sv->clients, cl, entry);
 	sv->nclients++;
 	log_event("accepted", "peer", cl->peer, (char *)NULL);
@@ -740,11 +748,15 @@ serve_accept_cb(struct stream *s, void *arg)
 		/* Like nc -l: one client; stop listening for others. */
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
-		cl->relay = relay_start(s, sv->io, isatty(STDIN_FILENO) ?
-		    RELAY_STDIN_TTY : 0, client_relay_cb, cl);
+		cl->relay = relay_start_filtered(s, sv->io,
+		    isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0,
+		    sv->hd ? hexdump_sent_cb : NULL,
+		    sv->hd ? hexdump_received_cb : NULL, &cl->hdc,
+		    client_relay_cb, cl);
 		break;
 	case MODE_ECHO:
-		cl->pump = pump_start(s, s, PUMP_WRITE_EOF | PUMP_FLUSH,
+		cl->pump = pump_start_filtered(s, s, PUMP_WRITE_EOF |
+		    PUMP_FLUSH, sv->hd ? hexdump_echo_cb : NULL, &cl->hdc,
 		    client_pump_cb, cl);
 		break;
 	case MODE_DISCARD:
@@ -1145,6 +1157,23 @@ serve_free(struct serve *sv)
 	event_base_loop(sv->ctx->base, EVLOOP_NONBLOCK);
 }
 
+/* -x FILE: one dump for every client; one process writes it. */
+static int
+serve_open_hexdump(struct serve *sv)
+{
+	struct stream_error	err;
+	const char		*path = cmd_get(sv->ctx, OPT_HEX_DUMP);
+
+	if (path == NULL)
+		return (0);
+	if (sv->workers > 1)
+		return (cmd_fail(sv->ctx, EXIT_USAGE,
+		    "--hex-dump cannot be used with --workers"));
+	if ((sv->hd = hexdump_open(path, &err)) == NULL)
+		return (cmd_fail(sv->ctx, EXIT_NET, "--hex-dump %s", err.msg));
+	return (0);
+}
+
 static int
 cmd_serve_exec(struct cmd_ctx *ctx)
 {
@@ -1162,6 +1191,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||
+	    (rc = serve_open_hexdump(&sv)) != 0 ||
 	    (rc = serve_listen(&sv, host, port)) != 0 ||
 	    (rc = serve_start_workers(&sv)) != 0 ||
 	    (rc = serve_open_stdio(&sv)) != 0)
@@ -1178,6 +1208,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 out:
 	serve_stop_workers();
 	serve_free(&sv);
+	(void)hexdump_close(sv.hd);
 	return (rc);
 }
 

@@ -223,6 +223,44 @@ hexdump_buffer(struct hexdump *hd, const char *label, int sent,
 	hexdump_end(hd, d, carry, ncarry);
 }
 
+void
+hexdump_conn_init(struct hexdump_conn *hc, struct hexdump *hd,
+    const char *label)
+{
+	static unsigned long	anon;
+
+	memset(hc, 0, sizeof *hc);
+	hc->hd = hd;
+	hc->label = label;
+	if (hd != NULL && label != NULL && *label == '\0') {
+		snprintf(hc->anon, sizeof hc->anon, "#%lu", ++anon);
+		hc->label = hc->anon;
+	}
+}
+
+void
+hexdump_sent_cb(struct evbuffer *data, void *arg)
+{
+	struct hexdump_conn	*hc = arg;
+
+	hexdump_buffer(hc->hd, hc->label, 1, &hc->sent, data);
+}
+
+void
+hexdump_received_cb(struct evbuffer *data, void *arg)
+{
+	struct hexdump_conn	*hc = arg;
+
+	hexdump_buffer(hc->hd, hc->label, 0, &hc->received, data);
+}
+
+void
+hexdump_echo_cb(struct evbuffer *data, void *arg)
+{
+	hexdump_received_cb(data, arg);
+	hexdump_sent_cb(data, arg);
+}
+
 int
 hexdump_close(struct hexdump *hd)
 {

@@ -47,6 +47,26 @@ void		 hexdump_mem(struct hexdump *, const char *label, int sent,
 /* The buffer's bytes, left in it. */
 void		 hexdump_buffer(struct hexdump *, const char *label, int sent,
 		     struct hexdump_dir *, struct evbuffer *);
+/*
+ * One connection's dump: both directions and the label of its headers
+ * (NULL for none; "" becomes "#N", N counting such connections from 1,
+ * for unix clients, which have no address). The callbacks are pump filters (relay.c): pass the
+ * hexdump_conn as their argument. hd NULL makes them do nothing.
+ */
+struct hexdump_conn {
+	struct hexdump		*hd;
+	const char		*label;
+	char			 anon[24];	/* "#N": a label for no address */
+	struct hexdump_dir	 sent;
+	struct hexdump_dir	 received;
+};
+void		 hexdump_conn_init(struct hexdump_conn *, struct hexdump *,
+		     const char *label);
+void		 hexdump_sent_cb(struct evbuffer *, void *);
+void		 hexdump_received_cb(struct evbuffer *, void *);
+/* An echo: the chunk was received, and is sent back as it is. */
+void		 hexdump_echo_cb(struct evbuffer *, void *);
+
 /* Flush and close; -1 if a write failed (errno set). */
 int		 hexdump_close(struct hexdump *);
 

@@ -299,3 +299,51 @@ recorded() {
 	[ "$status" -eq 0 ]
 	[ "$output" = hi ]
 }
+
+# --- -x on serve and unix-serve ------------------------------------------------
+
+@test "serve -x: the headers carry the client's address; both ways rebuild" {
+	sport=$(free_port)
+	printf 'from server' >"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" serve -x "$T/dump" 127.0.0.1 0
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -p "$sport" \
+	    127.0.0.1 "$S_PORT" --send hello -N --read-all
+	[ "$status" -eq 0 ]
+	[ "$output" = "from server" ]
+	wait_pid_exit "$S_PID" 5
+	python3 "$REBUILD" "$T/dump" "$T/sent" "$T/received" "127.0.0.1:$sport"
+	[ "$(cat "$T/sent")" = "from server" ]
+	[ "$(cat "$T/received")" = hello ]
+	grep -qx "< 127.0.0.1:$sport 0 5" "$T/dump"
+}
+
+@test "serve --echo -x -: each chunk is dumped received, then sent" {
+	sport=$(free_port)
+	start_server S "$CSTREAM" serve --echo -x - 127.0.0.1 0
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -p "$sport" \
+	    127.0.0.1 "$S_PORT" --send ping -N --read-all
+	[ "$status" -eq 0 ]
+	[ "$output" = ping ]
+	wait_for_match "$S_ERR" '^> 127\.0\.0\.1:[0-9]+ 0 4$'
+	[ "$(grep -v '^Serving on' "$S_ERR")" = "< 127.0.0.1:$sport 0 4
+00000000  70 69 6e 67                                       |ping|
+> 127.0.0.1:$sport 0 4
+00000000  70 69 6e 67                                       |ping|" ]
+}
+
+@test "unix-serve --discard -x: a unix client is labelled #1" {
+	start_server S "$CSTREAM" unix-serve --discard -x "$T/dump" "$T/s.sock"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" unix-connect \
+	    "$T/s.sock" --send abc
+	[ "$status" -eq 0 ]
+	wait_for_match "$T/dump" '\|abc\|$'
+	[ "$(cat "$T/dump")" = "< #1 0 3
+00000000  61 62 63                                          |abc|" ]
+}
+
+@test "serve -x with --workers is a usage error" {
+	run --separate-stderr "$CSTREAM" serve -x "$T/dump" --workers 2 \
+	    --echo 127.0.0.1 0
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "cstream: serve: --hex-dump cannot be used with --workers" ]
+}
