@@ -30,6 +30,16 @@ recorded() {
 	[ "$(recorded)" = ' a \r \n b \r \n c \r \n \r \n d ' ]
 }
 
+@test "-C with stdin a regular file: no sendfile, every LF converted" {
+	recorder
+	printf 'l1\nl2\r\nl3\n' >"$T/in"
+	run --separate-stderr run_with_timeout 5 bash -c \
+	    'exec "$0" connect -C 127.0.0.1 "$1" <"$2"' "$CSTREAM" "$PY_PORT" \
+	    "$T/in"
+	[ "$status" -eq 0 ]
+	[ "$(recorded)" = ' l 1 \r \n l 2 \r \n l 3 \r \n ' ]
+}
+
 @test "--crlf: --send and --send-file too; a CR ending one chunk is not doubled" {
 	recorder
 	printf 'f1\nf2\r' >"$T/file"

@@ -221,3 +221,11 @@ closed_port() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "127.0.0.1 $A_PORT open" ]
 }
+
+@test "-z: a host that does not resolve is exit 3" {
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -z \
+	    nosuch.invalid 80
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "cstream: connect: nosuch.invalid: Name or service not known" ]
+}
