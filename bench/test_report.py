@@ -48,6 +48,9 @@ def passing():
              r("idle", "cstream", "bytes_per_conn_idle", 2048), r("idle", "epoll_echo", "bytes_per_conn_idle", 0)]
     rows += [r("http", "curl", "mean_ms", 6.0, note="runs=200; command: curl -sI u"),
              r("http", "cstream", "mean_ms", 3.0, note="runs=200; command: cstream http-head u")]
+    rows += [r("scan", "nmap", "secs", 4.0, "tcp", 1, 65535, "runs=3; command: nmap"),
+             r("scan", "nc.openbsd", "secs", 20.0, "tcp", 1, 65535, "runs=3; command: nc"),
+             r("scan", "cstream", "secs", 2.0, "tcp", 1, 65535, "runs=3; command: cstream connect -z")]
     return rows
 
 
@@ -65,8 +68,17 @@ def replace(rows, new):
 class Targets(unittest.TestCase):
     def test_all_met_at_the_limits(self):
         ts = report.targets(passing())
-        self.assertEqual(len(ts), 11)
+        self.assertEqual(len(ts), 13)
         self.assertEqual([t["id"] for t in ts if t["status"] != "met"], [])
+
+    def test_scan_against_a_timed_out_anchor(self):
+        # nc over its bound: a lower bound; meeting the goal against it is still a pass
+        rows = replace(passing(), [r("scan", "nc.openbsd", "secs", 10.0, "tcp", 1, 65535,
+                                     "runs=1; timed out: lower bound; command: nc")])
+        self.assertEqual(status(rows, "scan_vs_nc.openbsd"), "not measured: the anchor timed out")
+        rows = replace(rows, [r("scan", "cstream", "secs", 0.9, "tcp", 1, 65535, "runs=3")])
+        self.assertEqual(status(rows, "scan_vs_nc.openbsd"), "met")
+        self.assertEqual(status(rows, "scan_vs_nmap"), "met")
 
     def test_just_below_the_limits(self):
         rows = replace(passing(), [bulk("cstream", "tcp", 2.99)])
@@ -130,7 +142,7 @@ class Files(unittest.TestCase):
         rows = report.load(self.write(passing(), stale))
         self.assertFalse(any(x["section"] == "target" for x in rows))
         tsv = report.targets_tsv(rows)
-        self.assertEqual(len(tsv.splitlines()), 11)
+        self.assertEqual(len(tsv.splitlines()), 13)
         self.assertIn("bulk_tcp_vs_nc.openbsd\t-\t-\t-\tratio\t3.00\tx\tmet;", tsv)
 
     def test_markdown_shows_failures_per_row(self):

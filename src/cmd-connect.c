@@ -16,6 +16,8 @@
 
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,9 @@
 #include <openssl/ssl.h>
 
 #include "cstream.h"
+#include "crlf.h"
+#include "hexdump.h"
+#include "portscan.h"
 
 /*
  * connect HOST PORT and unix-connect PATH: open a stream, then either
@@ -57,7 +62,14 @@ enum {
 	OPT_CAFILE,
 	OPT_INSECURE,
 	OPT_NO_SHUTDOWN,
-	OPT_PROGRESS
+	OPT_PROGRESS,
+	OPT_ZERO_IO,
+	OPT_JSON,
+	OPT_CONCURRENCY,
+	OPT_CRLF,
+	OPT_HEX_DUMP,
+	OPT_SOURCE,
+	OPT_SOURCE_PORT
 };
 
 static const struct cmd_option connect_options[] = {
@@ -88,6 +100,20 @@ static const struct cmd_option connect_options[] = {
 	  "do not half-close at stdin EOF" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "byte count and rate on stderr (a terminal, unless =always)" },
+	{ "zero-io", 'z', CMD_ARG_NONE, OPT_ZERO_IO, NULL,
+	  "port check: connect to each of PORTS and close (nc -z)" },
+	{ "json", 0, CMD_ARG_NONE, OPT_JSON, NULL,
+	  "with -z: one JSON object per port on stdout" },
+	{ "concurrency", 0, CMD_ARG_REQUIRED, OPT_CONCURRENCY, "N",
+	  "with -z: at most N attempts at once (default 256)" },
+	{ "crlf", 'C', CMD_ARG_NONE, OPT_CRLF, NULL,
+	  "send each LF as CRLF (nc -C, ncat -C)" },
+	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
+	  "hex dump of the bytes sent and received to FILE (- for stderr)" },
+	{ "source", 's', CMD_ARG_REQUIRED, OPT_SOURCE, "ADDR",
+	  "connect from local address ADDR (nc -s)" },
+	{ "source-port", 'p', CMD_ARG_REQUIRED, OPT_SOURCE_PORT, "PORT",
+	  "connect from local port PORT (nc -p)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -107,6 +133,9 @@ struct conn {
 	struct cmd_ctx		*ctx;
 	struct stream_opts	 opts;
 	const char		*target;	/* for messages: "HOST port PORT", PATH */
+	char			 port[8];	/* PORT as a number */
+	int			 source;	/* -s or -p */
+	char			 src_port[8];
 	struct stream		*net;
 	struct stream		*io;
 	struct relay		*relay;
@@ -127,6 +156,12 @@ struct conn {
 	int			 done;
 	struct event		*progress;
 	struct timeval		 started;
+	int			 filtering;	/* -C or -x: no kernel transfer */
+	int			 crlf_on;
+	struct crlf		 crlf;
+	struct hexdump		*hd;
+	struct hexdump_dir	 hd_sent;
+	struct hexdump_dir	 hd_received;
 };
 
 static void	conn_step(struct conn *);
@@ -205,12 +240,32 @@ conn_stdout_fail(struct conn *c, const struct stream_error *err)
 	conn_end(c, &e);
 }
 
+/* What is sent, on its way: -C's CRLF, then -x's dump of the result. */
+static void
+conn_sent_filter_cb(struct evbuffer *data, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->crlf_on)
+		crlf_convert(&c->crlf, data);
+	hexdump_buffer(c->hd, NULL, 1, &c->hd_sent, data);
+}
+
+static void
+conn_received_filter_cb(struct evbuffer *data, void *arg)
+{
+	struct conn	*c = arg;
+
+	hexdump_buffer(c->hd, NULL, 0, &c->hd_received, data);
+}
+
 /* Every completed read goes to stdout at once, separator included. */
 static int
 conn_output(struct conn *c, struct evbuffer *data)
 {
 	if (evbuffer_get_length(data) == 0)
 		return (0);
+	conn_received_filter_cb(data, c);
 	if (stream_write_buffer(c->io, data) == -1) {
 		conn_stdout_fail(c, stream_exception(c->io));
 		return (-1);
@@ -437,13 +492,34 @@ conn_pump_cb(struct pump *p, enum pump_side side,
 	conn_next_cb(NULL, err, c);
 }
 
+static int
+conn_send_filtered(struct conn *c, struct step *st)
+{
+	struct evbuffer	*buf;
+	int		 rc;
+
+	if ((buf = evbuffer_new()) == NULL ||
+	    evbuffer_add(buf, st->data, st->len) == -1) {
+		if (buf != NULL)
+			evbuffer_free(buf);
+		conn_fail(c, EXIT_NET, "%s", strerror(ENOMEM));
+		return (-1);
+	}
+	conn_sent_filter_cb(buf, c);
+	rc = stream_write_buffer(c->net, buf);
+	evbuffer_free(buf);
+	return (rc);
+}
+
 /* Queue one --send or --send-file step; the drain paces big files. */
 static void
 conn_send(struct conn *c, struct step *st)
 {
 	int	rc;
 
-	if (st->id == OPT_SEND)
+	if (st->id == OPT_SEND && c->filtering)
+		rc = conn_send_filtered(c, st);
+	else if (st->id == OPT_SEND)
 		rc = stream_write(c->net, st->data, st->len);
 	else
 		rc = stream_write_file(c->net, st->fd, 0, st->size);
@@ -557,8 +633,9 @@ conn_step(struct conn *c)
 		break;
 	case OPT_SEND_FILE:
 		if (st->src != NULL)	/* a pipe, or stdin: pump it */
-			st->pump = pump_start(st->src, c->net, 0, conn_pump_cb,
-			    c);
+			st->pump = pump_start_filtered(st->src, c->net, 0,
+			    c->filtering ? conn_sent_filter_cb : NULL, c,
+			    conn_pump_cb, c);
 		else
 			conn_send(c, st);
 		break;
@@ -583,8 +660,9 @@ conn_step(struct conn *c)
 		stream_read(c->net, st->n, conn_read_some_cb, c);
 		break;
 	case OPT_READ_ALL:
-		st->pump = pump_start(c->net, c->io, PUMP_FLUSH, conn_pump_cb,
-		    c);
+		st->pump = pump_start_filtered(c->net, c->io, PUMP_FLUSH,
+		    c->hd != NULL ? conn_received_filter_cb : NULL, c,
+		    conn_pump_cb, c);
 		break;
 	}
 }
@@ -606,7 +684,8 @@ conn_open_file(struct conn *c, struct step *st, const char *path)
 	if (S_ISDIR(sb.st_mode))
 		return (cmd_fail(c->ctx, EXIT_NET, "%s: %s", path,
 		    strerror(EISDIR)));
-	if (S_ISREG(sb.st_mode)) {
+	/* sendfile would bypass -C and -x: read it like a pipe then. */
+	if (S_ISREG(sb.st_mode) && !c->filtering) {
 		st->size = sb.st_size;
 		return (0);
 	}
@@ -781,7 +860,9 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 				c->steps[i].src = c->io;
 		}
 		if (c->receive)
-			c->down = pump_start(c->net, c->io, PUMP_FLUSH,
+			c->down = pump_start_filtered(c->net, c->io,
+			    PUMP_FLUSH, c->hd != NULL ?
+			    conn_received_filter_cb : NULL, c,
 			    conn_receive_cb, c);
 		conn_step(c);
 		return;
@@ -790,7 +871,10 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 		flags |= RELAY_NO_SHUTDOWN;
 	if (isatty(STDIN_FILENO))
 		flags |= RELAY_STDIN_TTY;
-	c->relay = relay_start(c->net, c->io, flags, conn_relay_done_cb, c);
+	c->relay = relay_start_filtered(c->net, c->io, flags,
+	    c->filtering ? conn_sent_filter_cb : NULL,
+	    c->hd != NULL ? conn_received_filter_cb : NULL, c,
+	    conn_relay_done_cb, c);
 }
 
 /*
@@ -869,7 +953,9 @@ conn_check_target(struct conn *c, int is_unix)
 	struct cmd_ctx	*ctx = c->ctx;
 	char		**pos = ctx->args->pos;
 	int		 npos = ctx->args->npos, want = is_unix ? 1 : 2;
+	int		 port;
 	const char	*cause;
+	char		 msg[300];
 
 	if (cmd_has(ctx, OPT_FD)) {
 		if (npos != 0)
@@ -888,10 +974,11 @@ conn_check_target(struct conn *c, int is_unix)
 	}
 	if (*pos[0] == '\0')
 		return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
-	if (parse_port(pos[1], 0, &cause) == -1)
-		return (cmd_fail(ctx, EXIT_USAGE, "port %s: %s", pos[1],
-		    cause));
-	xasprintf((char **)&c->target, "%s port %s", pos[0], pos[1]);
+	if ((port = parse_port(pos[1], 0, &cause)) == -1)
+		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(pos[1],
+		    cause, msg, sizeof msg)));
+	snprintf(c->port, sizeof c->port, "%d", port);	/* "http": 80 */
+	xasprintf((char **)&c->target, "%s port %s", pos[0], c->port);
 	return (0);
 }
 
@@ -937,6 +1024,76 @@ conn_open_fd(struct conn *c)
 	return (0);
 }
 
+/* -C and -x: both put every byte through user space. */
+static int
+conn_setup_filters(struct conn *c)
+{
+	struct stream_error	 err;
+	const char		*path = cmd_get(c->ctx, OPT_HEX_DUMP);
+
+	c->crlf_on = cmd_has(c->ctx, OPT_CRLF);
+	if (path != NULL && (c->hd = hexdump_open(path, &err)) == NULL)
+		return (cmd_fail(c->ctx, EXIT_NET, "--hex-dump %s", err.msg));
+	c->filtering = c->crlf_on || c->hd != NULL;
+	return (0);
+}
+
+/* -s ADDR, -p PORT: TCP only, checked before anything connects. */
+static int
+conn_check_source(struct conn *c, int is_unix)
+{
+	struct cmd_ctx	*ctx = c->ctx;
+	const char	*addr = cmd_get(ctx, OPT_SOURCE);
+	const char	*port = cmd_get(ctx, OPT_SOURCE_PORT), *cause;
+	struct in_addr	 in4;
+	struct in6_addr	 in6;
+	char		 msg[300];
+	int		 n;
+
+	if (addr == NULL && port == NULL)
+		return (0);
+	if (is_unix || cmd_has(ctx, OPT_FD))
+		return (cmd_fail(ctx, EXIT_USAGE, "--source and --source-port "
+		    "are for TCP connections"));
+	if (addr != NULL && *addr == '\0')
+		return (cmd_fail(ctx, EXIT_USAGE, "--source: empty address"));
+	if (port != NULL) {
+		if ((n = parse_port(port, 0, &cause)) == -1)
+			return (cmd_fail(ctx, EXIT_USAGE, "--source-port %s",
+			    parse_port_error(port, cause, msg, sizeof msg)));
+		snprintf(c->src_port, sizeof c->src_port, "%d", n);
+	}
+	/* A numeric source picks the family of the addresses to try. */
+	if (addr != NULL && c->opts.family == AF_UNSPEC) {
+		if (inet_pton(AF_INET, addr, &in4) == 1)
+			c->opts.family = AF_INET;
+		else if (inet_pton(AF_INET6, addr, &in6) == 1)
+			c->opts.family = AF_INET6;
+	}
+	c->source = 1;
+	return (0);
+}
+
+/* Connected from the source asked for: a stream on the socket. */
+static void
+conn_source_done_cb(int fd, const struct stream_error *err, void *arg)
+{
+	struct conn		*c = arg;
+	struct stream_error	 e;
+	struct stream		*s;
+
+	if (fd == -1) {
+		conn_connected_cb(NULL, err, c);
+		return;
+	}
+	if ((s = stream_open_fd(c->ctx->base, fd, &c->opts, &e)) == NULL) {
+		close(fd);
+		conn_connected_cb(NULL, &e, c);
+		return;
+	}
+	conn_connected_cb(s, &e, c);
+}
+
 static void
 conn_free(struct conn *c)
 {
@@ -969,7 +1126,88 @@ conn_free(struct conn *c)
 		stream_abort(c->io);
 	if (c->opts.tls_ctx != NULL)
 		tls_ctx_free(c->opts.tls_ctx);
+	(void)hexdump_close(c->hd);
 	free((char *)c->target);
+}
+
+/* -z: the options that make no sense without a data transfer. */
+static int
+conn_scan_check(struct cmd_ctx *ctx, int oneshot)
+{
+	static const int	 bad[] = { OPT_FD, OPT_TLS, OPT_CRLF,
+				    OPT_HEX_DUMP, OPT_PROGRESS, OPT_EOF,
+				    OPT_NO_SHUTDOWN, OPT_SOURCE,
+				    OPT_SOURCE_PORT };
+	size_t			 i, j;
+
+	if (oneshot)
+		return (cmd_fail(ctx, EXIT_USAGE, "-z sends and reads nothing:"
+		    " no --send or --read options with it"));
+	for (i = 0; i < ctx->args->nopts; i++) {
+		for (j = 0; j < sizeof bad / sizeof bad[0]; j++) {
+			if (ctx->args->opts[i].id == bad[j])
+				return (cmd_fail(ctx, EXIT_USAGE, "%s cannot be"
+				    " used with -z", ctx->args->opts[i].name));
+		}
+	}
+	if (!cmd_has(ctx, OPT_ZERO_IO) && (cmd_has(ctx, OPT_JSON) ||
+	    cmd_has(ctx, OPT_CONCURRENCY)))
+		return (cmd_fail(ctx, EXIT_USAGE,
+		    "--json and --concurrency need -z"));
+	return (0);
+}
+
+/*
+ * connect -z HOST PORTS, unix-connect -z PATH: nc's rule for the exit
+ * status, 0 when anything is open; 4 when nothing answered at all.
+ */
+static int
+conn_scan(struct cmd_ctx *ctx, int is_unix)
+{
+	struct portscan_opts	 o;
+	struct portscan_result	 r;
+	struct stream_error	 err;
+	uint16_t		*ports = NULL, none = 0;
+	size_t			 n = 1;
+	long long		 v = PORTSCAN_CONCURRENCY;
+	const char		*cause;
+	char			 msg[300];
+	int			 rc;
+
+	memset(&o, 0, sizeof o);
+	if (ctx->args->npos != (is_unix ? 1 : 2))
+		return (cmd_fail(ctx, EXIT_USAGE, "missing %s", is_unix ?
+		    "PATH" : ctx->args->npos == 0 ? "HOST PORTS" : "PORTS"));
+	o.host = ctx->args->pos[0];
+	if (is_unix && cmd_check_unix_path(ctx, o.host) != 0)
+		return (ctx->exit_code);
+	if (!is_unix && *o.host == '\0')
+		return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
+	if (cmd_has(ctx, OPT_CONCURRENCY) && parse_count(cmd_get(ctx,
+	    OPT_CONCURRENCY), 1, 65536, &v, &cause) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "--concurrency %s: %s",
+		    cmd_get(ctx, OPT_CONCURRENCY), cause));
+	if (!is_unix && portscan_parse(ctx->args->pos[1], &ports, &n, msg,
+	    sizeof msg) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "%s", msg));
+	o.is_unix = is_unix;
+	o.family = ctx->g->family;
+	o.timeout = ctx->g->connect_timeout > 0 ? ctx->g->connect_timeout :
+	    PORTSCAN_TIMEOUT;
+	/* Bounded by the descriptors, less a margin for everything else. */
+	o.concurrency = (unsigned int)v;
+	if (o.concurrency > portscan_max_concurrency())
+		o.concurrency = portscan_max_concurrency();
+	o.verbose = ctx->g->verbose;
+	o.json = cmd_has(ctx, OPT_JSON);
+	rc = portscan_run(ctx->base, &o, ports != NULL ? ports : &none, n, &r,
+	    &err);
+	free(ports);
+	if (rc != 0)
+		return (cmd_fail_stream(ctx, &err));
+	if (r.open > 0)
+		return (0);
+	return (r.timeout == n ? EXIT_TIMEOUT : EXIT_NET);
 }
 
 static int
@@ -990,8 +1228,17 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		    (id >= OPT_READ_LINE && id <= OPT_READ_ALL))
 			c.oneshot = 1;
 	}
+	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_JSON) ||
+	    cmd_has(ctx, OPT_CONCURRENCY)) {
+		if ((rc = conn_scan_check(ctx, c.oneshot)) == 0)
+			rc = conn_scan(ctx, is_unix);
+		goto out;
+	}
 	if ((rc = conn_check_target(&c, is_unix)) != 0 ||
-	    (c.oneshot && (rc = conn_plan(&c)) != 0) || (rc = conn_progress_start(&c)) != 0 ||
+	    (rc = conn_check_source(&c, is_unix)) != 0 ||
+	    (rc = conn_setup_filters(&c)) != 0 ||
+	    (c.oneshot && (rc = conn_plan(&c)) != 0) ||
+	    (rc = conn_progress_start(&c)) != 0 ||
 	    (rc = conn_setup_tls(&c)) != 0)
 		goto out;
 
@@ -1001,13 +1248,22 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	else if (is_unix)
 		stream_open_unix_connection(ctx->base, c.target, &c.opts,
 		    conn_connected_cb, &c);
+	else if (c.source)
+		net_connect_tcp_from(ctx->base, ctx->args->pos[0], c.port,
+		    c.opts.family, cmd_get(ctx, OPT_SOURCE),
+		    c.src_port[0] != '\0' ? c.src_port : NULL,
+		    c.opts.connect_timeout, conn_source_done_cb, &c);
 	else
 		stream_open_connection(ctx->base, ctx->args->pos[0],
-		    ctx->args->pos[1], &c.opts, conn_connected_cb, &c);
+		    c.port, &c.opts, conn_connected_cb, &c);
 	if (rc == 0) {
 		event_base_dispatch(ctx->base);
 		rc = c.code;
 	}
+	if (hexdump_close(c.hd) == -1 && rc == 0)
+		rc = cmd_fail(ctx, EXIT_NET, "--hex-dump %s: %s",
+		    cmd_get(ctx, OPT_HEX_DUMP), strerror(errno));
+	c.hd = NULL;
 out:
 	conn_free(&c);
 	return (rc);

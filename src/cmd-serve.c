@@ -30,7 +30,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/ssl.h>
 
 #include "serve.h"
 
@@ -58,10 +57,13 @@ enum {
 	OPT_TLS,
 	OPT_CERT,
 	OPT_KEY,
-	OPT_MODE
+	OPT_MODE,
+	OPT_HEX_DUMP
 };
 
 static const struct cmd_option serve_options[] = {
+	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
+	  "hex dump of every client's bytes to FILE (- for stderr)" },
 	{ "keep-open", 'k', CMD_ARG_NONE, OPT_KEEP_OPEN, NULL,
 	  "many clients at once, relayed with stdin/stdout" },
 	{ "echo", 0, CMD_ARG_NONE, OPT_ECHO, NULL,
@@ -129,6 +131,7 @@ client_discard_cb(struct stream *s, struct evbuffer *data,
 		client_error(cl, err);
 		return;
 	}
+	hexdump_received_cb(data, &cl->hdc);
 	/* The reader empties data after we return: dropping is free. */
 	stream_read(s, SERVE_CHUNK, client_discard_cb, cl);
 }
@@ -166,11 +169,15 @@ serve_accept_cb(struct stream *s, void *arg)
 		/* Like nc -l: one client; stop listening for others. */
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
-		cl->relay = relay_start(s, sv->io, isatty(STDIN_FILENO) ?
-		    RELAY_STDIN_TTY : 0, client_relay_cb, cl);
+		cl->relay = relay_start_filtered(s, sv->io,
+		    isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0,
+		    sv->hd ? hexdump_sent_cb : NULL,
+		    sv->hd ? hexdump_received_cb : NULL, &cl->hdc,
+		    client_relay_cb, cl);
 		break;
 	case MODE_ECHO:
-		cl->pump = pump_start(s, s, PUMP_WRITE_EOF | PUMP_FLUSH,
+		cl->pump = pump_start_filtered(s, s, PUMP_WRITE_EOF |
+		    PUMP_FLUSH, sv->hd ? hexdump_echo_cb : NULL, &cl->hdc,
 		    client_pump_cb, cl);
 		break;
 	case MODE_DISCARD:
@@ -382,8 +389,10 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 {
 	struct cmd_ctx	*ctx = sv->ctx;
 	char		**pos = ctx->args->pos;
-	int		 npos = ctx->args->npos;
+	int		 npos = ctx->args->npos, n;
 	const char	*cause;
+	static char	 numeric[8];
+	char		 msg[300];
 
 	*host = *port = NULL;
 	if (ctx->entry == &cmd_unix_serve_entry) {
@@ -402,8 +411,11 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 		if (**host == '\0')
 			return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
 	}
-	if (parse_port(*port, 1, &cause) == -1)
-		return (cmd_fail(ctx, EXIT_USAGE, "port %s: %s", *port, cause));
+	if ((n = parse_port(*port, 1, &cause)) == -1)
+		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(*port,
+		    cause, msg, sizeof msg)));
+	snprintf(numeric, sizeof numeric, "%d", n);	/* "http-alt" */
+	*port = numeric;
 	return (0);
 }
 
@@ -504,6 +516,23 @@ serve_free(struct serve *sv)
 	event_base_loop(sv->ctx->base, EVLOOP_NONBLOCK);
 }
 
+/* -x FILE: one dump for every client; one process writes it. */
+static int
+serve_open_hexdump(struct serve *sv)
+{
+	struct stream_error	err;
+	const char		*path = cmd_get(sv->ctx, OPT_HEX_DUMP);
+
+	if (path == NULL)
+		return (0);
+	if (sv->nworkers > 1)
+		return (cmd_fail(sv->ctx, EXIT_USAGE,
+		    "--hex-dump cannot be used with --workers"));
+	if ((sv->hd = hexdump_open(path, &err)) == NULL)
+		return (cmd_fail(sv->ctx, EXIT_NET, "--hex-dump %s", err.msg));
+	return (0);
+}
+
 static int
 cmd_serve_exec(struct cmd_ctx *ctx)
 {
@@ -523,6 +552,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||
+	    (rc = serve_open_hexdump(&sv)) != 0 ||
 	    (rc = serve_listen(&sv, host, port)) != 0 ||
 	    (rc = serve_start_workers(&sv)) != 0 ||
 	    (rc = serve_open_stdio(&sv)) != 0)
@@ -539,6 +569,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 out:
 	workers_stop(&sv.workers);
 	serve_free(&sv);
+	(void)hexdump_close(sv.hd);
 	return (rc);
 }
 

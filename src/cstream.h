@@ -33,6 +33,7 @@
 #include "xmalloc.h"
 
 struct event_base;
+struct evbuffer;
 struct addrinfo;
 struct ssl_ctx_st;
 struct ssl_st;
@@ -127,7 +128,13 @@ void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
 int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
 
 /* parse.c: strict parsers for option values; -1 and *cause on error. */
+/* A port number or a service name; *cause is PARSE_UNKNOWN_SERVICE for a
+   name the services database does not know ("unknown service: NAME"). */
+#define PARSE_UNKNOWN_SERVICE	"unknown service"
 int		 parse_port(const char *, int allow_zero, const char **cause);
+/* The message for parse_port's failure on s, for cmd_fail's "%s". */
+const char	*parse_port_error(const char *s, const char *cause, char *,
+		     size_t);
 int		 parse_size(const char *, size_t *, const char **cause);
 int		 parse_seconds(const char *, double *, const char **cause);
 int		 parse_count(const char *, long long min, long long max,
@@ -247,6 +254,15 @@ typedef void	(*pump_done_cb)(struct pump *, enum pump_side,
 
 struct pump	*pump_start(struct stream *src, struct stream *dst, int flags,
 		     pump_done_cb, void *);
+/*
+ * A filter sees each chunk before it is written and may rewrite it in
+ * place (-C's CRLF, -x's dump). A filtered pump never hands the work to
+ * the kernel (stream_transfer): every byte passes through the filter.
+ */
+typedef void	(*pump_filter_cb)(struct evbuffer *, void *);
+struct pump	*pump_start_filtered(struct stream *src, struct stream *dst,
+		     int flags, pump_filter_cb, void *filter_arg, pump_done_cb,
+		     void *);
 unsigned long long pump_bytes(struct pump *);
 void		 pump_free(struct pump *);
 
@@ -268,6 +284,10 @@ typedef void	(*relay_done_cb)(struct relay *, const struct stream_error *,
 
 struct relay	*relay_start(struct stream *net, struct stream *io, int flags,
 		     relay_done_cb, void *);
+/* The same with filters on what is sent (up) and received (down). */
+struct relay	*relay_start_filtered(struct stream *net, struct stream *io,
+		     int flags, pump_filter_cb up, pump_filter_cb down,
+		     void *filter_arg, relay_done_cb, void *);
 unsigned long long relay_bytes_sent(struct relay *);
 unsigned long long relay_bytes_received(struct relay *);
 /* On a signal: 1, and the close will be a reset, if input was unfinished. */

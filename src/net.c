@@ -96,6 +96,10 @@ struct net_connect {
 
 	net_connect_cb		 cb;
 	void			*arg;
+
+	/* -s ADDR, -p PORT: bind before connect (NULL: the kernel picks). */
+	char			*src_addr;
+	char			*src_port;
 };
 
 /* Our own accept loop: evconnlistener busy-loops on EMFILE. */
@@ -254,6 +258,57 @@ net_socket(int family)
 	return (socket(family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0));
 }
 
+/*
+ * Bind a connecting socket to a local address and/or port (nc -s, -p)
+ * of its family. An address of the other family, or one that is not
+ * local, is an error naming it: "bind to 192.0.2.1: Cannot assign
+ * requested address". SO_REUSEADDR lets -p reuse a port whose last
+ * connection is in TIME_WAIT; a port a socket listens on stays refused.
+ */
+int
+net_bind_source(int fd, int family, const char *addr, const char *port,
+    struct stream_error *err)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		 what[300];
+	int		 error, on = 1;
+
+	if (addr != NULL && port != NULL)
+		snprintf(what, sizeof what, "%s port %s", addr, port);
+	else if (addr != NULL)
+		snprintf(what, sizeof what, "%s", addr);
+	else
+		snprintf(what, sizeof what, "port %s", port ? port : "0");
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((error = getaddrinfo(addr, port != NULL ? port : "0", &hints,
+	    &res)) != 0) {
+		if (error == EAI_FAMILY || error == EAI_ADDRFAMILY)
+			stream_error_set(err, STREAM_ESYS, EAFNOSUPPORT,
+			    "bind to %s: %s", what, strerror(EAFNOSUPPORT));
+		else
+			stream_error_set(err, STREAM_ERESOLVE, 0,
+			    "bind to %s: %s", what, gai_strerror(error));
+		return (-1);
+	}
+	if (port != NULL)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	error = EAFNOSUPPORT;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			freeaddrinfo(res);
+			return (0);
+		}
+		error = errno;
+	}
+	freeaddrinfo(res);
+	stream_error_set(err, STREAM_ESYS, error, "bind to %s: %s", what,
+	    strerror(error));
+	return (-1);
+}
+
 /* Why connecting to the current address failed. */
 static void
 net_connect_error(struct net_connect *nc, int error)
@@ -305,6 +360,8 @@ net_connect_free(struct net_connect *nc)
 		freeaddrinfo(nc->res);
 	free(nc->name);
 	free(nc->port);
+	free(nc->src_addr);
+	free(nc->src_port);
 	free(nc);
 }
 
@@ -396,6 +453,13 @@ net_connect_start(struct net_connect *nc)
 		net_connect_error(nc, errno);
 		return (-1);
 	}
+	if ((nc->src_addr != NULL || nc->src_port != NULL) &&
+	    net_bind_source(nc->fd, ai->ai_family, nc->src_addr, nc->src_port,
+	    &nc->err) == -1) {
+		close(nc->fd);
+		nc->fd = -1;
+		return (-1);
+	}
 	if (connect(nc->fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		return (0);
 	error = errno;
@@ -480,9 +544,22 @@ struct net_connect *
 net_connect_tcp(struct event_base *base, const char *host, const char *port,
     int family, double timeout, net_connect_cb cb, void *arg)
 {
+	return (net_connect_tcp_from(base, host, port, family, NULL, NULL,
+	    timeout, cb, arg));
+}
+
+struct net_connect *
+net_connect_tcp_from(struct event_base *base, const char *host,
+    const char *port, int family, const char *src_addr, const char *src_port,
+    double timeout, net_connect_cb cb, void *arg)
+{
 	struct net_connect	*nc;
 
 	nc = net_connect_new(base, host, port, timeout, cb, arg);
+	if (src_addr != NULL)
+		nc->src_addr = xstrdup(src_addr);
+	if (src_port != NULL)
+		nc->src_port = xstrdup(src_port);
 
 	/*
 	 * A blocking getaddrinfo, as nc does: it honours nsswitch and

@@ -49,6 +49,14 @@ int		 net_resolve(const char *host, const char *port, int family,
 struct net_connect *net_connect_tcp(struct event_base *, const char *host,
 		     const char *port, int family, double timeout,
 		     net_connect_cb, void *);
+/* The same from a local address and/or port (-s, -p; NULL: any). */
+struct net_connect *net_connect_tcp_from(struct event_base *,
+		     const char *host, const char *port, int family,
+		     const char *src_addr, const char *src_port, double timeout,
+		     net_connect_cb, void *);
+/* Bind fd (of family) to a source address and/or port; -1 with err. */
+int		 net_bind_source(int fd, int family, const char *addr,
+		     const char *port, struct stream_error *);
 struct net_connect *net_connect_unix(struct event_base *, const char *path,
 		     double timeout, net_connect_cb, void *);
 void		 net_connect_cancel(struct net_connect *);

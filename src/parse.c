@@ -14,8 +14,12 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,11 +66,36 @@ parse_count(const char *s, long long min, long long max, long long *out,
 	return (0);
 }
 
+/*
+ * A name from the services database ("http", "ssh"), as nc and ncat take
+ * them. Names are looked up for TCP only: every port here is a TCP port.
+ */
+static int
+parse_service(const char *s)
+{
+	struct servent	*se;
+	int		 port = -1;
+
+	if ((se = getservbyname(s, "tcp")) != NULL)
+		port = ntohs((uint16_t)se->s_port);
+	endservent();
+	return (port);
+}
+
 int
 parse_port(const char *s, int allow_zero, const char **cause)
 {
 	long long	v;
+	int		port;
 
+	if (*s != '\0' && !all_digits(s, strlen(s))) {
+		if ((port = parse_service(s)) > 0)
+			return (port);
+		/* "80x" is a mistyped number; "htp" a mistyped name. */
+		*cause = isdigit((unsigned char)*s) ?
+		    "not a port number (0-65535)" : PARSE_UNKNOWN_SERVICE;
+		return (-1);
+	}
 	if (parse_count(s, allow_zero ? 0 : 1, 65535, &v, cause) != 0) {
 		if (strcmp(*cause, "too small") == 0)
 			*cause = "port 0 is only valid for serve";
@@ -217,4 +246,18 @@ parse_escapes(const char *s, char **out, size_t *outlen, const char **cause)
 fail:
 	free(buf);
 	return (-1);
+}
+
+/*
+ * "unknown service: foo" names the word the user typed; a bad number is
+ * "port 80x: not a port number (0-65535)".
+ */
+const char *
+parse_port_error(const char *s, const char *cause, char *buf, size_t len)
+{
+	if (strcmp(cause, PARSE_UNKNOWN_SERVICE) == 0)
+		snprintf(buf, len, "%s: %s", cause, s);
+	else
+		snprintf(buf, len, "port %s: %s", s, cause);
+	return (buf);
 }

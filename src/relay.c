@@ -43,6 +43,8 @@ struct pump {
 	void			*arg;
 	unsigned long long	 bytes;
 	int			 xfer;		/* a stream_transfer runs */
+	pump_filter_cb		 filter;
+	void			*filter_arg;
 };
 
 static void	pump_read(struct pump *);
@@ -108,6 +110,8 @@ pump_read_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	p->bytes += len;
+	if (p->filter != NULL)
+		p->filter(data, p->filter_arg);
 	if (stream_write_buffer(p->dst, data) == -1) {
 		pump_finish(p, PUMP_SIDE_WRITE, stream_exception(p->dst));
 		return;
@@ -163,16 +167,29 @@ struct pump *
 pump_start(struct stream *src, struct stream *dst, int flags,
     pump_done_cb cb, void *arg)
 {
+	return (pump_start_filtered(src, dst, flags, NULL, NULL, cb, arg));
+}
+
+struct pump *
+pump_start_filtered(struct stream *src, struct stream *dst, int flags,
+    pump_filter_cb filter, void *filter_arg, pump_done_cb cb, void *arg)
+{
 	struct pump	*p;
 
 	p = xcalloc(1, sizeof *p);
 	p->src = src;
 	p->dst = dst;
 	p->flags = flags;
+	p->filter = filter;
+	p->filter_arg = filter_arg;
 	p->cb = cb;
 	p->arg = arg;
-	/* An echo reads and writes one stream: that stays in user space. */
-	if (src != dst && stream_transfer(src, dst, pump_xfer_cb, p) == 0)
+	/*
+	 * An echo reads and writes one stream: that stays in user space;
+	 * so does a filter, which must see every byte (-C, -x).
+	 */
+	if (src != dst && filter == NULL &&
+	    stream_transfer(src, dst, pump_xfer_cb, p) == 0)
 		p->xfer = 1;
 	else
 		pump_read(p);
@@ -370,6 +387,15 @@ struct relay *
 relay_start(struct stream *net, struct stream *io, int flags,
     relay_done_cb cb, void *arg)
 {
+	return (relay_start_filtered(net, io, flags, NULL, NULL, NULL, cb,
+	    arg));
+}
+
+struct relay *
+relay_start_filtered(struct stream *net, struct stream *io, int flags,
+    pump_filter_cb up, pump_filter_cb down, void *filter_arg,
+    relay_done_cb cb, void *arg)
+{
 	struct relay	*r;
 	int		 upflags = PUMP_FLUSH;
 
@@ -381,11 +407,12 @@ relay_start(struct stream *net, struct stream *io, int flags,
 	r->flags = flags;
 	r->cb = cb;
 	r->arg = arg;
-	r->up = pump_start(io, net, upflags, relay_up_cb, r);
+	r->up = pump_start_filtered(io, net, upflags, up, filter_arg,
+	    relay_up_cb, r);
 	if (!r->finished)
-		r->down = pump_start(net, io, PUMP_FLUSH |
-		    (flags & RELAY_EOF_TO_IO ? PUMP_WRITE_EOF : 0),
-		    relay_down_cb, r);
+		r->down = pump_start_filtered(net, io, PUMP_FLUSH |
+		    (flags & RELAY_EOF_TO_IO ? PUMP_WRITE_EOF : 0), down,
+		    filter_arg, relay_down_cb, r);
 	return (r);
 }
 

@@ -39,6 +39,7 @@ client_new(struct serve *sv, struct stream *s)
 	cl->s = s;
 	TAILQ_INIT(&cl->waiters);
 	stream_get_extra_info(s, "peername", cl->peer, sizeof cl->peer);
+	hexdump_conn_init(&cl->hdc, sv->hd, cl->peer);
 	TAILQ_INSERT_TAIL(&sv->clients, cl, entry);
 	sv->nclients++;
 	log_event("accepted", "peer", cl->peer, (char *)NULL);

@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "cstream.h"
+#include "hexdump.h"
 
 /* How much one read of a client or of stdin may hand over. */
 #define SERVE_CHUNK	STREAM_CHUNK
@@ -85,6 +86,7 @@ struct client {
 	struct relay		*relay;
 	struct stream		*pair;		/* --exec over TLS: the child's end */
 	char			 peer[128];
+	struct hexdump_conn	 hdc;		/* -x */
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */
 	struct waiters		 waiters;	/* readers waiting on its drain */
@@ -118,6 +120,7 @@ struct serve {
 	int			 stopping;
 	int			 code;
 	int			 done;
+	struct hexdump		*hd;		/* -x */
 
 	/* The command's, for the files below it (no call goes up). */
 	void			(*stop)(struct serve *,

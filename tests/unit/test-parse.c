@@ -10,6 +10,7 @@ static void
 test_port(void)
 {
 	const char	*cause = NULL;
+	char		 buf[128];
 
 	is_int(parse_port("80", 0, &cause), 80, "port 80");
 	is_int(parse_port("65535", 0, &cause), 65535, "port 65535");
@@ -22,7 +23,17 @@ test_port(void)
 	is_int(parse_port(" 80", 1, &cause), -1, "leading blank refused");
 	is_int(parse_port("80x", 1, &cause), -1, "trailing junk refused");
 	is_int(parse_port("", 1, &cause), -1, "empty port refused");
-	is_int(parse_port("http", 1, &cause), -1, "service names refused");
+	is_int(parse_port("http", 1, &cause), 80, "service name http is 80");
+	is_int(parse_port("http-alt", 0, &cause), 8080,
+	    "service name http-alt is 8080");
+	is_int(parse_port("nosuchservice", 1, &cause), -1,
+	    "unknown service refused");
+	is_str(cause, PARSE_UNKNOWN_SERVICE, "unknown service cause");
+	is_str(parse_port_error("foo", cause, buf, sizeof buf),
+	    "unknown service: foo", "unknown service message");
+	parse_port("80x", 1, &cause);
+	is_str(parse_port_error("80x", cause, buf, sizeof buf),
+	    "port 80x: not a port number (0-65535)", "bad number message");
 	is_int(parse_port("99999999999999999999", 1, &cause), -1,
 	    "huge port refused");
 }

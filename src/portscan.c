@@ -1,0 +1,537 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "cstream.h"
+#include "portscan.h"
+
+/*
+ * Port checks (connect -z, nc -z). Speed comes from doing nothing per
+ * port but socket, a non-blocking connect and close: the host is
+ * resolved once, a fixed set of slots keeps at most "concurrency"
+ * attempts in flight, and every attempt shares one libevent common
+ * timeout (doc/libevent-notes.md), so 65535 timers cost no heap work.
+ * Results are kept per port and printed in port order as soon as every
+ * lower port is known.
+ */
+
+enum scan_state {
+	SCAN_PENDING = 0,
+	SCAN_OPEN,
+	SCAN_CLOSED,
+	SCAN_TIMEOUT
+};
+
+struct scan;
+
+struct scan_slot {
+	struct scan		*scan;
+	size_t			 idx;		/* index into ports */
+	int			 fd;
+	int			 fd_family;
+	int			 reusable;	/* fd was refused: connect again */
+	const struct addrinfo	*ai;		/* the address being tried */
+	int			 timed_out;	/* some address timed out */
+	struct event		 ev;
+	int			 ev_set;
+};
+
+struct scan {
+	struct event_base		*base;
+	const struct portscan_opts	*o;
+	const uint16_t			*ports;
+	size_t				 n;
+	unsigned char			*state;	/* enum scan_state per port */
+	size_t				 next_start;
+	size_t				 next_print;
+	struct addrinfo			*res;
+	struct addrinfo			 unix_ai;
+	struct sockaddr_storage		 unix_ss;
+	struct scan_slot		*slots;
+	unsigned int			 nslots;
+	unsigned int			*free;	/* stack of free slot numbers */
+	unsigned int			 nfree;
+	const struct timeval		*tv;	/* the common timeout */
+	int				 failed;
+	struct stream_error		*err;
+	struct portscan_result		*res_count;
+};
+
+static void	scan_fill(struct scan *);
+
+/* "22", "ssh", "8000-8100": mark the ports in map. */
+static int
+scan_parse_item(char *item, unsigned char *map, char *cause, size_t len)
+{
+	const char	*why;
+	char		*dash, buf[300];
+	int		 lo, hi, p;
+
+	dash = strchr(item, '-');
+	if (dash != NULL && dash != item && dash[1] != '\0' &&
+	    strspn(item, "0123456789") == (size_t)(dash - item) &&
+	    strspn(dash + 1, "0123456789") == strlen(dash + 1)) {
+		*dash = '\0';
+		if ((lo = parse_port(item, 0, &why)) == -1 ||
+		    (hi = parse_port(dash + 1, 0, &why)) == -1) {
+			*dash = '-';
+			snprintf(cause, len, "port range %s: %s", item, why);
+			return (-1);
+		}
+		*dash = '-';
+		if (lo > hi) {
+			snprintf(cause, len, "port range %s: the first port "
+			    "is above the last", item);
+			return (-1);
+		}
+		for (p = lo; p <= hi; p++)
+			map[p] = 1;
+		return (0);
+	}
+	if ((p = parse_port(item, 0, &why)) == -1) {
+		snprintf(cause, len, "%s", parse_port_error(item, why, buf,
+		    sizeof buf));
+		return (-1);
+	}
+	map[p] = 1;
+	return (0);
+}
+
+int
+portscan_parse(const char *spec, uint16_t **ports, size_t *n, char *cause,
+    size_t causelen)
+{
+	unsigned char	*map;
+	char		*copy, *item, *rest;
+	size_t		 count = 0;
+	int		 p, rc = 0;
+
+	map = xcalloc(65536, 1);
+	copy = rest = xstrdup(spec);
+	while ((item = strsep(&rest, ",")) != NULL) {
+		if (*item == '\0') {
+			snprintf(cause, causelen, "ports %s: empty item", spec);
+			rc = -1;
+			break;
+		}
+		if ((rc = scan_parse_item(item, map, cause, causelen)) != 0)
+			break;
+	}
+	free(copy);
+	if (rc == 0) {
+		*ports = xreallocarray(NULL, 65536, sizeof **ports);
+		for (p = 1; p < 65536; p++) {
+			if (map[p])
+				(*ports)[count++] = (uint16_t)p;
+		}
+		*n = count;
+	}
+	free(map);
+	return (rc);
+}
+
+unsigned int
+portscan_max_concurrency(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return (65536);
+	if (rl.rlim_cur <= PORTSCAN_FD_MARGIN + 1)
+		return (1);
+	return ((unsigned int)(rl.rlim_cur - PORTSCAN_FD_MARGIN));
+}
+
+/* A JSON string, for a host or path the user typed. */
+static void
+scan_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+scan_print_one(struct scan *sc, size_t i)
+{
+	static const char *names[] = { "pending", "open", "closed", "timeout" };
+	const struct portscan_opts	*o = sc->o;
+	const char			*state = names[sc->state[i]];
+	FILE				*f;
+
+	if (o->json) {
+		fputs(o->is_unix ? "{\"path\":" : "{\"host\":", stdout);
+		scan_json_string(stdout, o->host);
+		if (!o->is_unix)
+			printf(",\"port\":%u", sc->ports[i]);
+		printf(",\"state\":\"%s\"}\n", state);
+		return;
+	}
+	if (sc->state[i] != SCAN_OPEN && !o->verbose)
+		return;
+	f = sc->state[i] == SCAN_OPEN ? stdout : stderr;
+	if (o->is_unix)
+		fprintf(f, "%s %s\n", o->host, state);
+	else
+		fprintf(f, "%s %u %s\n", o->host, sc->ports[i], state);
+}
+
+/* Print every result whose lower ports are all known. */
+static void
+scan_flush(struct scan *sc)
+{
+	size_t	first = sc->next_print;
+
+	while (sc->next_print < sc->n && sc->state[sc->next_print] !=
+	    SCAN_PENDING)
+		scan_print_one(sc, sc->next_print++);
+	if (sc->next_print != first)
+		fflush(stdout);
+}
+
+/*
+ * Connected, but to ourselves? On loopback a scan of the ephemeral range
+ * can pick, as its own source port, the very port it connects to: TCP's
+ * simultaneous open then "succeeds" with nobody listening.
+ */
+static int
+scan_self_connected(int fd)
+{
+	struct sockaddr_storage	a, b;
+	socklen_t		alen = sizeof a, blen = sizeof b;
+
+	if (getsockname(fd, (struct sockaddr *)&a, &alen) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&b, &blen) == -1)
+		return (0);
+	return (alen == blen && memcmp(&a, &b, alen) == 0);
+}
+
+static void
+scan_slot_release(struct scan_slot *sl)
+{
+	if (sl->ev_set) {
+		event_del(&sl->ev);
+		sl->ev_set = 0;
+	}
+	if (sl->fd != -1) {
+		close(sl->fd);
+		sl->fd = -1;
+	}
+}
+
+static void	scan_io_cb(evutil_socket_t, short, void *);
+static void	scan_set_port(struct sockaddr *, uint16_t);
+
+/* The port's attempt is over: record it, free the slot. */
+static void
+scan_done(struct scan_slot *sl, enum scan_state st)
+{
+	struct scan	*sc = sl->scan;
+
+	/* A refused socket is kept for the slot's next port. */
+	if (!sl->reusable)
+		scan_slot_release(sl);
+	if (st == SCAN_CLOSED && sl->timed_out)
+		st = SCAN_TIMEOUT;	/* no address answered at all */
+	sc->state[sl->idx] = st;
+	if (st == SCAN_OPEN)
+		sc->res_count->open++;
+	else if (st == SCAN_CLOSED)
+		sc->res_count->closed++;
+	else
+		sc->res_count->timeout++;
+	sc->free[sc->nfree++] = (unsigned int)(sl - sc->slots);
+}
+
+static void
+scan_set_port(struct sockaddr *sa, uint16_t port)
+{
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons(port);
+	else if (sa->sa_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+}
+
+static void	scan_io_cb(evutil_socket_t, short, void *);
+
+/*
+ * A socket whose connect was refused is reused for the next attempt:
+ * Linux reports a failed non-blocking connect to the next connect(2) on
+ * the socket and leaves it unconnected, ready for another one. That
+ * saves a socket(2) and a close(2) per closed port, most of a scan.
+ */
+static int
+scan_socket(struct scan_slot *sl)
+{
+	if (sl->fd != -1 && sl->fd_family == sl->ai->ai_family)
+		return (0);
+	if (sl->fd != -1)
+		close(sl->fd);
+	sl->fd = socket(sl->ai->ai_family, SOCK_STREAM|SOCK_NONBLOCK|
+	    SOCK_CLOEXEC, 0);
+	if (sl->fd == -1) {
+		stream_error_set(sl->scan->err, STREAM_ESYS, errno,
+		    "socket: %s", strerror(errno));
+		return (-1);
+	}
+	sl->fd_family = sl->ai->ai_family;
+	return (0);
+}
+
+/*
+ * One connect to the current address; its errno, 0 once connected. On
+ * loopback the answer is usually in before connect returns: asking again
+ * at once finds a refusal without a trip through the event loop.
+ */
+static int
+scan_connect(struct scan_slot *sl)
+{
+	struct sockaddr_storage	ss;
+	int			error;
+
+	memcpy(&ss, sl->ai->ai_addr, sl->ai->ai_addrlen);
+	scan_set_port((struct sockaddr *)&ss, sl->scan->ports[sl->idx]);
+	if (connect(sl->fd, (struct sockaddr *)&ss, sl->ai->ai_addrlen) == 0)
+		return (0);
+	if ((error = errno) != EINPROGRESS)
+		return (error);
+	if (connect(sl->fd, (struct sockaddr *)&ss, sl->ai->ai_addrlen) == 0)
+		return (0);
+	error = errno;
+	if (error == EALREADY)
+		return (EINPROGRESS);
+	return (error == EISCONN ? 0 : error);
+}
+
+static void
+scan_drop_socket(struct scan_slot *sl)
+{
+	if (sl->fd != -1) {
+		close(sl->fd);
+		sl->fd = -1;
+	}
+}
+
+/*
+ * Start on sl->ai and the addresses after it. Returns 1 while an attempt
+ * is in flight, 0 once the port is decided, -1 on a local failure.
+ */
+static int
+scan_try(struct scan_slot *sl)
+{
+	struct scan	*sc = sl->scan;
+	int		 error, fresh = 0;
+
+	while (sl->ai != NULL) {
+		if (scan_socket(sl) == -1)
+			return (-1);
+		sl->reusable = 0;
+		switch (error = scan_connect(sl)) {
+		case 0:
+			scan_done(sl, scan_self_connected(sl->fd) ?
+			    SCAN_CLOSED : SCAN_OPEN);
+			return (0);
+		case EINPROGRESS:
+			event_assign(&sl->ev, sc->base, sl->fd, EV_WRITE,
+			    scan_io_cb, sl);
+			sl->ev_set = 1;
+			event_add(&sl->ev, sc->tv);
+			return (1);
+		case ECONNREFUSED:
+			sl->reusable = 1;
+			break;
+		case ECONNABORTED:
+			/* A socket in a state we did not expect: anew. */
+			scan_drop_socket(sl);
+			if (!fresh++)
+				continue;
+			break;
+		case EAGAIN:
+			if (sl->ai->ai_family != AF_UNIX)
+				goto fail;	/* no ephemeral port left */
+			scan_drop_socket(sl);	/* unix backlog full */
+			break;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case EADDRNOTAVAIL:
+			goto fail;
+		default:
+			scan_drop_socket(sl);	/* unreachable and the like */
+			break;
+		}
+		sl->ai = sl->ai->ai_next;
+		fresh = 0;
+	}
+	scan_done(sl, SCAN_CLOSED);
+	return (0);
+fail:
+	stream_error_set(sc->err, STREAM_ESYS, error, "connect to %s: %s",
+	    sc->o->host, strerror(error));
+	return (-1);
+}
+
+static void
+scan_stop(struct scan *sc)
+{
+	sc->failed = 1;
+	event_base_loopbreak(sc->base);
+}
+
+static void
+scan_io_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct scan_slot	*sl = arg;
+	struct scan		*sc = sl->scan;
+	socklen_t		 len = sizeof(int);
+	int			 error = 0;
+
+	sl->ev_set = 0;
+	sl->reusable = 0;
+	if (events & EV_TIMEOUT) {
+		sl->timed_out = 1;
+		error = ETIMEDOUT;
+	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		error = errno;
+	if (error == 0) {
+		scan_done(sl, scan_self_connected(fd) ? SCAN_CLOSED :
+		    SCAN_OPEN);
+	} else {
+		close(sl->fd);
+		sl->fd = -1;
+		sl->ai = sl->ai->ai_next;
+		if (scan_try(sl) == -1) {
+			scan_stop(sc);
+			return;
+		}
+	}
+	scan_fill(sc);
+}
+
+/* Start ports while slots are free; then print what is known. */
+static void
+scan_fill(struct scan *sc)
+{
+	struct scan_slot	*sl;
+
+	while (!sc->failed && sc->next_start < sc->n && sc->nfree > 0) {
+		sl = &sc->slots[sc->free[--sc->nfree]];
+		sl->idx = sc->next_start++;
+		sl->ai = sc->o->is_unix ? &sc->unix_ai : sc->res;
+		sl->timed_out = 0;
+		if (scan_try(sl) == -1) {
+			scan_stop(sc);
+			return;
+		}
+	}
+	scan_flush(sc);
+}
+
+static int
+scan_addresses(struct scan *sc)
+{
+	const struct portscan_opts	*o = sc->o;
+	socklen_t			 len;
+
+	if (!o->is_unix)
+		return (net_resolve(o->host, NULL, o->family, 0, &sc->res,
+		    sc->err));
+	if (net_unix_sockaddr(o->host, &sc->unix_ss, &len, sc->err) != 0)
+		return (-1);
+	sc->unix_ai.ai_family = AF_UNIX;
+	sc->unix_ai.ai_socktype = SOCK_STREAM;
+	sc->unix_ai.ai_addr = (struct sockaddr *)&sc->unix_ss;
+	sc->unix_ai.ai_addrlen = len;
+	return (0);
+}
+
+static void
+scan_free(struct scan *sc)
+{
+	unsigned int	i;
+
+	for (i = 0; i < sc->nslots; i++)
+		scan_slot_release(&sc->slots[i]);
+	free(sc->slots);
+	free(sc->free);
+	free(sc->state);
+	if (sc->res != NULL)
+		freeaddrinfo(sc->res);
+}
+
+int
+portscan_run(struct event_base *base, const struct portscan_opts *o,
+    const uint16_t *ports, size_t n, struct portscan_result *result,
+    struct stream_error *err)
+{
+	struct scan	sc;
+	struct timeval	tv;
+	unsigned int	i;
+
+	memset(result, 0, sizeof *result);
+	memset(&sc, 0, sizeof sc);
+	sc.base = base;
+	sc.o = o;
+	sc.ports = ports;
+	sc.n = n;
+	sc.err = err;
+	sc.res_count = result;
+	if (scan_addresses(&sc) != 0)
+		return (-1);
+	sc.state = xcalloc(n, 1);
+	sc.nslots = o->concurrency < n ? o->concurrency : (unsigned int)n;
+	sc.slots = xcalloc(sc.nslots, sizeof *sc.slots);
+	sc.free = xcalloc(sc.nslots, sizeof *sc.free);
+	for (i = 0; i < sc.nslots; i++) {
+		sc.slots[i].scan = &sc;
+		sc.slots[i].fd = -1;
+		sc.free[sc.nfree++] = sc.nslots - 1 - i;
+	}
+	tv.tv_sec = (time_t)o->timeout;
+	tv.tv_usec = (suseconds_t)((o->timeout - (double)tv.tv_sec) * 1e6);
+	sc.tv = event_base_init_common_timeout(base, &tv);
+	if (sc.tv == NULL)
+		sc.tv = &tv;
+	scan_fill(&sc);
+	if (!sc.failed && sc.next_print < sc.n)
+		event_base_dispatch(base);
+	scan_free(&sc);
+	fflush(stdout);
+	return (sc.failed ? -1 : 0);
+}

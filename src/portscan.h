@@ -1,0 +1,68 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef PORTSCAN_H
+#define PORTSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct stream_error;
+
+/*
+ * connect -z: connect to each port and close, nothing sent. Results go
+ * out in ascending port order: "HOST PORT open" on stdout, "HOST PORT
+ * closed" and "HOST PORT timeout" on stderr with verbose, or one JSON
+ * object per port on stdout with json. For a unix socket, host is the
+ * path and there is no port ("PATH open").
+ */
+#define PORTSCAN_CONCURRENCY	256	/* default attempts in flight */
+#define PORTSCAN_TIMEOUT	2.0	/* default seconds per attempt */
+#define PORTSCAN_FD_MARGIN	16	/* descriptors kept for the rest */
+
+struct portscan_opts {
+	const char	*host;		/* as the user wrote it, or a path */
+	int		 is_unix;
+	int		 family;
+	double		 timeout;	/* seconds per attempt */
+	unsigned int	 concurrency;
+	int		 verbose;
+	int		 json;
+};
+
+struct portscan_result {
+	size_t		 open;
+	size_t		 closed;
+	size_t		 timeout;
+};
+
+/*
+ * PORTS: a port, a service name, a range "1-1024", or a comma list of
+ * those. Sorted, without duplicates. -1 with a message in cause.
+ */
+int		 portscan_parse(const char *spec, uint16_t **ports, size_t *n,
+		     char *cause, size_t causelen);
+
+/* The descriptors allow this many attempts at once (at least 1). */
+unsigned int	 portscan_max_concurrency(void);
+
+/* Run the scan to the end; -1 with err on a failure that stops it. */
+int		 portscan_run(struct event_base *, const struct portscan_opts *,
+		     const uint16_t *ports, size_t n, struct portscan_result *,
+		     struct stream_error *);
+
+#endif /* PORTSCAN_H */
