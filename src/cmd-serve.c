@@ -69,7 +69,7 @@ static const struct cmd_option serve_options[] = {
 	{ "discard", 0, CMD_ARG_NONE, OPT_DISCARD, NULL,
 	  "read and drop every client's bytes" },
 	{ "exec", 0, CMD_ARG_REQUIRED, OPT_EXEC, "\"CMD ARGS\"",
-	  "run CMD per client with the socket as its stdin/stdout" },
+	  "run CMD per client with the connection as its stdin/stdout" },
 	{ "sh-exec", 0, CMD_ARG_REQUIRED, OPT_SH_EXEC, "\"CMD\"",
 	  "the same through /bin/sh -c" },
 	{ "broker", 0, CMD_ARG_NONE, OPT_BROKER, NULL,
@@ -223,6 +223,9 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	}
 	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
 		next = TAILQ_NEXT(cl, entry);
+		/* A program still writing gets the grace period to finish. */
+		if (sv->mode == MODE_EXEC && !cl->out_done)
+			continue;
 		client_close(cl, 1);
 	}
 	if (sv->io != NULL && stream_write_buffer_size(sv->io) > 0) {

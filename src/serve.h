@@ -83,7 +83,12 @@ struct client {
 	struct stream		*s;
 	struct pump		*pump;
 	struct relay		*relay;
-	struct stream		*pair;		/* --exec over TLS: the child's end */
+	struct stream		*pair;		/* --exec: the child's end */
+	int			 out_done;	/* --exec: its output all sent */
+	int			 in_done;	/* --exec: the client's EOF read */
+	int			 in_waiting;	/* --exec: on the child's drain */
+	int			 in_dropping;	/* --exec: the child reads no more */
+	struct event		*linger;	/* --exec: lingering close bound */
 	char			 peer[128];
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */

@@ -69,3 +69,54 @@ except OSError:
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "cstream: serve: --deny ::ffff:0:0/80: an IPv4-mapped block needs a prefix of 96 or more" ]
 }
+
+# curl_many URL...: 200 requests in a row (a new connection each), one
+# line "BODY CODE" per request; curl's errors on stderr.
+curl_many() {
+	run_with_timeout 60 curl -sS -w ' %{http_code}\n' "$@"
+}
+
+@test "--sh-exec: 200 curl requests in a row, no reset, every body complete" {
+	require_cmd curl
+	start_server S "$CSTREAM" serve 127.0.0.1 0 --sh-exec \
+	    'printf "HTTP/1.0 200 OK\r\n\r\n%s" "$CSTREAM_PEER_ADDR"'
+	run --separate-stderr curl_many "http://127.0.0.1:$S_PORT/[1-200]"
+	[ "$stderr" = "" ]
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 200 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort -u)" = "127.0.0.1 200" ]
+}
+
+@test "unix-serve --sh-exec: 200 curl --unix-socket requests, no reset" {
+	require_cmd curl
+	start_server S "$CSTREAM" unix-serve "$T/s.sock" --sh-exec \
+	    'printf "HTTP/1.0 200 OK\r\n\r\nunix"'
+	run --separate-stderr curl_many --unix-socket "$T/s.sock" \
+	    "http://localhost/[1-200]"
+	[ "$stderr" = "" ]
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 200 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort -u)" = "unix 200" ]
+}
+
+@test "--exec: a client that goes on sending is closed within the linger bound" {
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --sh-exec 'echo bye'
+	# The client sends forever and never closes: the server drops its
+	# bytes for 2 s after "bye", then closes.
+	bg C bash -c "yes | '$CSTREAM' connect 127.0.0.1 $S_PORT"
+	wait_for_match "$S_ERR" '^cstream: closed peer=' 6
+	[ "$(head -n 1 "$C_OUT")" = bye ]
+	# It read (and dropped) what the client sent after "bye".
+	grep -Eq '^cstream: closed peer=\S+ sent=4 received=[1-9][0-9]*$' "$S_ERR"
+	wait_pid_exit "$C_PID" 5 || true
+}
+
+@test "-v serve --exec counts the bytes to and from the client" {
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --exec 'tr a-z A-Z'
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    127.0.0.1 "$S_PORT" --send 'hello\n' -N --read-all
+	[ "$status" -eq 0 ]
+	[ "$output" = HELLO ]
+	wait_for_match "$S_ERR" '^cstream: closed peer='
+	grep -Eq '^cstream: closed peer=127\.0\.0\.1:[0-9]+ sent=6 received=6$' "$S_ERR"
+}
