@@ -24,6 +24,13 @@
 #include "serve.h"
 
 /*
+ * One read of a client: the high-water mark. Each chunk read is pinned in
+ * memory until every other client has sent it, so it is kept small (a
+ * read of n may take n at once, doc/stream.md).
+ */
+#define FANOUT_CHUNK	STREAM_WRITE_HIGH
+
+/*
  * The fan-out of serve -k and serve --broker: with -k, stdin goes to every
  * client and every client to stdout; with --broker, every client goes to
  * every other. A writer over its high-water mark holds up each reader that
@@ -136,24 +143,68 @@ wait_on(struct serve *sv, struct client *target, struct client *who)
 }
 
 /*
- * Copy data to every client but from (NULL: stdin, to all of them); from
- * waits for each one left over its high-water mark. Neither --broker nor
- * the -k stdin is a bulk path: one flat copy serves all.
+ * Send data to every client but from (NULL: stdin, to all of them), and
+ * make from wait for each one left over its high-water mark. The bytes
+ * are not copied per client: each client's writer gets a reference to
+ * the same refcounted chunk (libevent's multicast chains), freed when the
+ * last of them has written it. So N clients cost one copy of a chunk, not
+ * N - 1.
  */
 static void
 fanout_broadcast(struct serve *sv, struct evbuffer *data, struct client *from)
 {
+	struct evbuffer	*ref = evbuffer_new();
 	struct client	*o;
-	size_t		 len = evbuffer_get_length(data);
-	unsigned char	*p = evbuffer_pullup(data, -1);
+	int		 rc;
 
+	/*
+	 * A reference costs a small chain per chain referenced, and a read
+	 * may come in several: make the chunk one chain first, one copy of
+	 * it for all the clients.
+	 */
+	evbuffer_pullup(data, -1);
 	TAILQ_FOREACH(o, &sv->clients, entry) {
 		if (o == from || o->closing)
 			continue;
-		if (stream_write(o->s, p, len) == 0 &&
+		/* Out of memory for a reference: a plain copy will do. */
+		if (ref != NULL && evbuffer_add_buffer_reference(ref, data) == 0)
+			rc = stream_write_buffer(o->s, ref);
+		else
+			rc = stream_write(o->s, evbuffer_pullup(data, -1),
+			    evbuffer_get_length(data));
+		if (ref != NULL)
+			evbuffer_drain(ref, evbuffer_get_length(ref));
+		if (rc == 0 &&
 		    stream_write_buffer_size(o->s) > STREAM_WRITE_HIGH)
 			wait_on(sv, o, from);
 	}
+	if (ref != NULL)
+		evbuffer_free(ref);
+}
+
+/*
+ * --broker: a client reads only while no other client is over its
+ * high-water mark, as a relay reads only while its writer has room; else
+ * it waits for that one to drain. Without this, every client would read
+ * its first chunk into the queues of all the others before anyone
+ * paused.
+ */
+static int
+fanout_hold(struct serve *sv, struct client *cl)
+{
+	struct client	*o;
+
+	if (sv->mode != MODE_BROKER)
+		return (0);
+	TAILQ_FOREACH(o, &sv->clients, entry) {
+		if (o == cl || o->closing)
+			continue;
+		if (stream_write_buffer_size(o->s) > STREAM_WRITE_HIGH) {
+			wait_on(sv, o, cl);
+			return (1);
+		}
+	}
+	return (0);
 }
 
 /* Copy data to every other client (broker) or to stdout (keep-open). */
@@ -195,7 +246,9 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 void
 fanout_client_read(struct client *cl)
 {
-	stream_read(cl->s, SERVE_CHUNK, client_fan_cb, cl);
+	if (fanout_hold(cl->sv, cl))
+		return;
+	stream_read(cl->s, FANOUT_CHUNK, client_fan_cb, cl);
 }
 
 /* -k: stdin's end half-closes every client; those done reading go. */
