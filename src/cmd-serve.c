@@ -483,6 +483,8 @@ serve_free(struct serve *sv)
 		stream_abort(sv->io);
 	if (sv->ev_grace != NULL)
 		event_free(sv->ev_grace);
+	if (sv->ev_prune != NULL)
+		event_free(sv->ev_prune);
 	if (sv->ev_int != NULL)
 		event_free(sv->ev_int);
 	if (sv->ev_term != NULL)

@@ -16,10 +16,15 @@
 
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "serve.h"
 
@@ -207,6 +212,65 @@ fanout_hold(struct serve *sv, struct client *cl)
 	return (0);
 }
 
+/*
+ * -k: a client that half-closed keeps its slot until stdin ends, since it
+ * may still want stdin. TCP does not tell a half-close from a full close
+ * (both leave our socket in CLOSE_WAIT, readable at EOF, SO_ERROR 0), so
+ * a peer that left with a FIN cannot be noticed without writing to it.
+ * A peer that left with a reset can: the socket then reports POLLHUP or
+ * POLLERR to a poll for no events. Every FANOUT_PRUNE_SECONDS, such
+ * clients are closed and their slots freed.
+ */
+#define FANOUT_PRUNE_SECONDS	1
+
+static void
+fanout_prune_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct serve		*sv = arg;
+	struct client		*cl, *next;
+	struct pollfd		 pfd;
+	struct stream_error	 err;
+	struct timeval		 tv = { FANOUT_PRUNE_SECONDS, 0 };
+	socklen_t		 len;
+	int			 waiting = 0, error;
+
+	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
+		next = TAILQ_NEXT(cl, entry);
+		if (!cl->read_eof || cl->closing)
+			continue;
+		pfd.fd = stream_fd(cl->s);
+		pfd.events = 0;
+		pfd.revents = 0;
+		if (pfd.fd == -1 || poll(&pfd, 1, 0) != 1 ||
+		    (pfd.revents & (POLLHUP | POLLERR)) == 0) {
+			waiting = 1;
+			continue;
+		}
+		error = 0;
+		len = sizeof error;
+		if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 ||
+		    error == 0)
+			error = ECONNRESET;
+		stream_error_set(&err, STREAM_ERESET, error, "%s: %s",
+		    cl->peer, strerror(error));
+		client_error(cl, &err);
+	}
+	if (waiting)
+		evtimer_add(sv->ev_prune, &tv);
+}
+
+/* A -k client half-closed: watch it for a reset while it waits. */
+static void
+fanout_prune_start(struct serve *sv)
+{
+	struct timeval	tv = { FANOUT_PRUNE_SECONDS, 0 };
+
+	if (sv->ev_prune == NULL)
+		sv->ev_prune = evtimer_new(sv->ctx->base, fanout_prune_cb, sv);
+	if (sv->ev_prune != NULL && !evtimer_pending(sv->ev_prune, NULL))
+		evtimer_add(sv->ev_prune, &tv);
+}
+
 /* Copy data to every other client (broker) or to stdout (keep-open). */
 static void
 client_fan_cb(struct stream *s, struct evbuffer *data,
@@ -224,9 +288,10 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 	 * that half-closed still gets stdin until its end, then goes.
 	 */
 	if (evbuffer_get_length(data) == 0) {
-		if (sv->mode == MODE_KEEP_OPEN && !sv->stdin_done)
+		if (sv->mode == MODE_KEEP_OPEN && !sv->stdin_done) {
 			cl->read_eof = 1;
-		else
+			fanout_prune_start(sv);
+		} else
 			client_close(cl, 1);
 		return;
 	}

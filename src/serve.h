@@ -118,6 +118,7 @@ struct serve {
 	struct event		*ev_term;
 	struct event		*ev_chld;
 	struct event		*ev_grace;
+	struct event		*ev_prune;	/* -k: half-closed clients */
 	long long		 nworkers;	/* --workers, 1 without */
 	struct workers		 workers;
 	int			 stopping;

@@ -173,3 +173,25 @@ wait_count() {
 	wait_pid_exit "$A_PID" 5
 	[ "$(cat "$A_OUT")" = "hi all" ]
 }
+
+@test "-k with stdin open: clients that half-closed and then reset free their slots" {
+	mkfifo "$T/in"
+	exec 4<>"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" -v serve 127.0.0.1 0 -k \
+	    --max-conns 2 4>&-
+	run run_with_timeout 10 python3 "$PEERS/halfclose_reset.py" "$S_PORT" 2 0.2
+	[ "$output" = done ]
+	# Both slots come back within the prune period (1 s).
+	wait_count "$S_ERR" '^cstream: reset peer=127\.0\.0\.1:[0-9]+ error=' 2 5
+	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" 4>&-
+	bg B "$CSTREAM" connect 127.0.0.1 "$S_PORT" 4>&-
+	wait_count "$S_ERR" '^cstream: accepted ' 4
+	printf 'to both\n' >&4
+	exec 4>&-
+	wait_pid_exit "$A_PID" 5
+	wait_pid_exit "$B_PID" 5
+	[ "$(cat "$A_OUT")" = "to both" ]
+	[ "$(cat "$B_OUT")" = "to both" ]
+	run grep -c 'max-conns' "$S_ERR"
+	[ "$output" = 0 ]
+}
