@@ -246,13 +246,12 @@ fanout_prune_cb(evutil_socket_t fd, short events, void *arg)
 			waiting = 1;
 			continue;
 		}
+		/* SO_ERROR may say EPIPE (we shut down nothing): it was a reset. */
 		error = 0;
 		len = sizeof error;
-		if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 ||
-		    error == 0)
-			error = ECONNRESET;
-		stream_error_set(&err, STREAM_ERESET, error, "%s: %s",
-		    cl->peer, strerror(error));
+		(void)getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+		stream_error_set(&err, STREAM_ERESET, error != 0 ? error :
+		    ECONNRESET, "%s: %s", cl->peer, strerror(ECONNRESET));
 		client_error(cl, &err);
 	}
 	if (waiting)

@@ -182,7 +182,7 @@ wait_count() {
 	run run_with_timeout 10 python3 "$PEERS/halfclose_reset.py" "$S_PORT" 2 0.2
 	[ "$output" = done ]
 	# Both slots come back within the prune period (1 s).
-	wait_count "$S_ERR" '^cstream: reset peer=127\.0\.0\.1:[0-9]+ error=' 2 5
+	wait_count "$S_ERR" '^cstream: reset peer=127\.0\.0\.1:[0-9]+ error=127\.0\.0\.1:[0-9]+: Connection reset by peer$' 2 5
 	bg A "$CSTREAM" connect 127.0.0.1 "$S_PORT" 4>&-
 	bg B "$CSTREAM" connect 127.0.0.1 "$S_PORT" 4>&-
 	wait_count "$S_ERR" '^cstream: accepted ' 4
