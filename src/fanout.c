@@ -30,8 +30,7 @@
 
 /*
  * One read of a client: the high-water mark. Each chunk read is pinned in
- * memory until every other client has sent it, so it is kept small (a
- * read of n may take n at once, doc/stream.md).
+ * memory until every other client has sent it, so it is kept small.
  */
 #define FANOUT_CHUNK	STREAM_WRITE_HIGH
 
