@@ -16,12 +16,8 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +67,7 @@ static const struct cmd_option serve_options[] = {
 	{ "discard", 0, CMD_ARG_NONE, OPT_DISCARD, NULL,
 	  "read and drop every client's bytes" },
 	{ "exec", 0, CMD_ARG_REQUIRED, OPT_EXEC, "\"CMD ARGS\"",
-	  "run CMD per client with the socket as its stdin/stdout" },
+	  "run CMD per client with the connection as its stdin/stdout" },
 	{ "sh-exec", 0, CMD_ARG_REQUIRED, OPT_SH_EXEC, "\"CMD\"",
 	  "the same through /bin/sh -c" },
 	{ "broker", 0, CMD_ARG_NONE, OPT_BROKER, NULL,
@@ -230,6 +226,9 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	}
 	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
 		next = TAILQ_NEXT(cl, entry);
+		/* A program still writing gets the grace period to finish. */
+		if (sv->mode == MODE_EXEC && !cl->out_done)
+			continue;
 		client_close(cl, 1);
 	}
 	if (sv->io != NULL && stream_write_buffer_size(sv->io) > 0) {
@@ -502,6 +501,8 @@ serve_free(struct serve *sv)
 		stream_abort(sv->io);
 	if (sv->ev_grace != NULL)
 		event_free(sv->ev_grace);
+	if (sv->ev_prune != NULL)
+		event_free(sv->ev_prune);
 	if (sv->ev_int != NULL)
 		event_free(sv->ev_int);
 	if (sv->ev_term != NULL)

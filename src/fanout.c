@@ -16,12 +16,23 @@
 
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "serve.h"
+
+/*
+ * One read of a client: the high-water mark. Each chunk read is pinned in
+ * memory until every other client has sent it, so it is kept small.
+ */
+#define FANOUT_CHUNK	STREAM_WRITE_HIGH
 
 /*
  * The fan-out of serve -k and serve --broker: with -k, stdin goes to every
@@ -136,24 +147,126 @@ wait_on(struct serve *sv, struct client *target, struct client *who)
 }
 
 /*
- * Copy data to every client but from (NULL: stdin, to all of them); from
- * waits for each one left over its high-water mark. Neither --broker nor
- * the -k stdin is a bulk path: one flat copy serves all.
+ * Send data to every client but from (NULL: stdin, to all of them), and
+ * make from wait for each one left over its high-water mark. The bytes
+ * are not copied per client: each client's writer gets a reference to
+ * the same refcounted chunk (libevent's multicast chains), freed when the
+ * last of them has written it. So N clients cost one copy of a chunk, not
+ * N - 1.
  */
 static void
 fanout_broadcast(struct serve *sv, struct evbuffer *data, struct client *from)
 {
+	struct evbuffer	*ref = evbuffer_new();
 	struct client	*o;
-	size_t		 len = evbuffer_get_length(data);
-	unsigned char	*p = evbuffer_pullup(data, -1);
+	int		 rc;
 
+	/*
+	 * A reference costs a small chain per chain referenced, and a read
+	 * may come in several: make the chunk one chain first, one copy of
+	 * it for all the clients.
+	 */
+	evbuffer_pullup(data, -1);
 	TAILQ_FOREACH(o, &sv->clients, entry) {
 		if (o == from || o->closing)
 			continue;
-		if (stream_write(o->s, p, len) == 0 &&
+		/* Out of memory for a reference: a plain copy will do. */
+		if (ref != NULL && evbuffer_add_buffer_reference(ref, data) == 0)
+			rc = stream_write_buffer(o->s, ref);
+		else
+			rc = stream_write(o->s, evbuffer_pullup(data, -1),
+			    evbuffer_get_length(data));
+		if (ref != NULL)
+			evbuffer_drain(ref, evbuffer_get_length(ref));
+		if (rc == 0 &&
 		    stream_write_paused(o->s))
 			wait_on(sv, o, from);
 	}
+	if (ref != NULL)
+		evbuffer_free(ref);
+}
+
+/*
+ * --broker: a client reads only while no other client is over its
+ * high-water mark, as a relay reads only while its writer has room; else
+ * it waits for that one to drain. Without this, every client would read
+ * its first chunk into the queues of all the others before anyone
+ * paused.
+ */
+static int
+fanout_hold(struct serve *sv, struct client *cl)
+{
+	struct client	*o;
+
+	if (sv->mode != MODE_BROKER)
+		return (0);
+	TAILQ_FOREACH(o, &sv->clients, entry) {
+		if (o == cl || o->closing)
+			continue;
+		if (stream_write_paused(o->s)) {
+			wait_on(sv, o, cl);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * -k: a client that half-closed keeps its slot until stdin ends, since it
+ * may still want stdin. TCP does not tell a half-close from a full close
+ * (both leave our socket in CLOSE_WAIT, readable at EOF, SO_ERROR 0), so
+ * a peer that left with a FIN cannot be noticed without writing to it.
+ * A peer that left with a reset can: the socket then reports POLLHUP or
+ * POLLERR to a poll for no events. Every FANOUT_PRUNE_SECONDS, such
+ * clients are closed and their slots freed.
+ */
+#define FANOUT_PRUNE_SECONDS	1
+
+static void
+fanout_prune_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct serve		*sv = arg;
+	struct client		*cl, *next;
+	struct pollfd		 pfd;
+	struct stream_error	 err;
+	struct timeval		 tv = { FANOUT_PRUNE_SECONDS, 0 };
+	socklen_t		 len;
+	int			 waiting = 0, error;
+
+	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
+		next = TAILQ_NEXT(cl, entry);
+		if (!cl->read_eof || cl->closing)
+			continue;
+		pfd.fd = stream_fd(cl->s);
+		pfd.events = 0;
+		pfd.revents = 0;
+		if (pfd.fd == -1 || poll(&pfd, 1, 0) != 1 ||
+		    (pfd.revents & (POLLHUP | POLLERR)) == 0) {
+			waiting = 1;
+			continue;
+		}
+		/* SO_ERROR may say EPIPE (we shut down nothing): it was a reset. */
+		error = 0;
+		len = sizeof error;
+		(void)getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+		stream_error_set(&err, STREAM_ERESET, error != 0 ? error :
+		    ECONNRESET, "%s: %s", cl->peer, strerror(ECONNRESET));
+		client_error(cl, &err);
+	}
+	if (waiting)
+		evtimer_add(sv->ev_prune, &tv);
+}
+
+/* A -k client half-closed: watch it for a reset while it waits. */
+static void
+fanout_prune_start(struct serve *sv)
+{
+	struct timeval	tv = { FANOUT_PRUNE_SECONDS, 0 };
+
+	if (sv->ev_prune == NULL)
+		sv->ev_prune = evtimer_new(sv->ctx->base, fanout_prune_cb, sv);
+	if (sv->ev_prune != NULL && !evtimer_pending(sv->ev_prune, NULL))
+		evtimer_add(sv->ev_prune, &tv);
 }
 
 /* Copy data to every other client (broker) or to stdout (keep-open). */
@@ -173,9 +286,10 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 	 * that half-closed still gets stdin until its end, then goes.
 	 */
 	if (evbuffer_get_length(data) == 0) {
-		if (sv->mode == MODE_KEEP_OPEN && !sv->stdin_done)
+		if (sv->mode == MODE_KEEP_OPEN && !sv->stdin_done) {
 			cl->read_eof = 1;
-		else
+			fanout_prune_start(sv);
+		} else
 			client_close(cl, 1);
 		return;
 	}
@@ -195,7 +309,9 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 void
 fanout_client_read(struct client *cl)
 {
-	stream_read(cl->s, SERVE_CHUNK, client_fan_cb, cl);
+	if (fanout_hold(cl->sv, cl))
+		return;
+	stream_read(cl->s, FANOUT_CHUNK, client_fan_cb, cl);
 }
 
 /* -k: stdin's end half-closes every client; those done reading go. */

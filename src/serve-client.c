@@ -95,6 +95,10 @@ client_close(struct client *cl, int flush)
 	sv->nclients--;
 	if (sv->forget != NULL)
 		sv->forget(cl);
+	if (cl->linger != NULL) {
+		event_free(cl->linger);
+		cl->linger = NULL;
+	}
 	if (cl->pair != NULL)
 		stream_abort(cl->pair);
 	if (flush) {

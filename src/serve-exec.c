@@ -27,12 +27,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+
 #include "serve.h"
 
 /*
  * serve --exec and --sh-exec: a child process per client, with the
  * connection as its standard input and output.
  */
+
+/* How long the client may go on sending once the child's output ended. */
+#define EXEC_LINGER_SECONDS	2
 
 /* --exec "CMD ARGS": split on blanks, no shell and no quoting (ncat). */
 static int
@@ -103,7 +109,7 @@ exec_spawn(struct client *cl, int fd)
 		return (pid);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
-	/* The socket is shared with the child: make it blocking. */
+	/* The child's end of the socketpair: plain blocking I/O. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
 		_exit(126);
@@ -118,19 +124,15 @@ exec_spawn(struct client *cl, int fd)
 	_exit(127);
 }
 
-static void
-exec_relay_cb(struct relay *r, const struct stream_error *err, void *arg)
-{
-	client_error(arg, err);
-}
-
 /*
- * Over TLS the child cannot have the socket: it gets one end of a
- * socketpair, and the plaintext is relayed between the other end and the
- * client by the same rules as connect.
+ * The child's end of the connection. It never gets the client's socket,
+ * TLS or not: it gets one end of a socketpair, and the bytes are moved
+ * between the other end and the client. So the server sees the child's
+ * output end, counts the bytes of the client (-v), and closes the client
+ * itself, by the lingering close below.
  */
 static int
-exec_tls_pair(struct client *cl, int sp[2])
+exec_pair(struct client *cl, int sp[2])
 {
 	struct serve		*sv = cl->sv;
 	struct stream_opts	 plain = sv->opts;
@@ -153,22 +155,129 @@ exec_tls_pair(struct client *cl, int sp[2])
 	return (0);
 }
 
+static void	exec_in_read(struct client *);
+
+static void
+exec_linger_cb(evutil_socket_t fd, short events, void *arg)
+{
+	client_close(arg, 1);
+}
+
+/*
+ * The child's output has ended and reached the client, followed by our
+ * FIN. Closing now, with the client's request unread, would make the
+ * kernel answer with a reset, which can destroy the response in flight
+ * (curl: "Recv failure: Connection reset by peer"). Instead, as web
+ * servers do (lingering close), read and drop what the client still
+ * sends until it closes, for at most EXEC_LINGER_SECONDS, then close.
+ */
+static void
+exec_linger(struct client *cl)
+{
+	struct timeval	tv = { EXEC_LINGER_SECONDS, 0 };
+
+	cl->out_done = 1;
+	if (cl->in_done) {
+		client_close(cl, 1);
+		return;
+	}
+	if (cl->pair != NULL) {
+		stream_abort(cl->pair);
+		cl->pair = NULL;
+	}
+	if (cl->in_waiting) {
+		/* Its drain went with the pair: read on, to drop. */
+		cl->in_waiting = 0;
+		exec_in_read(cl);
+	}
+	cl->linger = evtimer_new(cl->sv->ctx->base, exec_linger_cb, cl);
+	evtimer_add(cl->linger, &tv);
+}
+
+/* Child to client: its end is the client's end, once written. */
+static void
+exec_out_cb(struct pump *p, enum pump_side side,
+    const struct stream_error *err, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (err->kind != STREAM_OK) {
+		client_error(cl, err);
+		return;
+	}
+	exec_linger(cl);
+}
+
+static void
+exec_in_drained_cb(struct stream *s, const struct stream_error *err,
+    void *arg)
+{
+	struct client	*cl = arg;
+
+	cl->in_waiting = 0;
+	if (err->kind != STREAM_OK)
+		cl->in_dropping = 1;	/* the child reads no more */
+	exec_in_read(cl);
+}
+
+/*
+ * Client to child. A child that stopped reading (it closed its stdin or
+ * exited) gets nothing more: the client's bytes are read and dropped, so
+ * that its output still reaches the client and the close is not a reset.
+ */
+static void
+exec_in_cb(struct stream *s, struct evbuffer *data,
+    const struct stream_error *err, void *arg)
+{
+	struct client	*cl = arg;
+
+	if (err->kind != STREAM_OK) {
+		client_error(cl, err);
+		return;
+	}
+	if (evbuffer_get_length(data) == 0) {
+		cl->in_done = 1;
+		if (cl->out_done)
+			client_close(cl, 1);
+		else if (cl->pair != NULL && !cl->in_dropping)
+			(void)stream_write_eof(cl->pair);
+		return;
+	}
+	if (cl->pair == NULL || cl->in_dropping) {
+		exec_in_read(cl);	/* the reader empties data */
+		return;
+	}
+	if (stream_write_buffer(cl->pair, data) == -1)
+		cl->in_dropping = 1;
+	else if (stream_write_paused(cl->pair)) {
+		cl->in_waiting = 1;
+		stream_drain(cl->pair, exec_in_drained_cb, cl);
+		return;
+	}
+	exec_in_read(cl);
+}
+
+static void
+exec_in_read(struct client *cl)
+{
+	stream_read(cl->s, SERVE_CHUNK, exec_in_cb, cl);
+}
+
 /* --exec / --sh-exec: the child gets the connection as stdin and stdout. */
 void
 exec_client(struct client *cl)
 {
 	struct serve	*sv = cl->sv;
 	char		 pidbuf[32];
-	int		 sp[2] = { -1, -1 }, tls = sv->opts.tls_ctx != NULL;
+	int		 sp[2];
 	pid_t		 pid;
 
-	if (tls && exec_tls_pair(cl, sp) == -1) {
+	if (exec_pair(cl, sp) == -1) {
 		client_close(cl, 0);
 		return;
 	}
-	pid = exec_spawn(cl, tls ? sp[1] : stream_fd(cl->s));
-	if (tls)
-		close(sp[1]);
+	pid = exec_spawn(cl, sp[1]);
+	close(sp[1]);
 	if (pid == -1) {
 		log_warnx("%s: fork: %s", sv->ctx->entry->name,
 		    strerror(errno));
@@ -177,13 +286,11 @@ exec_client(struct client *cl)
 	}
 	snprintf(pidbuf, sizeof pidbuf, "%ld", (long)pid);
 	log_event("exec", "peer", cl->peer, "pid", pidbuf, (char *)NULL);
-	if (tls) {
-		cl->relay = relay_start(cl->s, cl->pair, RELAY_EOF_TO_IO,
-		    exec_relay_cb, cl);
-		return;
-	}
-	/* Our copy of the socket goes; the child keeps its own. */
-	client_close(cl, 0);
+	/* The pump may finish, and close the client, before it returns. */
+	cl->pump = pump_start(cl->pair, cl->s, PUMP_WRITE_EOF | PUMP_FLUSH,
+	    exec_out_cb, cl);
+	if (!cl->closing)
+		exec_in_read(cl);
 }
 
 /* SIGCHLD: reap every child that exited and log it. */

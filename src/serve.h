@@ -84,7 +84,12 @@ struct client {
 	struct stream		*s;
 	struct pump		*pump;
 	struct relay		*relay;
-	struct stream		*pair;		/* --exec over TLS: the child's end */
+	struct stream		*pair;		/* --exec: the child's end */
+	int			 out_done;	/* --exec: its output all sent */
+	int			 in_done;	/* --exec: the client's EOF read */
+	int			 in_waiting;	/* --exec: on the child's drain */
+	int			 in_dropping;	/* --exec: the child reads no more */
+	struct event		*linger;	/* --exec: lingering close bound */
 	char			 peer[128];
 	struct hexdump_conn	 hdc;		/* -x */
 	int			 blocked;	/* drains it waits for */
@@ -115,6 +120,7 @@ struct serve {
 	struct event		*ev_term;
 	struct event		*ev_chld;
 	struct event		*ev_grace;
+	struct event		*ev_prune;	/* -k: half-closed clients */
 	long long		 nworkers;	/* --workers, 1 without */
 	struct workers		 workers;
 	int			 stopping;
