@@ -23,7 +23,7 @@
 
 /*
  * main: the global defaults, --version, then the command layer, whose
- * return value is the exit status (cli.md, "Exit status").
+ * return value is the exit status (doc/cli.md, "Exit status").
  */
 int
 main(int argc, char **argv)

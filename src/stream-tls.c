@@ -61,7 +61,8 @@
 static void	tls_reading(struct stream *);
 static void	tls_shutdown(struct stream *);
 static void	tls_fail(struct stream *);
-static void	tls_handshake_done(struct stream *, const struct stream_error *);
+static void	tls_handshake_done(struct stream *,
+		    const struct stream_error *);
 
 /* Writes go through the bufferevent: no kick, libevent sends them. */
 static const struct stream_ops stream_tls_ops = {
@@ -90,7 +91,10 @@ tls_reading(struct stream *s)
 	}
 }
 
-/* A TLS-level half close (doc/libevent-notes.md, section 6); reading goes on. */
+/*
+ * A TLS-level half close (doc/libevent-notes.md, section 6); reading goes
+ * on.
+ */
 static void
 tls_shutdown(struct stream *s)
 {
