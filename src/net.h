@@ -64,7 +64,7 @@ int		 net_unix_sockaddr(const char *path, struct sockaddr_storage *,
 		     socklen_t *, struct stream_error *);
 int		 net_listen_tcp(const char *host, const char *port, int family,
 		     int backlog, int **fds, size_t *nfds, struct stream_error *);
-/* The same with SO_REUSEPORT, for --workers processes on one port. */
+/* The same with SO_REUSEPORT, for several processes on one port. */
 int		 net_listen_tcp_reuseport(const char *host, const char *port,
 		     int family, int backlog, int **fds, size_t *nfds,
 		     struct stream_error *);

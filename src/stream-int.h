@@ -237,7 +237,8 @@ struct stream_ops {
 	/* The transport is lost: stop its events, drop what is queued. */
 	void	(*fail)(struct stream *);
 	/* The handshake ended (err NULL or OK: it succeeded). */
-	void	(*handshake_done)(struct stream *, const struct stream_error *);
+	void	(*handshake_done)(struct stream *,
+		    const struct stream_error *);
 };
 
 /*
@@ -280,9 +281,10 @@ void		 reader_fed(struct stream *, size_t, const void *, size_t);
 struct stream	*stream_alloc(struct event_base *, size_t);
 void		 stream_notify(struct stream *, int);
 void		 stream_finish_close(struct stream *);
-void		 transport_fail(struct stream *, const struct stream_error *);
-void		 stream_fail_errno(struct stream *, const char *, const char *,
-		     int);
+void		 transport_fail(struct stream *,
+		     const struct stream_error *);
+void		 stream_fail_errno(struct stream *, const char *,
+		     const char *, int);
 int		 stream_new_timer(struct stream *, double);
 void		 stream_timer_arm(struct stream *, uint64_t);
 
@@ -291,10 +293,10 @@ void		 writer_kick(struct stream *);
 void		 writer_progress(struct stream *);
 
 /* stream-fd.c and stream-tls.c: the transports. */
-struct stream	*stream_new_fd(struct event_base *, int, int, size_t, double,
-		     struct stream_error *);
-struct stream	*stream_new_tls(struct event_base *, int, SSL *, int, size_t,
-		     double, double, stream_done_cb, void *,
+struct stream	*stream_new_fd(struct event_base *, int, int, size_t,
+		     double, struct stream_error *);
+struct stream	*stream_new_tls(struct event_base *, int, SSL *, int,
+		     size_t, double, double, stream_done_cb, void *,
 		     struct stream_error *);
 
 #endif /* STREAM_INT_H */

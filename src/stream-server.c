@@ -244,7 +244,8 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 			srv->full_cb(peer, srv->max_conns, srv->full_arg);
 		else
 			server_log(srv, "%u connections open: closed %s",
-			    srv->max_conns, peer[0] != '\0' ? peer : "a client");
+			    srv->max_conns,
+			    peer[0] != '\0' ? peer : "a client");
 		return;
 	}
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)

@@ -61,7 +61,8 @@
 static void	tls_reading(struct stream *);
 static void	tls_shutdown(struct stream *);
 static void	tls_fail(struct stream *);
-static void	tls_handshake_done(struct stream *, const struct stream_error *);
+static void	tls_handshake_done(struct stream *,
+		    const struct stream_error *);
 
 /* Writes go through the bufferevent: no kick, libevent sends them. */
 static const struct stream_ops stream_tls_ops = {
@@ -90,7 +91,10 @@ tls_reading(struct stream *s)
 	}
 }
 
-/* A TLS-level half close (doc/libevent-notes.md, section 6); reading goes on. */
+/*
+ * A TLS-level half close (doc/libevent-notes.md, section 6); reading goes
+ * on.
+ */
 static void
 tls_shutdown(struct stream *s)
 {
@@ -206,6 +210,19 @@ tls_handshake_done(struct stream *s, const struct stream_error *err)
 		cb(s, &stream_ok, arg);
 }
 
+/* The write side is gone: the stream fails as a socket write would. */
+static void
+tls_write_lost(struct stream *s)
+{
+	struct stream_error	err;
+
+	ERR_clear_error();
+	stream_error_set(&err, STREAM_ERESET, EPIPE, "write to %s: connection "
+	    "lost", stream_label(s));
+	s->wfailed = 1;
+	transport_fail(s, &err);
+}
+
 static void
 tls_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -220,6 +237,14 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		tls_requeue_errors(s);
 		tls_handshake_error(bufferevent_openssl_get_ssl(bev), &err);
 		tls_handshake_done(s, &err);
+	} else if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_WRITING)) {
+		/*
+		 * A "dirty shutdown" met while writing is a peer that reset
+		 * or left (EPIPE): nothing queued can go any more, and
+		 * enabling EV_WRITE again would only meet it again, forever.
+		 */
+		tls_take_input(s);
+		tls_write_lost(s);
 	} else if (what & BEV_EVENT_EOF) {
 		tls_take_input(s);
 		s->eof = 1;

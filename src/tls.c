@@ -263,12 +263,19 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 	long			 v;
 
 	if (ssl != NULL && !SSL_is_server(ssl)) {
+		/*
+		 * With neither a host nor an IP to check (unix sockets),
+		 * get1_ip_asc queues "passed a null parameter": the mark
+		 * keeps it from passing for the handshake's own error.
+		 */
+		ERR_set_mark();
 		param = SSL_get0_param(ssl);
 		if ((host = X509_VERIFY_PARAM_get0_host(param, 0)) == NULL)
 			host = ip = X509_VERIFY_PARAM_get1_ip_asc(param);
 		if (host != NULL)
 			snprintf(who, sizeof who, " with %s", host);
 		OPENSSL_free(ip);
+		ERR_pop_to_mark();
 	}
 	if (ssl != NULL && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) &&
 	    (v = SSL_get_verify_result(ssl)) != X509_V_OK) {

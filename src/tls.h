@@ -37,7 +37,8 @@ void		 tls_ctx_free(struct ssl_ctx_st *);
 struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *, const char *servername,
 		     int server, struct stream_error *);
 /* Describe a failed handshake: the verifier's reason, or OpenSSL's. */
-void		 tls_handshake_error(struct ssl_st *, struct stream_error *);
+void		 tls_handshake_error(struct ssl_st *,
+		     struct stream_error *);
 /* Certificate subject of the peer, for get_extra_info("peercert"). */
 int		 tls_peercert(struct ssl_st *, char *, size_t);
 

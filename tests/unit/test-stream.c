@@ -783,6 +783,76 @@ test_drain(struct event_base *base)
 	free(in);
 }
 
+/* flush waits for an empty queue and leaves the watermarks as they were. */
+static void
+test_flush(struct event_base *base)
+{
+	const size_t		 total = 256 * 1024;
+	struct stream_error	 err;
+	struct stream		*s;
+	struct done		 d;
+	char			*out, *in;
+	size_t			 got = 0;
+	ssize_t			 n;
+	int			 sv[2], small = 4096;
+	double			 end;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		ok(0, "socketpair: %s", strerror(errno));
+		return;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	set_nonblock(sv[1]);
+	out = malloc(total);
+	in = malloc(total);
+	fill_pattern(out, total, 3);
+	s = stream_open_fd(base, sv[0], NULL, &err);
+
+	stream_write(s, out, total);
+	ok(stream_write_paused(s), "%zu bytes queued: over the high mark",
+	    stream_write_buffer_size(s));
+	memset(&d, 0, sizeof d);
+	stream_flush(s, drain_rec_cb, &d);
+	is_int(d.n, 0, "flush waits while bytes are queued");
+	end = now() + 5;
+	while (got < total && now() < end) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		n = read(sv[1], in + got, 2048);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			usleep(100);
+	}
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ok(d.n == 1 && d.kind == STREAM_OK && d.wsize == 0,
+	    "flush called back once, with the queue empty (%zu)", d.wsize);
+	ok(got == total && memcmp(in, out, total) == 0,
+	    "the peer got all %zu bytes intact", got);
+	ok(!stream_write_paused(s), "not paused once flushed");
+
+	/* The low mark is still STREAM_WRITE_LOW: drain needs no empty queue. */
+	stream_write(s, out, total);
+	memset(&d, 0, sizeof d);
+	stream_drain(s, drain_rec_cb, &d);
+	got = 0;
+	end = now() + 5;
+	while (got < total && now() < end) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		n = read(sv[1], in + got, 2048);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			usleep(100);
+	}
+	ok(d.n == 1 && d.wsize <= STREAM_WRITE_LOW,
+	    "a later drain still stops at the low mark (%zu queued)", d.wsize);
+	stream_abort(s);
+	close(sv[1]);
+	free(out);
+	free(in);
+}
+
 /* write_eof after queued bytes; the read side goes on. */
 static void
 test_write_eof(struct event_base *base)
@@ -2292,6 +2362,7 @@ main(void)
 	base = event_base_new();
 	test_flow(base);
 	test_drain(base);
+	test_flush(base);
 	test_write_eof(base);
 	test_close_flush(base);
 	test_write_kinds(base);
