@@ -54,7 +54,10 @@ enum {
 	OPT_CAFILE,
 	OPT_INSECURE,
 	OPT_NO_SHUTDOWN,
-	OPT_PROGRESS
+	OPT_PROGRESS,
+	OPT_RESOLVE,
+	OPT_PROXY,
+	OPT_NOPROXY
 };
 
 static const struct cmd_option connect_options[] = {
@@ -85,6 +88,12 @@ static const struct cmd_option connect_options[] = {
 	  "do not half-close at stdin EOF" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "byte count and rate on stderr (a terminal, unless =always)" },
+	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR[,ADDR]",
+	  "use ADDR for HOST:PORT instead of DNS (repeatable)" },
+	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
+	  "connect through an http://, socks5:// or socks5h:// proxy" },
+	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
+	  "hosts (comma-separated, * for all) reached without the proxy" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -116,6 +125,8 @@ struct conn {
 	int			 done;
 	struct event		*progress;
 	struct timeval		 started;
+	struct proxy		 proxy;
+	int			 use_proxy;
 };
 
 static void	conn_step(struct conn *);
@@ -698,6 +709,10 @@ conn_check_target(struct conn *c, int is_unix)
 	int		 npos = ctx->args->npos, want = is_unix ? 1 : 2;
 	const char	*cause;
 
+	if ((is_unix || cmd_has(ctx, OPT_FD)) && (cmd_has(ctx, OPT_RESOLVE) ||
+	    cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_NOPROXY)))
+		return (cmd_fail(ctx, EXIT_USAGE, "--resolve and --proxy need "
+		    "HOST PORT"));
 	if (cmd_has(ctx, OPT_FD)) {
 		if (npos != 0)
 			return (cmd_fail(ctx, EXIT_USAGE, "--fd takes the place"
@@ -719,7 +734,10 @@ conn_check_target(struct conn *c, int is_unix)
 		return (cmd_fail(ctx, EXIT_USAGE, "port %s: %s", pos[1],
 		    cause));
 	xasprintf((char **)&c->target, "%s port %s", pos[0], pos[1]);
-	return (0);
+	if (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0)
+		return (ctx->exit_code);
+	return (cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, pos[0], 0, 0,
+	    &c->proxy, &c->use_proxy));
 }
 
 static int
@@ -792,6 +810,8 @@ conn_free(struct conn *c)
 	if (c->opts.tls_ctx != NULL)
 		SSL_CTX_free(c->opts.tls_ctx);
 	free((char *)c->target);
+	proxy_free(&c->proxy);
+	resolve_clear();
 }
 
 static int
@@ -823,8 +843,9 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		stream_open_unix_connection(ctx->base, c.target, &c.opts,
 		    conn_connected_cb, &c);
 	else
-		stream_open_connection(ctx->base, ctx->args->pos[0],
-		    ctx->args->pos[1], &c.opts, conn_connected_cb, &c);
+		proxy_open_connection(ctx->base, c.use_proxy ? &c.proxy : NULL,
+		    ctx->args->pos[0], ctx->args->pos[1], &c.opts,
+		    conn_connected_cb, &c);
 	if (rc == 0) {
 		event_base_dispatch(ctx->base);
 		rc = c.code;

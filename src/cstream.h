@@ -30,6 +30,7 @@
 #include "stream.h"
 
 struct event_base;
+struct url;
 struct addrinfo;
 struct ssl_ctx_st;
 struct ssl_st;
@@ -126,6 +127,13 @@ void		 cmd_usage(const struct cmd_entry *, int to_stderr);
 void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
 int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
 
+/* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
+struct proxy;
+int		 cmd_reach_resolve(struct cmd_ctx *, int resolve_id);
+int		 cmd_reach_proxy(struct cmd_ctx *, int proxy_id, int noproxy_id,
+		     const char *host, int env, int https, struct proxy *,
+		     int *use);
+
 /* parse.c: strict parsers for option values; -1 and *cause on error. */
 int		 parse_port(const char *, int allow_zero, const char **cause);
 int		 parse_size(const char *, size_t *, const char **cause);
@@ -144,8 +152,17 @@ typedef void	(*net_connect_cb)(int fd, const struct stream_error *,
 typedef void	(*net_accept_cb)(int fd, const struct sockaddr *, socklen_t,
 		    void *arg);
 
+/* One address to connect to, from the resolver or --resolve. */
+struct net_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+};
+
 int		 net_resolve(const char *host, const char *port, int family,
 		     int passive, struct addrinfo **, struct stream_error *);
+int		 net_resolve_addrs(const char *host, const char *port,
+		     int family, struct net_addr **, size_t *,
+		     struct stream_error *);
 struct net_connect *net_connect_tcp(struct event_base *, const char *host,
 		     const char *port, int family, double timeout,
 		     net_connect_cb, void *);
@@ -171,6 +188,68 @@ void		 net_format_addr(const struct sockaddr *, socklen_t, char *,
 		     size_t);
 void		 net_format_sockname(int fd, char *, size_t);
 int		 net_set_nodelay(int fd);
+
+/* happy-eyeballs.c: RFC 8305 connection racing, for net.c. */
+struct happy_eyeballs;
+typedef void	(*he_done_cb)(int fd, const struct stream_error *, void *);
+struct happy_eyeballs *he_start(struct event_base *, const struct net_addr *,
+		     size_t, he_done_cb, void *);
+void		 he_error(struct happy_eyeballs *, struct stream_error *);
+void		 he_stop(struct happy_eyeballs *);
+void		 he_free(struct happy_eyeballs *);
+
+/* resolve.c: --resolve HOST:PORT:ADDR[,ADDR]... (curl's spelling). */
+int		 resolve_add(const char *spec, const char **cause);
+int		 resolve_lookup(const char *host, const char *port, int family,
+		     struct net_addr **, size_t *);
+void		 resolve_clear(void);
+
+/*
+ * proxy.c, proxy-http.c, proxy-socks.c: tunnels through HTTP (CONNECT) and
+ * SOCKS5 proxies, proxy URLs and curl's environment rules.
+ */
+enum proxy_type {
+	PROXY_HTTP,		/* http://: CONNECT, or absolute-form for http */
+	PROXY_SOCKS5,		/* socks5://: names resolved here */
+	PROXY_SOCKS5H		/* socks5h://: names resolved by the proxy */
+};
+
+struct proxy {
+	enum proxy_type	 type;
+	char		*host;		/* IPv6 without brackets */
+	char		*port;		/* 1080 unless given, as curl */
+	char		*user;		/* percent-decoded, NULL if none */
+	char		*pass;
+	char		*label;		/* "127.0.0.1:3128", for messages */
+};
+
+/* Parse a proxy URL; -1 with a static *cause, *p untouched then. */
+int		 proxy_parse(const char *, struct proxy *, const char **cause);
+void		 proxy_free(struct proxy *);
+const char	*proxy_scheme(const struct proxy *);
+/* curl's environment: the proxy URL for an http or https URL, or NULL. */
+const char	*proxy_from_env(int https);
+/* Does host match a no_proxy list ("*", names and domain suffixes)? */
+int		 proxy_no_proxy(const char *list, const char *host);
+/* The no_proxy list of the environment, or NULL. */
+const char	*proxy_no_proxy_env(void);
+/* "Basic BASE64(user:pass)", or NULL without credentials. */
+char		*proxy_basic_auth(const struct proxy *);
+/* A request in absolute-form for an HTTP proxy, Proxy-Authorization added. */
+char		*proxy_absolute_request(const struct proxy *, const struct url *,
+		     const char *request, size_t len, size_t *outlen);
+/*
+ * open_connection through a proxy (NULL: directly): connect to the proxy,
+ * open the tunnel to host port, then TLS end to end if opts->tls_ctx.
+ * opts->connect_timeout bounds all of it.
+ */
+void		 proxy_open_connection(struct event_base *, const struct proxy *,
+		     const char *host, const char *port,
+		     const struct stream_opts *, stream_done_cb, void *);
+
+/* stream-tunnel.c: TLS over a connected plain stream (a proxy's tunnel). */
+struct stream	*stream_start_tls(struct event_base *, struct stream *,
+		     const struct stream_opts *, struct stream_error *);
 
 /* tls.c: OpenSSL contexts, per-connection setup, errors. */
 struct ssl_ctx_st *tls_client_ctx(const char *cafile, int insecure,
@@ -251,7 +330,8 @@ char		*http_json(const struct http_response *, const char *url);
 void		 http_quote(const char *, size_t, char *, size_t);
 
 /*
- * One HEAD exchange over a stream: connect (TLS if opts->tls_ctx), send
+ * One HEAD exchange over a stream: connect (through proxy unless NULL;
+ * TLS if opts->tls_ctx), send
  * the request, read each header block through its blank line without
  * waiting for EOF. cb runs once per block with the response (the callee
  * owns it); the block is final unless its status is 1xx (not 101). On a
@@ -267,7 +347,8 @@ typedef void	(*http_response_cb)(struct http_response *,
 		    const struct http_failure *, void *);
 void		 http_head(struct event_base *, const struct url *,
 		     const char *request, size_t requestlen,
-		     const struct stream_opts *, http_response_cb, void *);
+		     const struct stream_opts *, const struct proxy *,
+		     http_response_cb, void *);
 
 /*
  * relay.c, the wiring layer: streams connected to stdio, to themselves

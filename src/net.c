@@ -40,9 +40,10 @@
  * stream module that deals in file descriptors and sockaddrs. Nothing here
  * reads or writes payload bytes.
  *
- * Connecting walks every address getaddrinfo gives, in order, with one
- * non-blocking socket per attempt (libevent's connect_hostname only tries
- * the first: libevent-notes.md section 4); one timer bounds the whole walk.
+ * A TCP connect races every address getaddrinfo (or --resolve) gives,
+ * Happy Eyeballs style (happy-eyeballs.c; libevent's connect_hostname only
+ * tries the first: libevent-notes.md section 4); a unix connect has one
+ * address. One timer bounds the whole attempt.
  * Listening follows asyncio's start_server (every address of the host,
  * IPv6 sockets v6-only so 0.0.0.0 and :: can both bind) and, for unix
  * sockets, the hygiene of libevent-notes.md section 9. The accept loop is
@@ -93,6 +94,9 @@ struct net_connect {
 	int			 done_fd;	/* or -1 and err */
 	struct stream_error	 err;
 	int			 delivering;
+
+	/* TCP: the Happy Eyeballs race (happy-eyeballs.c). */
+	struct happy_eyeballs	*he;
 
 	net_connect_cb		 cb;
 	void			*arg;
@@ -290,6 +294,8 @@ static void
 net_connect_stop(struct net_connect *nc)
 {
 	net_connect_stop_attempt(nc);
+	if (nc->he != NULL)
+		he_stop(nc->he);
 	event_del(&nc->ev_timeout);
 	event_del(&nc->ev_retry);
 }
@@ -301,6 +307,7 @@ net_connect_free(struct net_connect *nc)
 	if (nc->done_fd != -1)
 		close(nc->done_fd);
 	event_del(&nc->ev_done);
+	he_free(nc->he);
 	if (nc->res != NULL)
 		freeaddrinfo(nc->res);
 	free(nc->name);
@@ -342,7 +349,9 @@ net_connect_timeout_cb(evutil_socket_t unused, short events, void *arg)
 {
 	struct net_connect	*nc = arg;
 
-	if (nc->port != NULL) {
+	if (nc->he != NULL)
+		he_error(nc->he, &nc->err);	/* names every address */
+	else if (nc->port != NULL) {
 		stream_error_set(&nc->err, STREAM_ETIMEOUT, ETIMEDOUT,
 		    "connect to %s port %s: timed out", nc->name, nc->port);
 	} else {
@@ -476,24 +485,68 @@ net_connect_new(struct event_base *base, const char *name, const char *port,
 	return (nc);
 }
 
+/*
+ * The addresses to connect to: --resolve's (resolve.c), or a blocking
+ * getaddrinfo, as nc does: it honours nsswitch and gai.conf ordering,
+ * which evdns does not (libevent-notes.md 4).
+ */
+int
+net_resolve_addrs(const char *host, const char *port, int family,
+    struct net_addr **addrs, size_t *n, struct stream_error *err)
+{
+	struct addrinfo	*res, *ai;
+
+	if (resolve_lookup(host, port, family, addrs, n)) {
+		if (*n > 0)
+			return (0);
+		free(*addrs);
+		*addrs = NULL;
+		stream_error_set(err, STREAM_ERESOLVE, 0, "%s: %s", host,
+		    gai_strerror(EAI_ADDRFAMILY));
+		return (-1);
+	}
+	if (net_resolve(host, port, family, 0, &res, err) != 0)
+		return (-1);
+	*n = 0;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		(*n)++;
+	*addrs = xcalloc(*n, sizeof **addrs);
+	*n = 0;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof (*addrs)[*n].ss)
+			continue;
+		memcpy(&(*addrs)[*n].ss, ai->ai_addr, ai->ai_addrlen);
+		(*addrs)[(*n)++].len = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	return (0);
+}
+
+static void
+net_connect_he_cb(int fd, const struct stream_error *err, void *arg)
+{
+	struct net_connect	*nc = arg;
+
+	if (fd == -1)
+		nc->err = *err;
+	net_connect_finish(nc, fd);
+}
+
 struct net_connect *
 net_connect_tcp(struct event_base *base, const char *host, const char *port,
     int family, double timeout, net_connect_cb cb, void *arg)
 {
 	struct net_connect	*nc;
+	struct net_addr		*addrs;
+	size_t			 n;
 
 	nc = net_connect_new(base, host, port, timeout, cb, arg);
-
-	/*
-	 * A blocking getaddrinfo, as nc does: it honours nsswitch and
-	 * gai.conf ordering, which evdns does not (libevent-notes.md 4).
-	 */
-	if (net_resolve(host, port, family, 0, &nc->res, &nc->err) != 0) {
+	if (net_resolve_addrs(host, port, family, &addrs, &n, &nc->err) != 0) {
 		net_connect_finish(nc, -1);
 		return (nc);
 	}
-	nc->ai = nc->res;
-	net_connect_next(nc);
+	nc->he = he_start(base, addrs, n, net_connect_he_cb, nc);
+	free(addrs);
 	return (nc);
 }
 
