@@ -36,8 +36,8 @@
  * Happy Eyeballs version 2 (RFC 8305) for TCP connects. The addresses are
  * put in the order of section 4 (families interleaved, IPv6 first, each
  * family in the resolver's order), the first attempt starts at once and
- * each next one after the Connection Attempt Delay, or as soon as every
- * attempt in flight has failed. The first socket to connect wins and every
+ * each next one after the Connection Attempt Delay, or as soon as an
+ * attempt fails. The first socket to connect wins and every
  * other attempt is closed at once. The deadline of the whole race
  * (--connect-timeout) is the caller's (net.c), which then asks for the
  * error naming every address.
@@ -244,8 +244,11 @@ he_io_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	he_attempt_failed(a, error);
-	/* Section 5: nothing left in flight, so no reason to wait. */
-	if (he->pending == 0) {
+	/*
+	 * A failure starts the next attempt at once (as curl and browsers
+	 * do): the delay is there to spare a slow attempt, not a dead one.
+	 */
+	if (he->next < he->n || he->pending == 0) {
 		event_del(&he->ev_delay);
 		he_start_next(he);
 	}
