@@ -146,6 +146,14 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 	line = xmalloc(len + 1);
 	evbuffer_remove(data, line, len);
 	line[len] = '\0';
+	if (len == 0 || line[len - 1] != '\n') {	/* EOF, as asyncio's */
+		free(line);
+		proxy_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
+		    t->lines == 0 ? "closed the connection without a reply" :
+		    "reply ended before its blank line");
+		proxy_tunnel_done(t, &err);
+		return;
+	}
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		line[--len] = '\0';
 	if (t->lines++ == 0) {

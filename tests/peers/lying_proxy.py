@@ -3,6 +3,7 @@
 #   http-garbage   reads a request, answers "SSH-2.0-liar" and closes
 #   http-silent    reads a request, closes without a word
 #   http-status    reads a request, answers STATUS (the next argument)
+#   http-hang      reads a request, never answers
 #   socks-truncate SOCKS5: accepts no-auth, cuts the CONNECT reply short
 #   socks-version  SOCKS5: answers the greeting with version 4
 #   socks-reply    SOCKS5: refuses CONNECT with reply code CODE (next arg)
@@ -40,6 +41,9 @@ while True:
             c.sendall(b"SSH-2.0-liar\r\n\r\n")
         elif mode == "http-silent":
             read_head(c)
+        elif mode == "http-hang":
+            read_head(c)
+            c.recv(1)
         elif mode == "http-status":
             read_head(c)
             c.sendall(arg.encode() + b"\r\nServer: liar\r\n\r\n")
