@@ -233,8 +233,6 @@ const char	*proxy_from_env(int https);
 int		 proxy_no_proxy(const char *list, const char *host);
 /* The no_proxy list of the environment, or NULL. */
 const char	*proxy_no_proxy_env(void);
-/* "Basic BASE64(user:pass)", or NULL without credentials. */
-char		*proxy_basic_auth(const struct proxy *);
 /* A request in absolute-form for an HTTP proxy, Proxy-Authorization added. */
 char		*proxy_absolute_request(const struct proxy *, const struct url *,
 		     const char *request, size_t len, size_t *outlen);

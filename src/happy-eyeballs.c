@@ -113,12 +113,16 @@ he_format(const struct net_addr *a, char *host, size_t hostlen, char *serv,
 static void
 he_log(struct he_attempt *a, const char *event, int error)
 {
+	char	host[NI_MAXHOST], serv[NI_MAXSERV];
 	char	peer[NI_MAXHOST + NI_MAXSERV + 4];
 
-	if (!log_verbose())
+	/* One address is no race: "connected" or the error tells it all. */
+	if (!log_verbose() || a->he->n < 2)
 		return;
-	net_format_addr((const struct sockaddr *)&a->addr.ss, a->addr.len,
-	    peer, sizeof peer);
+	/* As net_format_addr writes it, without calling back into net.c. */
+	he_format(&a->addr, host, sizeof host, serv, sizeof serv);
+	snprintf(peer, sizeof peer, a->addr.ss.ss_family == AF_INET6 ?
+	    "[%s]:%s" : "%s:%s", host, serv);
 	if (error == 0)
 		log_event(event, "peer", peer, (char *)NULL);
 	else
@@ -191,10 +195,11 @@ he_error(struct happy_eyeballs *he, struct stream_error *err)
 		off += snprintf(buf + off, sizeof buf - off, "%s%s port %s: %s",
 		    i > 0 ? "; " : "", host, serv, why);
 	}
-	if (timeouts == (int)he->n)
-		stream_error_set(err, STREAM_ETIMEOUT, ETIMEDOUT, "%s", buf);
-	else
-		stream_error_set(err, STREAM_ESYS, last, "%s", buf);
+	/* Filled here: stream_error_set is in stream.c, a floor above. */
+	memset(err, 0, sizeof *err);
+	err->kind = timeouts == (int)he->n ? STREAM_ETIMEOUT : STREAM_ESYS;
+	err->sys = timeouts == (int)he->n ? ETIMEDOUT : last;
+	strlcpy(err->msg, buf, sizeof err->msg);
 }
 
 /* Won, or lost everywhere: stop the race, then tell the caller. */

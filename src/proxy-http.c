@@ -18,12 +18,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <openssl/evp.h>
 
 #include "cstream.h"
 #include "proxy.h"
@@ -40,6 +42,59 @@
 
 static void	proxy_http_line_cb(struct stream *, struct evbuffer *,
 		    const struct stream_error *, void *);
+
+static struct stream_error *
+ph_error(struct proxy_tunnel *t, struct stream_error *err,
+    enum stream_errkind kind, int sys, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* "proxy LABEL: " and the rest. */
+static struct stream_error *
+ph_error(struct proxy_tunnel *t, struct stream_error *err,
+    enum stream_errkind kind, int sys, const char *fmt, ...)
+{
+	char	buf[sizeof err->msg];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return (stream_error_set(err, kind, sys, "proxy %s: %s",
+	    t->proxy.label, buf));
+}
+
+/* What a proxy said, printable: \xHH for control and non-ASCII bytes. */
+static void
+ph_quote(const char *s, char *out, size_t outlen)
+{
+	size_t	o = 0;
+
+	for (; *s != '\0' && o + 8 < outlen; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			o += snprintf(out + o, outlen - o, "\\x%02x",
+			    (unsigned char)*s);
+		else
+			out[o++] = *s;
+	}
+	if (*s != '\0')
+		o += snprintf(out + o, outlen - o, "...");
+	out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+/* "Basic BASE64(user:pass)" (RFC 7617). */
+char *
+proxy_http_basic(const char *user, const char *pass)
+{
+	char	*plain, *out;
+	int	 len;
+
+	len = xasprintf(&plain, "%s:%s", user, pass);
+	out = xmalloc(6 + 4 * (((size_t)len + 2) / 3) + 1);
+	memcpy(out, "Basic ", 6);
+	EVP_EncodeBlock((unsigned char *)out + 6, (unsigned char *)plain, len);
+	free(plain);
+	return (out);
+}
 
 /* "host:port", IPv6 in brackets: the CONNECT target and its Host. */
 static char *
@@ -62,7 +117,8 @@ proxy_http_handshake(struct proxy_tunnel *t)
 	int			 len;
 
 	target = proxy_http_authority(t->host, t->port);
-	auth = proxy_basic_auth(&t->proxy);
+	auth = t->proxy.user != NULL ? proxy_http_basic(t->proxy.user,
+	    t->proxy.pass) : NULL;
 	len = xasprintf(&req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: cstream/%s\r\n%s%s%s\r\n", target, target,
 	    PACKAGE_VERSION, auth != NULL ? "Proxy-Authorization: " : "",
@@ -71,9 +127,9 @@ proxy_http_handshake(struct proxy_tunnel *t)
 	free(target);
 	if (stream_write(t->s, req, len) == -1) {
 		free(req);
-		proxy_error(t, &err, STREAM_ERESET, ECONNRESET,
+		ph_error(t, &err, STREAM_ERESET, ECONNRESET,
 		    "connection lost before CONNECT");
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	free(req);
@@ -104,20 +160,20 @@ proxy_http_reply_done(struct proxy_tunnel *t)
 	int			 code;
 
 	if (proxy_http_status(t->status, &code, &reason) != 0) {
-		http_quote(t->status, strlen(t->status), q, sizeof q);
-		proxy_error(t, &err, STREAM_EPROTO, EPROTO,
+		ph_quote(t->status, q, sizeof q);
+		ph_error(t, &err, STREAM_EPROTO, EPROTO,
 		    "not an HTTP reply to CONNECT: '%s'", q);
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	if (code / 100 == 2) {
-		proxy_tunnel_done(t, NULL);
+		t->done(t, NULL);
 		return;
 	}
-	http_quote(reason, strlen(reason), q, sizeof q);
-	proxy_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%d%s%s", code,
+	ph_quote(reason, q, sizeof q);
+	ph_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%d%s%s", code,
 	    *q != '\0' ? " " : "", q);
-	proxy_tunnel_done(t, &err);
+	t->done(t, &err);
 }
 
 static void
@@ -130,16 +186,16 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 	char			*line;
 
 	if (e->kind == STREAM_EINCOMPLETE || e->kind == STREAM_ELIMIT) {
-		proxy_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
+		ph_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
 		    e->kind == STREAM_ELIMIT ? "reply line too long" :
 		    t->lines == 0 ? "closed the connection without a reply" :
 		    "reply ended before its blank line");
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	if (e->kind != STREAM_OK) {
-		proxy_error(t, &err, e->kind, e->sys, "%s", e->msg);
-		proxy_tunnel_done(t, &err);
+		ph_error(t, &err, e->kind, e->sys, "%s", e->msg);
+		t->done(t, &err);
 		return;
 	}
 	len = evbuffer_get_length(data);
@@ -148,10 +204,10 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 	line[len] = '\0';
 	if (len == 0 || line[len - 1] != '\n') {	/* EOF, as asyncio's */
 		free(line);
-		proxy_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
+		ph_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
 		    t->lines == 0 ? "closed the connection without a reply" :
 		    "reply ended before its blank line");
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -167,9 +223,9 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (t->lines > PROXY_HTTP_MAX_LINES) {
-		proxy_error(t, &err, STREAM_EPROTO, EPROTO,
+		ph_error(t, &err, STREAM_EPROTO, EPROTO,
 		    "reply over %d lines", PROXY_HTTP_MAX_LINES);
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	stream_readline(s, proxy_http_line_cb, t);
@@ -196,7 +252,8 @@ proxy_absolute_request(const struct proxy *p, const struct url *u,
 	sp = memchr(sp + 1, ' ', eol - sp - 1);
 	url = url_string(u);
 	evbuffer_add_printf(b, "HEAD %s%.*s\n", url, (int)(eol - sp), sp);
-	if ((auth = proxy_basic_auth(p)) != NULL)
+	auth = p->user != NULL ? proxy_http_basic(p->user, p->pass) : NULL;
+	if (auth != NULL)
 		evbuffer_add_printf(b, "Proxy-Authorization: %s\r\n", auth);
 	evbuffer_add(b, eol + 1, len - (eol + 1 - req));
 	*outlen = evbuffer_get_length(b);

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,26 @@
 #define SOCKS_ATYP_IPV4		1
 #define SOCKS_ATYP_NAME		3
 #define SOCKS_ATYP_IPV6		4
+
+static struct stream_error *
+ps_error(struct proxy_tunnel *t, struct stream_error *err,
+    enum stream_errkind kind, int sys, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* "proxy LABEL: " and the rest. */
+static struct stream_error *
+ps_error(struct proxy_tunnel *t, struct stream_error *err,
+    enum stream_errkind kind, int sys, const char *fmt, ...)
+{
+	char	buf[sizeof err->msg];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return (stream_error_set(err, kind, sys, "proxy %s: %s",
+	    t->proxy.label, buf));
+}
 
 static void	socks_method_cb(struct stream *, struct evbuffer *,
 		    const struct stream_error *, void *);
@@ -86,8 +107,8 @@ socks_fail(struct proxy_tunnel *t, const char *what)
 {
 	struct stream_error	err;
 
-	proxy_error(t, &err, STREAM_ESYS, EPROTO, "%s", what);
-	proxy_tunnel_done(t, &err);
+	ps_error(t, &err, STREAM_ESYS, EPROTO, "%s", what);
+	t->done(t, &err);
 }
 
 /* A read that did not complete: the stream's error, or a short reply. */
@@ -101,8 +122,8 @@ socks_read_failed(struct proxy_tunnel *t, const struct stream_error *e)
 	if (e->kind == STREAM_EINCOMPLETE)
 		socks_fail(t, "truncated SOCKS5 reply");
 	else {
-		proxy_error(t, &err, e->kind, e->sys, "%s", e->msg);
-		proxy_tunnel_done(t, &err);
+		ps_error(t, &err, e->kind, e->sys, "%s", e->msg);
+		t->done(t, &err);
 	}
 	return (1);
 }
@@ -169,7 +190,7 @@ socks_connect(struct proxy_tunnel *t)
 		/* socks5://: our resolver (or --resolve), the first address. */
 		if (net_resolve_addrs(t->host, t->port, t->opts.family, &addrs,
 		    &n, &err) != 0) {
-			proxy_tunnel_done(t, &err);
+			t->done(t, &err);
 			return;
 		}
 		ss = &addrs[0].ss;
@@ -234,7 +255,7 @@ socks_method_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (r[1] == SOCKS_AUTH_REFUSED) {
-		proxy_tunnel_done(t, proxy_error(t, &err, STREAM_ESYS, EACCES,
+		t->done(t, ps_error(t, &err, STREAM_ESYS, EACCES,
 		    "%s", t->proxy.user != NULL ?
 		    "no acceptable authentication method" :
 		    "authentication required (user:password@ in the URL)"));
@@ -259,9 +280,9 @@ socks_auth_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (r[1] != 0) {
-		proxy_error(t, &err, STREAM_ESYS, EACCES,
+		ps_error(t, &err, STREAM_ESYS, EACCES,
 		    "authentication failed");
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	socks_connect(t);
@@ -285,12 +306,12 @@ socks_reply_cb(struct stream *s, struct evbuffer *data,
 	}
 	if (r[1] != 0) {
 		if ((why = socks_reply_meaning(r[1])) != NULL)
-			proxy_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%s",
+			ps_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%s",
 			    why);
 		else
-			proxy_error(t, &err, STREAM_ESYS, EPROTO,
+			ps_error(t, &err, STREAM_ESYS, EPROTO,
 			    "unknown SOCKS5 reply code %d", r[1]);
-		proxy_tunnel_done(t, &err);
+		t->done(t, &err);
 		return;
 	}
 	switch (r[3]) {
@@ -325,5 +346,5 @@ socks_addr_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	evbuffer_drain(data, evbuffer_get_length(data));
-	proxy_tunnel_done(t, NULL);
+	t->done(t, NULL);
 }

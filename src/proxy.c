@@ -27,7 +27,6 @@
 #include <strings.h>
 
 #include <event2/event.h>
-#include <openssl/evp.h>
 
 #include "cstream.h"
 #include "proxy.h"
@@ -297,40 +296,9 @@ proxy_no_proxy(const char *list, const char *host)
 	return (0);
 }
 
-char *
-proxy_basic_auth(const struct proxy *p)
-{
-	char		*plain, *out;
-	size_t		 len;
-
-	if (p->user == NULL)
-		return (NULL);
-	len = xasprintf(&plain, "%s:%s", p->user, p->pass);
-	out = xmalloc(6 + 4 * ((len + 2) / 3) + 1);
-	memcpy(out, "Basic ", 6);
-	EVP_EncodeBlock((unsigned char *)out + 6, (unsigned char *)plain,
-	    (int)len);
-	free(plain);
-	return (out);
-}
-
 /*
  * Opening a tunnel.
  */
-struct stream_error *
-proxy_error(struct proxy_tunnel *t, struct stream_error *err,
-    enum stream_errkind kind, int sys, const char *fmt, ...)
-{
-	char	buf[sizeof err->msg];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return (stream_error_set(err, kind, sys, "proxy %s: %s",
-	    t->proxy.label, buf));
-}
-
 static void
 proxy_tunnel_free(struct proxy_tunnel *t)
 {
@@ -369,7 +337,7 @@ proxy_time_left(struct proxy_tunnel *t)
 	return (left < 0.001 ? 0.001 : left);
 }
 
-void
+static void
 proxy_tunnel_done(struct proxy_tunnel *t, const struct stream_error *err)
 {
 	struct stream_opts	 o;
@@ -408,8 +376,9 @@ proxy_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	struct proxy_tunnel	*t = arg;
 	struct stream_error	 err;
 
-	proxy_error(t, &err, STREAM_ETIMEOUT, ETIMEDOUT,
-	    "timed out opening the tunnel to %s port %s", t->host, t->port);
+	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "proxy %s: timed "
+	    "out opening the tunnel to %s port %s", t->proxy.label, t->host,
+	    t->port);
 	proxy_tunnel_done(t, &err);
 }
 
@@ -423,7 +392,8 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 	double			 left;
 
 	if (s == NULL) {
-		proxy_error(t, &e, err->kind, err->sys, "%s", err->msg);
+		stream_error_set(&e, err->kind, err->sys, "proxy %s: %s",
+		    t->proxy.label, err->msg);
 		t->cb(NULL, &e, t->arg);
 		proxy_tunnel_free(t);
 		return;
@@ -478,6 +448,7 @@ proxy_open_connection(struct event_base *base, const struct proxy *p,
 	t->start_ms = proxy_now_ms();
 	t->cb = cb;
 	t->arg = arg;
+	t->done = proxy_tunnel_done;
 	plain = *opts;
 	plain.tls_ctx = NULL;
 	plain.tls_servername = NULL;

@@ -39,16 +39,19 @@ struct proxy_tunnel {
 	size_t			 addrlen;	/* SOCKS5: reply address bytes */
 	stream_done_cb		 cb;
 	void			*arg;
-};
 
-/* End the handshake: err NULL or STREAM_OK when the tunnel is open. */
-void	proxy_tunnel_done(struct proxy_tunnel *, const struct stream_error *);
-/* Fill err with "proxy LABEL: " and the rest; returns err. */
-struct stream_error *proxy_error(struct proxy_tunnel *, struct stream_error *,
-	    enum stream_errkind, int sys, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
+	/*
+	 * How a handshake ends: err NULL when the tunnel is open. A pointer,
+	 * so the handshake files never call back into proxy.c by name.
+	 */
+	void			(*done)(struct proxy_tunnel *,
+				    const struct stream_error *);
+};
 
 void	proxy_http_handshake(struct proxy_tunnel *);
 void	proxy_socks_handshake(struct proxy_tunnel *);
+
+/* Basic credentials for an HTTP proxy (proxy-http.c). */
+char	*proxy_http_basic(const char *user, const char *pass);
 
 #endif /* PROXY_H */

@@ -192,12 +192,12 @@ HEAD10='HEAD / HTTP/1.0\r\n\r\n'
 }
 
 @test "a proxy URL without a port uses 1080, as curl" {
-	cs -v connect --proxy "http://127.0.0.1" --connect-timeout 2 \
+	cs connect --proxy "http://127.0.0.1" --connect-timeout 2 \
 	    127.0.0.1 "$HP"
-	[[ $stderr == *"cstream: attempt peer=127.0.0.1:1080"* ]]
-	cs -v connect --proxy "socks5h://[::1]" --connect-timeout 2 \
+	[[ ${stderr_lines[0]} == "cstream: connect: proxy 127.0.0.1:1080: connect to 127.0.0.1 port 1080: "* ]]
+	cs connect --proxy "socks5h://[::1]" --connect-timeout 2 \
 	    127.0.0.1 "$HP"
-	[[ $stderr == *"cstream: attempt peer=[::1]:1080"* ]]
+	[[ ${stderr_lines[0]} == "cstream: connect: proxy [::1]:1080: connect to ::1 port 1080: "* ]]
 }
 
 @test "a bad proxy URL is a usage error (exit 2)" {
