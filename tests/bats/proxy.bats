@@ -21,6 +21,7 @@ NGINX_SERVERS='
 			add_header X-Proxy-Auth "$http_proxy_authorization" always;
 			return 204;
 		}
+		location = /r-self { return 302 http://web.test:@HTTP@/echo; }
 	}
 	server {
 		listen 127.0.0.1:@HTTPS@ ssl;
@@ -340,6 +341,15 @@ HEAD10='HEAD / HTTP/1.0\r\n\r\n'
 	    --resolve "site.test:$SITEP:127.0.0.1" "https://site.test:$SITEP/"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "HTTP/1.1 200 OK" ]
+}
+
+@test "http-head --resolve holds after a redirect to the same host and port" {
+	cs http-head -L --resolve "web.test:$HP:127.0.0.1" \
+	    "http://web.test:$HP/r-self"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "HTTP/1.1 302 Moved Temporarily" ]
+	[[ $output == *$'\nHTTP/1.1 204 No Content\n'* ]]
+	[[ $output == *$'\nX-Host: web.test:'"$HP"* ]]
 }
 
 @test "http-head honours http_proxy, lower case only" {
