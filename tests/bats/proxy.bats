@@ -332,6 +332,18 @@ HEAD10='HEAD / HTTP/1.0\r\n\r\n'
 	[ "$stderr" = "cstream: http-head: proxy 127.0.0.1:$TPA: 407 Proxy Authentication Required" ]
 }
 
+@test "connect --tls --resolve: TLS verifies and sends SNI for HOST" {
+	cs connect --tls --cafile "$PKI/ca.crt" \
+	    --resolve "site.test:$SITEP:127.0.0.1" site.test "$SITEP" \
+	    --send "$HEAD10" --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = $'HTTP/1.1 200 OK\r' ]
+	# The same address by its number: site.crt does not name it.
+	cs connect --tls --cafile "$PKI/ca.crt" 127.0.0.1 "$SITEP" \
+	    --send "$HEAD10" --read-line
+	[ "$status" -eq 7 ]
+}
+
 @test "http-head --resolve: TLS verifies and sends SNI for HOST" {
 	cs http-head --cafile "$PKI/ca.crt" \
 	    --resolve "site.test:$SITEP:127.0.0.1" "https://site.test:$SITEP/"
