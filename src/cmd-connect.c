@@ -69,7 +69,10 @@ enum {
 	OPT_CRLF,
 	OPT_HEX_DUMP,
 	OPT_SOURCE,
-	OPT_SOURCE_PORT
+	OPT_SOURCE_PORT,
+	OPT_RESOLVE,
+	OPT_PROXY,
+	OPT_NOPROXY
 };
 
 static const struct cmd_option connect_options[] = {
@@ -114,6 +117,12 @@ static const struct cmd_option connect_options[] = {
 	  "connect from local address ADDR (nc -s)" },
 	{ "source-port", 'p', CMD_ARG_REQUIRED, OPT_SOURCE_PORT, "PORT",
 	  "connect from local port PORT (nc -p)" },
+	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
+	  "ADDR[,ADDR]... for HOST:PORT, not DNS (repeatable)" },
+	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
+	  "connect through an http://, socks5:// or socks5h:// proxy" },
+	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
+	  "hosts (comma-separated, * for all) reached without the proxy" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -162,6 +171,8 @@ struct conn {
 	struct hexdump		*hd;
 	struct hexdump_dir	 hd_sent;
 	struct hexdump_dir	 hd_received;
+	struct proxy		 proxy;
+	int			 use_proxy;
 };
 
 static void	conn_step(struct conn *);
@@ -957,6 +968,10 @@ conn_check_target(struct conn *c, int is_unix)
 	const char	*cause;
 	char		 msg[300];
 
+	if ((is_unix || cmd_has(ctx, OPT_FD)) && (cmd_has(ctx, OPT_RESOLVE) ||
+	    cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_NOPROXY)))
+		return (cmd_fail(ctx, EXIT_USAGE, "--resolve and --proxy need "
+		    "HOST PORT"));
 	if (cmd_has(ctx, OPT_FD)) {
 		if (npos != 0)
 			return (cmd_fail(ctx, EXIT_USAGE, "--fd takes the place"
@@ -979,7 +994,10 @@ conn_check_target(struct conn *c, int is_unix)
 		    cause, msg, sizeof msg)));
 	snprintf(c->port, sizeof c->port, "%d", port);	/* "http": 80 */
 	xasprintf((char **)&c->target, "%s port %s", pos[0], c->port);
-	return (0);
+	if (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0)
+		return (ctx->exit_code);
+	return (cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, pos[0], 0, 0,
+	    &c->proxy, &c->use_proxy));
 }
 
 static int
@@ -1128,6 +1146,8 @@ conn_free(struct conn *c)
 		tls_ctx_free(c->opts.tls_ctx);
 	(void)hexdump_close(c->hd);
 	free((char *)c->target);
+	proxy_free(&c->proxy);
+	resolve_clear();
 }
 
 /* -z: the options that make no sense without a data transfer. */
@@ -1254,8 +1274,9 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		    c.src_port[0] != '\0' ? c.src_port : NULL,
 		    c.opts.connect_timeout, conn_source_done_cb, &c);
 	else
-		stream_open_connection(ctx->base, ctx->args->pos[0],
-		    c.port, &c.opts, conn_connected_cb, &c);
+		proxy_open_connection(ctx->base, c.use_proxy ? &c.proxy : NULL,
+		    ctx->args->pos[0], c.port, &c.opts,
+		    conn_connected_cb, &c);
 	if (rc == 0) {
 		event_base_dispatch(ctx->base);
 		rc = c.code;

@@ -39,7 +39,10 @@ enum {
 	OPT_MAX_REDIRS,
 	OPT_FAIL,
 	OPT_CAFILE,
-	OPT_INSECURE
+	OPT_INSECURE,
+	OPT_RESOLVE,
+	OPT_PROXY,
+	OPT_NOPROXY
 };
 
 static const struct cmd_option cmd_http_head_options[] = {
@@ -61,6 +64,12 @@ static const struct cmd_option cmd_http_head_options[] = {
 	  "trust the CA certificates in FILE (or a hashed directory)" },
 	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
 	  "do not verify the server's certificate" },
+	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
+	  "ADDR[,ADDR]... for HOST:PORT, not DNS (repeatable)" },
+	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
+	  "use this http://, socks5:// or socks5h:// proxy ('' for none)" },
+	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
+	  "hosts (comma-separated, * for all) reached without a proxy" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -145,19 +154,32 @@ static int
 http_head_fetch(struct http_head *h)
 {
 	struct stream_error	 err;
+	struct proxy		 proxy;
 	const char		*cause;
-	char			*req;
+	char			*req, *abs;
 	size_t			 len;
-	int			 rc;
+	int			 rc, use_proxy;
 
+	memset(&proxy, 0, sizeof proxy);
 	if (http_request(&h->url, h->http10, h->headers, h->nheaders,
 	    url_same_origin(&h->first, &h->url), &req, &len, &cause) != 0)
 		return (cmd_fail(h->ctx, EXIT_USAGE, "-H: %s", cause));
+	if ((rc = cmd_reach_proxy(h->ctx, OPT_PROXY, OPT_NOPROXY, h->url.host,
+	    1, h->url.tls, &proxy, &use_proxy)) != 0) {
+		free(req);
+		return (rc);
+	}
+	if (use_proxy && proxy.type == PROXY_HTTP && !h->url.tls) {
+		abs = proxy_absolute_request(&proxy, &h->url, req, len, &len);
+		free(req);
+		req = abs;
+	}
 	memset(&err, 0, sizeof err);
 	if (h->url.tls && h->tls_ctx == NULL &&
 	    (h->tls_ctx = tls_client_ctx(cmd_get(h->ctx, OPT_CAFILE),
 	    cmd_has(h->ctx, OPT_INSECURE), &err)) == NULL) {
 		free(req);
+		proxy_free(&proxy);
 		return (cmd_fail_stream(h->ctx, &err));
 	}
 	h->opts.tls_ctx = h->url.tls ? h->tls_ctx : NULL;
@@ -169,8 +191,9 @@ http_head_fetch(struct http_head *h)
 	h->done = h->failed = 0;
 	h->final = NULL;
 	http_head(h->ctx->base, &h->url, req, len, &h->opts,
-	    http_head_response_cb, h);
+	    use_proxy ? &proxy : NULL, http_head_response_cb, h);
 	free(req);
+	proxy_free(&proxy);
 	if (!h->done)
 		event_base_dispatch(h->ctx->base);
 	if ((rc = http_head_flush(h)) != 0)
@@ -247,7 +270,7 @@ http_head_options(struct http_head *h, long long *max_redirs)
 		h->headers[h->nheaders++] = (char *)ctx->args->opts[i].value;
 	}
 	cmd_stream_opts(ctx, &h->opts);
-	return (0);
+	return (cmd_reach_resolve(ctx, OPT_RESOLVE));
 }
 
 static int
@@ -300,6 +323,7 @@ cmd_http_head_exec(struct cmd_ctx *ctx)
 	free(h.headers);
 	if (h.tls_ctx != NULL)
 		tls_ctx_free(h.tls_ctx);
+	resolve_clear();
 	return (rc);
 }
 

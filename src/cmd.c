@@ -195,6 +195,8 @@ cmd_exit_code(const struct stream_error *err)
 		return (EXIT_RESOLVE);
 	case STREAM_ETLS:
 		return (EXIT_TLS);
+	case STREAM_EPROTO:
+		return (EXIT_PROTO);
 	case STREAM_ERESET:
 	case STREAM_ECLOSED:
 	case STREAM_ESYS:

@@ -28,12 +28,15 @@
 
 #include "compat.h"
 #include "net.h"
+#include "log.h"
+#include "parse.h"
 #include "stream.h"
 #include "tls.h"
 #include "xmalloc.h"
 
 struct event_base;
 struct evbuffer;
+struct url;
 struct addrinfo;
 struct ssl_ctx_st;
 struct ssl_st;
@@ -127,21 +130,53 @@ void		 cmd_usage(const struct cmd_entry *, int to_stderr);
 void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
 int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
 
-/* parse.c: strict parsers for option values; -1 and *cause on error. */
-/* A port number or a service name; *cause is PARSE_UNKNOWN_SERVICE for a
-   name the services database does not know ("unknown service: NAME"). */
-#define PARSE_UNKNOWN_SERVICE	"unknown service"
-int		 parse_port(const char *, int allow_zero, const char **cause);
-/* The message for parse_port's failure on s, for cmd_fail's "%s". */
-const char	*parse_port_error(const char *s, const char *cause, char *,
-		     size_t);
-int		 parse_size(const char *, size_t *, const char **cause);
-int		 parse_seconds(const char *, double *, const char **cause);
-int		 parse_count(const char *, long long min, long long max,
-		     long long *, const char **cause);
-/* Decode \r \n \t \\ \0 \xHH; *out is allocated. -1 with *cause. */
-int		 parse_escapes(const char *, char **out, size_t *outlen,
-		     const char **cause);
+/* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
+struct proxy;
+int		 cmd_reach_resolve(struct cmd_ctx *, int resolve_id);
+int		 cmd_reach_proxy(struct cmd_ctx *, int proxy_id, int noproxy_id,
+		     const char *host, int env, int https, struct proxy *,
+		     int *use);
+
+/*
+ * proxy.c, proxy-http.c, proxy-socks.c: tunnels through HTTP (CONNECT) and
+ * SOCKS5 proxies, proxy URLs and curl's environment rules.
+ */
+enum proxy_type {
+	PROXY_HTTP,		/* http://: CONNECT, or absolute-form for http */
+	PROXY_SOCKS5,		/* socks5://: names resolved here */
+	PROXY_SOCKS5H		/* socks5h://: names resolved by the proxy */
+};
+
+struct proxy {
+	enum proxy_type	 type;
+	char		*host;		/* IPv6 without brackets */
+	char		*port;		/* 1080 unless given, as curl */
+	char		*user;		/* percent-decoded, NULL if none */
+	char		*pass;
+	char		*label;		/* "127.0.0.1:3128", for messages */
+};
+
+/* Parse a proxy URL; -1 with a static *cause, *p untouched then. */
+int		 proxy_parse(const char *, struct proxy *, const char **cause);
+void		 proxy_free(struct proxy *);
+const char	*proxy_scheme(const struct proxy *);
+/* curl's environment: the proxy URL for an http or https URL, or NULL. */
+const char	*proxy_from_env(int https);
+/* Does host match a no_proxy list ("*", names and domain suffixes)? */
+int		 proxy_no_proxy(const char *list, const char *host);
+/* The no_proxy list of the environment, or NULL. */
+const char	*proxy_no_proxy_env(void);
+/* A request in absolute-form for an HTTP proxy, Proxy-Authorization added. */
+char		*proxy_absolute_request(const struct proxy *, const struct url *,
+		     const char *request, size_t len, size_t *outlen);
+/*
+ * open_connection through a proxy (NULL: directly): connect to the proxy,
+ * open the tunnel to host port, then TLS end to end if opts->tls_ctx.
+ * opts->connect_timeout bounds all of it.
+ */
+void		 proxy_open_connection(struct event_base *, const struct proxy *,
+		     const char *host, const char *port,
+		     const struct stream_opts *, stream_done_cb, void *);
 
 /* url.c: http and https URLs (RFC 3986), redirect targets. */
 struct url {
@@ -209,7 +244,8 @@ char		*http_json(const struct http_response *, const char *url);
 void		 http_quote(const char *, size_t, char *, size_t);
 
 /*
- * One HEAD exchange over a stream: connect (TLS if opts->tls_ctx), send
+ * One HEAD exchange over a stream: connect (through proxy unless NULL;
+ * TLS if opts->tls_ctx), send
  * the request, read each header block through its blank line without
  * waiting for EOF. cb runs once per block with the response (the callee
  * owns it); the block is final unless its status is 1xx (not 101). On a
@@ -225,7 +261,8 @@ typedef void	(*http_response_cb)(struct http_response *,
 		    const struct http_failure *, void *);
 void		 http_head(struct event_base *, const struct url *,
 		     const char *request, size_t requestlen,
-		     const struct stream_opts *, http_response_cb, void *);
+		     const struct stream_opts *, const struct proxy *,
+		     http_response_cb, void *);
 
 /*
  * relay.c, the wiring layer: streams connected to stdio, to themselves
@@ -295,14 +332,5 @@ int		 relay_interrupt(struct relay *);
 /* Free the relay; the streams are the caller's to close. */
 void		 relay_free(struct relay *);
 
-/* log.c: -v events and --log-format json, libevent warnings routed in. */
-void		 log_init(const struct global_opts *);
-void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
-		     __attribute__((sentinel));
-void		 log_warnx(const char *fmt, ...)
-		     __attribute__((format(printf, 1, 2)));
-int		 log_verbose(void);
-void		 log_connected(struct stream *);
-void		 log_closed(struct stream *, const char *peer);
 
 #endif /* CSTREAM_H */

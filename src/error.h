@@ -35,7 +35,8 @@ enum stream_errkind {
 	STREAM_ERESOLVE,	/* name resolution failed */
 	STREAM_ETLS,		/* TLS handshake or certificate verification */
 	STREAM_ECLOSED,		/* operation on a stream that was closed */
-	STREAM_ESYS		/* any other system error, errno in .sys */
+	STREAM_ESYS,		/* any other system error, errno in .sys */
+	STREAM_EPROTO		/* a peer broke its protocol (an HTTP proxy's reply) */
 };
 
 struct stream_error {

@@ -592,8 +592,8 @@ http_fail(struct http_exchange *x, int malformed,
 
 void
 http_head(struct event_base *base, const struct url *u, const char *request,
-    size_t requestlen, const struct stream_opts *opts, http_response_cb cb,
-    void *arg)
+    size_t requestlen, const struct stream_opts *opts,
+    const struct proxy *proxy, http_response_cb cb, void *arg)
 {
 	struct http_exchange	*x;
 
@@ -604,8 +604,17 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 	x->limit = opts->limit != 0 ? opts->limit : STREAM_DEFAULT_LIMIT;
 	x->cb = cb;
 	x->arg = arg;
-	stream_open_connection(base, u->host, u->port, opts, http_connected_cb,
-	    x);
+	/* An HTTP proxy takes a plain http request as it is (absolute-form). */
+	if (proxy != NULL && proxy->type == PROXY_HTTP && !u->tls) {
+		if (log_verbose())
+			log_event("proxy", "proxy", proxy->label, "scheme",
+			    "http", "target", u->host, "port", u->port,
+			    (char *)NULL);
+		stream_open_connection(base, proxy->host, proxy->port, opts,
+		    http_connected_cb, x);
+	} else
+		proxy_open_connection(base, proxy, u->host, u->port, opts,
+		    http_connected_cb, x);
 }
 
 static void

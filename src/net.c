@@ -43,10 +43,10 @@
  * stream module that deals in file descriptors and sockaddrs. Nothing here
  * reads or writes payload bytes.
  *
- * Connecting walks every address getaddrinfo gives, in order, with one
- * non-blocking socket per attempt (libevent's connect_hostname only tries
- * the first: doc/libevent-notes.md section 4); one timer bounds the
- * whole walk. Listening follows asyncio's start_server (every address of
+ * A TCP connect races every address getaddrinfo (or --resolve) gives,
+ * Happy Eyeballs style (happy-eyeballs.c; libevent's connect_hostname only
+ * tries the first: doc/libevent-notes.md section 4); a unix connect has
+ * one address. One timer bounds the whole attempt. Listening follows asyncio's start_server (every address of
  * the host, IPv6 sockets v6-only so 0.0.0.0 and :: can both bind) and, for
  * unix sockets, the hygiene of doc/libevent-notes.md section 9. The accept
  * loop is ours rather than evconnlistener's, which busy-loops on EMFILE.
@@ -94,12 +94,13 @@ struct net_connect {
 	struct stream_error	 err;
 	int			 delivering;
 
+	/* TCP: the Happy Eyeballs race (happy-eyeballs.c). */
+	struct happy_eyeballs	*he;
+
 	net_connect_cb		 cb;
 	void			*arg;
 
 	/* -s ADDR, -p PORT: bind before connect (NULL: the kernel picks). */
-	char			*src_addr;
-	char			*src_port;
 };
 
 /* Our own accept loop: evconnlistener busy-loops on EMFILE. */
@@ -258,57 +259,6 @@ net_socket(int family)
 	return (socket(family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0));
 }
 
-/*
- * Bind a connecting socket to a local address and/or port (nc -s, -p)
- * of its family. An address of the other family, or one that is not
- * local, is an error naming it: "bind to 192.0.2.1: Cannot assign
- * requested address". SO_REUSEADDR lets -p reuse a port whose last
- * connection is in TIME_WAIT; a port a socket listens on stays refused.
- */
-int
-net_bind_source(int fd, int family, const char *addr, const char *port,
-    struct stream_error *err)
-{
-	struct addrinfo	 hints, *res = NULL, *ai;
-	char		 what[300];
-	int		 error, on = 1;
-
-	if (addr != NULL && port != NULL)
-		snprintf(what, sizeof what, "%s port %s", addr, port);
-	else if (addr != NULL)
-		snprintf(what, sizeof what, "%s", addr);
-	else
-		snprintf(what, sizeof what, "port %s", port ? port : "0");
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((error = getaddrinfo(addr, port != NULL ? port : "0", &hints,
-	    &res)) != 0) {
-		if (error == EAI_FAMILY || error == EAI_ADDRFAMILY)
-			stream_error_set(err, STREAM_ESYS, EAFNOSUPPORT,
-			    "bind to %s: %s", what, strerror(EAFNOSUPPORT));
-		else
-			stream_error_set(err, STREAM_ERESOLVE, 0,
-			    "bind to %s: %s", what, gai_strerror(error));
-		return (-1);
-	}
-	if (port != NULL)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-	error = EAFNOSUPPORT;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(res);
-			return (0);
-		}
-		error = errno;
-	}
-	freeaddrinfo(res);
-	stream_error_set(err, STREAM_ESYS, error, "bind to %s: %s", what,
-	    strerror(error));
-	return (-1);
-}
-
 /* Why connecting to the current address failed. */
 static void
 net_connect_error(struct net_connect *nc, int error)
@@ -345,6 +295,8 @@ static void
 net_connect_stop(struct net_connect *nc)
 {
 	net_connect_stop_attempt(nc);
+	if (nc->he != NULL)
+		he_stop(nc->he);
 	event_del(&nc->ev_timeout);
 	event_del(&nc->ev_retry);
 }
@@ -356,12 +308,11 @@ net_connect_free(struct net_connect *nc)
 	if (nc->done_fd != -1)
 		close(nc->done_fd);
 	event_del(&nc->ev_done);
+	he_free(nc->he);
 	if (nc->res != NULL)
 		freeaddrinfo(nc->res);
 	free(nc->name);
 	free(nc->port);
-	free(nc->src_addr);
-	free(nc->src_port);
 	free(nc);
 }
 
@@ -399,7 +350,9 @@ net_connect_timeout_cb(evutil_socket_t unused, short events, void *arg)
 {
 	struct net_connect	*nc = arg;
 
-	if (nc->port != NULL) {
+	if (nc->he != NULL)
+		he_error(nc->he, &nc->err);	/* names every address */
+	else if (nc->port != NULL) {
 		stream_error_set(&nc->err, STREAM_ETIMEOUT, ETIMEDOUT,
 		    "connect to %s port %s: timed out", nc->name, nc->port);
 	} else {
@@ -451,13 +404,6 @@ net_connect_start(struct net_connect *nc)
 
 	if ((nc->fd = net_socket(ai->ai_family)) == -1) {
 		net_connect_error(nc, errno);
-		return (-1);
-	}
-	if ((nc->src_addr != NULL || nc->src_port != NULL) &&
-	    net_bind_source(nc->fd, ai->ai_family, nc->src_addr, nc->src_port,
-	    &nc->err) == -1) {
-		close(nc->fd);
-		nc->fd = -1;
 		return (-1);
 	}
 	if (connect(nc->fd, ai->ai_addr, ai->ai_addrlen) == 0)
@@ -540,6 +486,53 @@ net_connect_new(struct event_base *base, const char *name, const char *port,
 	return (nc);
 }
 
+/*
+ * The addresses to connect to: --resolve's (resolve.c), or a blocking
+ * getaddrinfo, as nc does: it honours nsswitch and gai.conf ordering,
+ * which evdns does not (doc/libevent-notes.md 4).
+ */
+int
+net_resolve_addrs(const char *host, const char *port, int family,
+    struct net_addr **addrs, size_t *n, struct stream_error *err)
+{
+	struct addrinfo	*res, *ai;
+
+	if (resolve_lookup(host, port, family, addrs, n)) {
+		if (*n > 0)
+			return (0);
+		free(*addrs);
+		*addrs = NULL;
+		stream_error_set(err, STREAM_ERESOLVE, 0, "%s: %s", host,
+		    gai_strerror(EAI_ADDRFAMILY));
+		return (-1);
+	}
+	if (net_resolve(host, port, family, 0, &res, err) != 0)
+		return (-1);
+	*n = 0;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		(*n)++;
+	*addrs = xcalloc(*n, sizeof **addrs);
+	*n = 0;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof (*addrs)[*n].ss)
+			continue;
+		memcpy(&(*addrs)[*n].ss, ai->ai_addr, ai->ai_addrlen);
+		(*addrs)[(*n)++].len = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	return (0);
+}
+
+static void
+net_connect_he_cb(int fd, const struct stream_error *err, void *arg)
+{
+	struct net_connect	*nc = arg;
+
+	if (fd == -1)
+		nc->err = *err;
+	net_connect_finish(nc, fd);
+}
+
 struct net_connect *
 net_connect_tcp(struct event_base *base, const char *host, const char *port,
     int family, double timeout, net_connect_cb cb, void *arg)
@@ -555,22 +548,17 @@ net_connect_tcp_from(struct event_base *base, const char *host,
 {
 	struct net_connect	*nc;
 
-	nc = net_connect_new(base, host, port, timeout, cb, arg);
-	if (src_addr != NULL)
-		nc->src_addr = xstrdup(src_addr);
-	if (src_port != NULL)
-		nc->src_port = xstrdup(src_port);
+	struct net_addr		*addrs;
+	size_t			 n;
 
-	/*
-	 * A blocking getaddrinfo, as nc does: it honours nsswitch and
-	 * gai.conf ordering, which evdns does not (doc/libevent-notes.md 4).
-	 */
-	if (net_resolve(host, port, family, 0, &nc->res, &nc->err) != 0) {
+	nc = net_connect_new(base, host, port, timeout, cb, arg);
+	if (net_resolve_addrs(host, port, family, &addrs, &n, &nc->err) != 0) {
 		net_connect_finish(nc, -1);
 		return (nc);
 	}
-	nc->ai = nc->res;
-	net_connect_next(nc);
+	nc->he = he_start(base, addrs, n, src_addr, src_port,
+	    net_connect_he_cb, nc);
+	free(addrs);
 	return (nc);
 }
 

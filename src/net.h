@@ -46,6 +46,15 @@ typedef void	(*net_log_cb)(const char *msg, void *arg);
 
 int		 net_resolve(const char *host, const char *port, int family,
 		     int passive, struct addrinfo **, struct stream_error *);
+/* One address to connect to, from the resolver or --resolve. */
+struct net_addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+};
+/* --resolve's addresses for host:port, else getaddrinfo's, as an array. */
+int		 net_resolve_addrs(const char *host, const char *port,
+		     int family, struct net_addr **, size_t *,
+		     struct stream_error *);
 struct net_connect *net_connect_tcp(struct event_base *, const char *host,
 		     const char *port, int family, double timeout,
 		     net_connect_cb, void *);
@@ -54,9 +63,6 @@ struct net_connect *net_connect_tcp_from(struct event_base *,
 		     const char *host, const char *port, int family,
 		     const char *src_addr, const char *src_port, double timeout,
 		     net_connect_cb, void *);
-/* Bind fd (of family) to a source address and/or port; -1 with err. */
-int		 net_bind_source(int fd, int family, const char *addr,
-		     const char *port, struct stream_error *);
 struct net_connect *net_connect_unix(struct event_base *, const char *path,
 		     double timeout, net_connect_cb, void *);
 void		 net_connect_cancel(struct net_connect *);
@@ -79,5 +85,24 @@ void		 net_format_addr(const struct sockaddr *, socklen_t, char *,
 		     size_t);
 void		 net_format_sockname(int fd, char *, size_t);
 int		 net_set_nodelay(int fd);
+
+/*
+ * happy-eyeballs.c: RFC 8305 connection racing, for net.c. Every attempt's
+ * socket is bound to src_addr and/or src_port first when given (nc -s, -p).
+ */
+struct happy_eyeballs;
+typedef void	(*he_done_cb)(int fd, const struct stream_error *, void *);
+struct happy_eyeballs *he_start(struct event_base *, const struct net_addr *,
+		     size_t, const char *src_addr, const char *src_port,
+		     he_done_cb, void *);
+void		 he_error(struct happy_eyeballs *, struct stream_error *);
+void		 he_stop(struct happy_eyeballs *);
+void		 he_free(struct happy_eyeballs *);
+
+/* resolve.c: --resolve HOST:PORT:ADDR[,ADDR]... (curl's spelling). */
+int		 resolve_add(const char *spec, const char **cause);
+int		 resolve_lookup(const char *host, const char *port, int family,
+		     struct net_addr **, size_t *);
+void		 resolve_clear(void);
 
 #endif /* NET_H */

@@ -272,4 +272,11 @@ void		 stream_set_error_cb(struct stream *, stream_done_cb, void *);
 void		 stream_set_data(struct stream *, void *);
 void		*stream_get_data(struct stream *);
 
+/*
+ * TLS over a connected plain stream (a proxy's tunnel, stream-tunnel.c):
+ * plain is consumed, the new stream is a TLS client by opts->tls_ctx.
+ */
+struct stream	*stream_start_tls(struct event_base *, struct stream *,
+		     const struct stream_opts *, struct stream_error *);
+
 #endif /* STREAM_H */

@@ -512,7 +512,9 @@ test_connect(void)
 
 	connect_tcp("dual.test", cport, AF_UNSPEC, 2, &r);
 	run_until(&r.calls, 2);
-	is_str(r.err.msg, want, "every address refused: the last one's error");
+	snprintf(want, sizeof want, "connect to ::1 port %d: Connection "
+	    "refused; 127.0.0.1 port %d: Connection refused", cport, cport);
+	is_str(r.err.msg, want, "every address refused: each one named");
 	connect_tcp("dual.test", cport, AF_INET6, 2, &r);
 	run_until(&r.calls, 2);
 	snprintf(want, sizeof want,

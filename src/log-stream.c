@@ -1,0 +1,63 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#include <stdio.h>
+
+#include "log.h"
+#include "stream.h"
+
+/*
+ * The -v connected and closed events of a stream, above log.c: log.c is
+ * a utility every layer (the net layer's connection attempts too) may
+ * call, and these read the stream, so they live a floor up.
+ */
+
+/*
+ * -v: the connection s is up. One helper for every command, so that
+ * connect, http-head and serve print the same event.
+ */
+void
+log_connected(struct stream *s)
+{
+	char	peer[128] = "", local[128] = "";
+
+	if (!log_verbose() || s == NULL)
+		return;
+	stream_get_extra_info(s, "peername", peer, sizeof peer);
+	stream_get_extra_info(s, "sockname", local, sizeof local);
+	log_event("connected", "peer", peer, "local", local, (char *)NULL);
+}
+
+/*
+ * -v: the connection s ends, with the bytes it wrote and read. A server
+ * names the peer (NULL: no peer key, a client has only one).
+ */
+void
+log_closed(struct stream *s, const char *peer)
+{
+	char	sent[32], received[32];
+
+	if (!log_verbose() || s == NULL)
+		return;
+	snprintf(sent, sizeof sent, "%llu", stream_bytes_out(s));
+	snprintf(received, sizeof received, "%llu", stream_bytes_in(s));
+	if (peer != NULL)
+		log_event("closed", "peer", peer, "sent", sent, "received",
+		    received, (char *)NULL);
+	else
+		log_event("closed", "sent", sent, "received", received,
+		    (char *)NULL);
+}

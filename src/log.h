@@ -1,0 +1,40 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef LOG_H
+#define LOG_H
+
+/*
+ * The logging module, a utility below every layer (as xmalloc.h): -v
+ * events in text or JSON, warnings. The net layer logs its connection
+ * attempts here without seeing the command layer.
+ */
+
+struct global_opts;
+struct stream;
+
+/* log.c: -v events and --log-format json, libevent warnings routed in. */
+void		 log_init(const struct global_opts *);
+void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
+		     __attribute__((sentinel));
+void		 log_warnx(const char *fmt, ...)
+		     __attribute__((format(printf, 1, 2)));
+int		 log_verbose(void);
+/* log-stream.c: a stream's connected and closed events. */
+void		 log_connected(struct stream *);
+void		 log_closed(struct stream *, const char *peer);
+
+#endif /* LOG_H */
