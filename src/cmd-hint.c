@@ -145,7 +145,8 @@ hint_connect_target(const char *cmd, const char *word)
 
 /* The first word is not a command: a typo, a URL, HOST:PORT, nc HOST PORT. */
 char *
-hint_command(int argc, char **argv, int ci)
+hint_command(int argc, char **argv, int ci,
+    const struct cmd_entry *const *table)
 {
 	const char	*names[16], *best, *cause;
 	char		*line, *rest;
@@ -155,8 +156,8 @@ hint_command(int argc, char **argv, int ci)
 		xasprintf(&line, "use 'cstream http-head %s'", argv[ci]);
 		return (line);
 	}
-	for (i = 0; cmd_table[i] != NULL && n < 16; i++)
-		names[n++] = cmd_table[i]->name;
+	for (i = 0; table[i] != NULL && n < 16; i++)
+		names[n++] = table[i]->name;
 	if ((best = suggest_closest(argv[ci], names, n)) != NULL) {
 		xasprintf(&line, "did you mean '%s'?", best);
 		return (line);

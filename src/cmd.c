@@ -63,7 +63,7 @@ enum {
 	GOPT_HELP
 };
 
-const struct cmd_option cmd_global_options[] = {
+static const struct cmd_option cmd_global_options[] = {
 	{ "ipv4", '4', CMD_ARG_NONE, GOPT_IPV4, NULL, "use IPv4 only" },
 	{ "ipv6", '6', CMD_ARG_NONE, GOPT_IPV6, NULL, "use IPv6 only" },
 	{ "verbose", 'v', CMD_ARG_NONE, GOPT_VERBOSE, NULL,
@@ -548,7 +548,7 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 		cmd_find(argv[ci], msg, sizeof msg);
 		fprintf(stderr, "cstream: %s\n", msg);
 		if (strncmp(msg, "ambiguous", 9) != 0)
-			hint = hint_command(argc, argv, ci);
+			hint = hint_command(argc, argv, ci, cmd_table);
 	}
 	hint_print(hint);
 	free(hint);
@@ -602,7 +602,7 @@ cmd_completion(int argc, char **argv)
 		    " bash, zsh or fish\n");
 		return (EXIT_USAGE);
 	}
-	if (completion_print(shell) != 0) {
+	if (completion_print(shell, cmd_table, cmd_global_options) != 0) {
 		fprintf(stderr, "cstream: --completion %s: unknown shell "
 		    "(bash, zsh or fish)\n", shell);
 		return (EXIT_USAGE);

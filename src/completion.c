@@ -29,6 +29,10 @@
  * CMD a program; positional HOST, PORT, PATH and COMMAND likewise.
  */
 
+/* The tables of cmd.c, handed over by completion_print. */
+static const struct cmd_entry *const	*completion_table;
+static const struct cmd_option		*completion_globals;
+
 enum completion_kind {
 	KIND_NONE,	/* a flag */
 	KIND_TEXT,	/* a value nothing can guess */
@@ -127,7 +131,7 @@ completion_each(const struct cmd_entry *e,
 	for (o = e != NULL ? e->options : NULL; o != NULL && o->name != NULL;
 	    o++)
 		fn(e, o, arg);
-	for (o = cmd_global_options; o->name != NULL; o++)
+	for (o = completion_globals; o->name != NULL; o++)
 		fn(e, o, arg);
 }
 
@@ -175,18 +179,19 @@ completion_bash_kind_cb(const struct cmd_entry *e, const struct cmd_option *o,
 static void
 completion_bash_tables(void)
 {
-	const struct cmd_entry	**e;
-	const struct cmd_option	 *o;
-	static const char *const kinds[] = { "none", "text", "file", "words",
-	    "program", "host", "port", "command" };
-	int			  i;
+	static const char *const	 kinds[] = { "none", "text", "file",
+					    "words", "program", "host", "port",
+					    "command" };
+	const struct cmd_entry *const	*e;
+	const struct cmd_option		*o;
+	int				 i;
 
 	printf("_cstream_commands=\"");
-	for (e = cmd_table; *e != NULL; e++)
-		printf("%s%s", e == cmd_table ? "" : " ", (*e)->name);
+	for (e = completion_table; *e != NULL; e++)
+		printf("%s%s", e == completion_table ? "" : " ", (*e)->name);
 	printf("\"\n\n# Options of command $1 (empty: before the command)."
 	    "\n_cstream_options()\n{\n\tcase $1 in\n");
-	for (e = cmd_table; *e != NULL; e++) {
+	for (e = completion_table; *e != NULL; e++) {
 		printf("\t%s) echo \"", (*e)->name);
 		completion_each(*e, completion_bash_word_cb, NULL);
 		printf("\" ;;\n");
@@ -200,11 +205,11 @@ completion_bash_tables(void)
 	printf("# The value option $2 of command $1 takes: none, text, file,\n"
 	    "# words W..., program.\n_cstream_option_kind()\n{\n"
 	    "\tcase $1:$2 in\n");
-	for (e = cmd_table; *e != NULL; e++) {
+	for (e = completion_table; *e != NULL; e++) {
 		for (o = (*e)->options; o != NULL && o->name != NULL; o++)
 			completion_bash_kind_cb(*e, o, (void *)(*e)->name);
 	}
-	for (o = cmd_global_options; o->name != NULL; o++)
+	for (o = completion_globals; o->name != NULL; o++)
 		completion_bash_kind_cb(NULL, o, "*");
 	for (o = completion_top_options; o->name != NULL; o++)
 		completion_bash_kind_cb(NULL, o, "");
@@ -212,7 +217,7 @@ completion_bash_tables(void)
 
 	printf("# What positional argument $2 (from 1) of command $1 is.\n"
 	    "_cstream_arg_kind()\n{\n\tcase $1:$2 in\n");
-	for (e = cmd_table; *e != NULL; e++) {
+	for (e = completion_table; *e != NULL; e++) {
 		for (i = 0; completion_pos_kind(*e, i) != KIND_NONE; i++)
 			printf("\t%s:%d) echo %s ;;\n", (*e)->name, i + 1,
 			    kinds[completion_pos_kind(*e, i)]);
@@ -456,8 +461,8 @@ static const char completion_zsh_main[] =
 static void
 completion_zsh(void)
 {
-	const struct cmd_entry	**e;
-	const struct cmd_option	 *o;
+	const struct cmd_entry *const	*e;
+	const struct cmd_option		*o;
 
 	printf("#compdef cstream\n# zsh completion for cstream(1), written "
 	    "by 'cstream --completion zsh'\n# from the option tables that "
@@ -471,18 +476,18 @@ completion_zsh(void)
 	    "state_descr line cmd ret=1\n\tlocal -a m _cstream_globals "
 	    "_cstream_cmds _cstream_names\n\ttypeset -A opt_args\n\n"
 	    "\t_cstream_cmds=(\n");
-	for (e = cmd_table; *e != NULL; e++) {
+	for (e = completion_table; *e != NULL; e++) {
 		printf("\t\t'%s:", (*e)->name);
 		completion_put((*e)->summary, "");
 		fputs("'\n", stdout);
 	}
 	printf("\t)\n\t_cstream_names=(${_cstream_cmds%%%%:*})\n"
 	    "\t_cstream_globals=(\n");
-	for (o = cmd_global_options; o->name != NULL; o++)
+	for (o = completion_globals; o->name != NULL; o++)
 		completion_zsh_option_cb(NULL, o, NULL);
 	printf("\t)\n\n");
 	fputs(completion_zsh_main, stdout);
-	for (e = cmd_table; *e != NULL; e++)
+	for (e = completion_table; *e != NULL; e++)
 		completion_zsh_command(*e);
 	printf("\t\tesac ;;\n\tesac\n\treturn ret\n}\n\n"
 	    "if [[ $funcstack[1] == _cstream ]]; then\n\t_cstream \"$@\"\n"
@@ -544,8 +549,8 @@ completion_fish_args(const struct cmd_entry *e)
 static void
 completion_fish(void)
 {
-	const struct cmd_entry	**e;
-	const struct cmd_option	 *o;
+	const struct cmd_entry *const	*e;
+	const struct cmd_option		*o;
 
 	printf("# fish completion for cstream(1), written by 'cstream "
 	    "--completion fish'\n# from the option tables that --help "
@@ -554,7 +559,7 @@ completion_fish(void)
 	    "sub(/\\/tcp$/, \"\", $2); print $2 \"\\t\" $1 }' "
 	    "/etc/services 2>/dev/null | sort -k1,1n -u\nend\n\n"
 	    "function __cstream_commands\n");
-	for (e = cmd_table; *e != NULL; e++) {
+	for (e = completion_table; *e != NULL; e++) {
 		printf("\techo %s\\t'", (*e)->name);
 		completion_put((*e)->summary, "\\");
 		fputs("'\n", stdout);
@@ -564,9 +569,9 @@ completion_fish(void)
 	    "-a '(__cstream_commands)'\n");
 	for (o = completion_top_options; o->name != NULL; o++)
 		completion_fish_option_cb(NULL, o, "top");
-	for (o = cmd_global_options; o->name != NULL; o++)
+	for (o = completion_globals; o->name != NULL; o++)
 		completion_fish_option_cb(NULL, o, NULL);
-	for (e = cmd_table; *e != NULL; e++) {
+	for (e = completion_table; *e != NULL; e++) {
 		for (o = (*e)->options; o != NULL && o->name != NULL; o++)
 			completion_fish_option_cb(*e, o, NULL);
 		completion_fish_args(*e);
@@ -574,8 +579,11 @@ completion_fish(void)
 }
 
 int
-completion_print(const char *shell)
+completion_print(const char *shell, const struct cmd_entry *const *table,
+    const struct cmd_option *globals)
 {
+	completion_table = table;
+	completion_globals = globals;
 	if (strcmp(shell, "bash") == 0)
 		completion_bash();
 	else if (strcmp(shell, "zsh") == 0)

@@ -114,7 +114,6 @@ struct cmd_ctx {
 };
 
 extern const struct cmd_entry *cmd_table[];
-extern const struct cmd_option cmd_global_options[];
 
 /* cmd.c */
 int		 cmd_run(int argc, char **argv, struct global_opts *);
@@ -134,12 +133,13 @@ void		 hint_print(const char *);
 int		 hint_is_listen(const char *);
 char		*hint_listen(const char *, char **, int);
 char		*hint_connect_target(const char *, const char *);
-char		*hint_command(int, char **, int);
+char		*hint_command(int, char **, int, const struct cmd_entry *const *);
 char		*hint_option(const char *, const struct cmd_option *, size_t);
 char		*hint_optional_value(const struct cmd_option *, const char *);
 
 /* completion.c: shell completion scripts from the option tables. */
-int		 completion_print(const char *shell);
+int		 completion_print(const char *shell,
+		     const struct cmd_entry *const *, const struct cmd_option *);
 
 /* suggest.c: the closest name to a mistyped one. */
 size_t		 suggest_distance(const char *, const char *);
