@@ -444,9 +444,11 @@ cmd_parse(const struct cmd_entry *e, int argc, char **argv,
 			const char *bad = cmd_bad_option(c, argc, argv, cause,
 			    causelen);
 
-			if (c == '?')
+			if (c == '?') {
+				free(args->hint);
 				args->hint = cmd_option_hint(e->name, bad,
 				    argc - 1, argv + 1, all, n);
+			}
 			break;
 		}
 		for (i = 0; i < n; i++) {
