@@ -193,3 +193,18 @@ help_options() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == connect* ]]
 }
+
+@test "bash-completion's loader finds the script by the installed name" {
+	[ -r /usr/share/bash-completion/bash_completion ] ||
+	    skip "bash-completion is not installed"
+	mkdir -p "$T/bc/completions"
+	cp "$T/cstream.bash" "$T/bc/completions/cstream"
+	run env BASH_COMPLETION_USER_DIR="$T/bc" bash -c '
+		source /usr/share/bash-completion/bash_completion
+		__load_completion cstream && complete -p cstream
+		COMP_WORDS=(cstream conn --log-format ""); COMP_CWORD=3
+		_cstream && echo "${COMPREPLY[*]}"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "complete -F _cstream cstream" ]
+	[ "${lines[1]}" = "text json" ]
+}
