@@ -978,6 +978,8 @@ conn_check_target(struct conn *c, int is_unix)
 			    " of %s", is_unix ? "PATH" : "HOST PORT"));
 		return (0);
 	}
+	if (npos == 1 && !is_unix)	/* HOST:PORT, as ncat and socat */
+		cmd_set_hint(ctx, hint_connect_target("connect", pos[0]));
 	if (npos != want)
 		return (cmd_fail(ctx, EXIT_USAGE, "missing %s",
 		    is_unix ? "PATH" : npos == 0 ? "HOST PORT" : "PORT"));

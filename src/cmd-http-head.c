@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -149,6 +150,48 @@ http_head_flush(struct http_head *h)
 	return (0);
 }
 
+/*
+ * A failed exchange, in curl's terms where a user of curl -I expects them:
+ * "could not resolve host NAME", and a certificate nothing trusted issued
+ * gets the two ways out (cli.md allows a hint line after the error).
+ */
+static int
+http_head_fail(struct http_head *h, const struct stream_error *err)
+{
+	int	rc;
+
+	if (err->kind == STREAM_ERESOLVE)
+		return (cmd_fail(h->ctx, EXIT_RESOLVE,
+		    "could not resolve host %s", h->url.host));
+	rc = cmd_fail_stream(h->ctx, err);
+	if (tls_error_is_untrusted(err))
+		hint_print("use --cafile FILE to trust its issuer, or -k to "
+		    "skip verification");
+	return (rc);
+}
+
+/*
+ * curl's rule: a URL without a scheme is an http:// one. "host:8080/x"
+ * has none; "http:/x" has one, badly written, and stays an error.
+ */
+static int
+http_head_parse(struct http_head *h, struct url *u)
+{
+	const char	*arg = h->ctx->args->pos[0], *cause;
+	char		*full = NULL;
+	int		 rc;
+
+	if (strstr(arg, "://") == NULL && strncasecmp(arg, "http:", 5) != 0 &&
+	    strncasecmp(arg, "https:", 6) != 0)
+		xasprintf(&full, "http://%s", arg);
+	rc = url_parse(full != NULL ? full : arg, u, &cause);
+	free(full);
+	if (rc != 0)
+		return (cmd_fail(h->ctx, EXIT_USAGE, "invalid URL %s: %s", arg,
+		    cause));
+	return (0);
+}
+
 /* One exchange for h->url: 0 with h->final, or the exit status. */
 static int
 http_head_fetch(struct http_head *h)
@@ -205,7 +248,7 @@ http_head_fetch(struct http_head *h)
 		return (0);
 	if (h->failure.malformed)
 		return (cmd_fail(h->ctx, EXIT_PROTO, "%s", h->failure.err.msg));
-	return (cmd_fail_stream(h->ctx, &h->failure.err));
+	return (http_head_fail(h, &h->failure.err));
 }
 
 /*
@@ -277,18 +320,14 @@ static int
 http_head_run(struct http_head *h)
 {
 	struct cmd_ctx	*ctx = h->ctx;
-	const char	*cause;
 	long long	 max_redirs, nredirs = 0;
 	int		 rc;
 
 	if ((rc = http_head_options(h, &max_redirs)) != 0)
 		return (rc);
-	if (url_parse(ctx->args->pos[0], &h->first, &cause) != 0)
-		return (cmd_fail(ctx, EXIT_USAGE, "invalid URL %s: %s",
-		    ctx->args->pos[0], cause));
-	if (url_parse(ctx->args->pos[0], &h->url, &cause) != 0)
-		return (cmd_fail(ctx, EXIT_USAGE, "invalid URL %s: %s",
-		    ctx->args->pos[0], cause));
+	if ((rc = http_head_parse(h, &h->first)) != 0 ||
+	    (rc = http_head_parse(h, &h->url)) != 0)
+		return (rc);
 	for (;;) {
 		if ((rc = http_head_fetch(h)) != 0)
 			return (rc);

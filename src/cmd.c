@@ -78,7 +78,7 @@ static const struct cmd_option cmd_global_options[] = {
 	  "give up connecting after SEC seconds" },
 	{ "idle-timeout", 0, CMD_ARG_REQUIRED, GOPT_IDLE_TIMEOUT, "SEC",
 	  "close a connection idle for SEC seconds" },
-	{ "help", 0, CMD_ARG_NONE, GOPT_HELP, NULL, "show this help" },
+	{ "help", 'h', CMD_ARG_NONE, GOPT_HELP, NULL, "show this help" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -153,7 +153,8 @@ cmd_list(FILE *f)
 	const struct cmd_entry	**e;
 
 	fprintf(f, "usage: cstream [GLOBAL OPTIONS] COMMAND [OPTIONS] ARGS\n"
-	    "       cstream help [COMMAND] | --help | --version\n\ncommands:\n");
+	    "       cstream help [COMMAND] | --help | --version\n"
+	    "       cstream --completion bash|zsh|fish\n\ncommands:\n");
 	for (e = cmd_table; *e != NULL; e++)
 		fprintf(f, "  %-13s %s\n", (*e)->name, (*e)->summary);
 	fprintf(f, "\nglobal options:\n");
@@ -172,10 +173,22 @@ cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (code == EXIT_USAGE && ctx->args != NULL)
+	if (code == EXIT_USAGE && ctx->args != NULL) {
+		hint_print(ctx->args->hint);
 		cmd_usage(ctx->entry, 1);
+	}
 	ctx->exit_code = code;
 	return (code);
+}
+
+/* The hint the next usage error prints after its message (taken over). */
+void
+cmd_set_hint(struct cmd_ctx *ctx, char *hint)
+{
+	if (hint == NULL)
+		return;
+	free(ctx->args->hint);
+	ctx->args->hint = hint;
 }
 
 /* The one place where a stream error kind becomes an exit status. */
@@ -370,6 +383,39 @@ cmd_merge_options(const struct cmd_entry *e, size_t *np)
 }
 
 /*
+ * getopt_long returned '?' or ':': name the option in *cause and return the
+ * word it came from (a cluster "-lp" for one of its letters), for hints.
+ */
+static const char *
+cmd_bad_option(int c, int argc, char **argv, char *cause, size_t causelen)
+{
+	const char	*what = c == '?' ? "unknown option" :
+			    "option needs a value";
+	const char	*bad = argv[optind - 1];
+
+	if (optopt > 0 && optopt < 256) {
+		/* glibc steps optind past a cluster at its last letter. */
+		if (optind < argc && argv[optind][0] == '-' &&
+		    argv[optind][1] != '-' && strchr(argv[optind], optopt))
+			bad = argv[optind];
+		snprintf(cause, causelen, "%s: -%c", what, optopt);
+	} else
+		snprintf(cause, causelen, "%s: %s", what, bad);
+	return (bad);
+}
+
+/* The hint for an unknown option of command cmd: nc's -l, or a typo. */
+static char *
+cmd_option_hint(const char *cmd, const char *bad, int argc, char **argv,
+    const struct cmd_option *all, size_t n)
+{
+	if (hint_is_listen(bad))
+		return (hint_listen(strncmp(cmd, "unix-", 5) == 0 ?
+		    "unix-serve" : "serve", argv, argc));
+	return (hint_option(bad, all, n));
+}
+
+/*
  * Parse argv (argv[0] is the command name) with getopt_long in "return in
  * order" mode, so options may come before or after the positional
  * arguments and "--" ends the options. Returns 0, or -1 with *cause.
@@ -409,25 +455,26 @@ cmd_parse(const struct cmd_entry *e, int argc, char **argv,
 			continue;
 		}
 		if (c == '?' || c == ':') {
-			const char *bad = argv[optind - 1];
+			const char *bad = cmd_bad_option(c, argc, argv, cause,
+			    causelen);
 
-			if (optopt > 0 && optopt < 256 && (bad[0] != '-' ||
-			    bad[1] == '-' || strchr(bad, optopt) != NULL))
-				snprintf(cause, causelen, "%s: -%c",
-				    c == '?' ? "unknown option" :
-				    "option needs a value", optopt);
-			else
-				snprintf(cause, causelen, "%s: %s",
-				    c == '?' ? "unknown option" :
-				    "option needs a value", bad);
+			if (c == '?') {
+				free(args->hint);
+				args->hint = cmd_option_hint(e->name, bad,
+				    argc - 1, argv + 1, all, n);
+			}
 			break;
 		}
 		for (i = 0; i < n; i++) {
 			if (c == 256 + (int)i || (c < 256 && c == all[i].flag))
 				break;
 		}
-		if (i < n)
-			cmd_args_push_opt(args, &all[i], optarg);
+		if (i == n)
+			continue;
+		cmd_args_push_opt(args, &all[i], optarg);
+		if (all[i].has_arg == CMD_ARG_OPTIONAL && optarg == NULL &&
+		    optind < argc && args->hint == NULL)
+			args->hint = hint_optional_value(&all[i], argv[optind]);
 	}
 	for (; *cause == '\0' && optind < argc; optind++)
 		cmd_args_push_pos(args, argv[optind]);
@@ -445,34 +492,85 @@ cmd_args_free(struct cmd_args *args)
 		free((char *)args->opts[i].name);
 	free(args->opts);
 	free(args->pos);
+	free(args->hint);
 }
 
 /*
  * Options given before the command name are global options; move them
- * after it so one parse sees them all. Returns the command's index.
+ * after it so one parse sees them all. Returns the command's index; the
+ * first bad option in *cause and its word in *bad, *help for -h.
  */
 static int
-cmd_split_globals(int argc, char **argv)
+cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
+    const char **bad, int *help)
 {
 	struct option	 lo[16];
 	char		 optstring[32] = "+:";
 	size_t		 i, k = 2;
+	int		 c;
 
 	memset(lo, 0, sizeof lo);
 	for (i = 0; cmd_global_options[i].name != NULL && i < 15; i++) {
 		lo[i].name = cmd_global_options[i].name;
 		lo[i].has_arg = cmd_global_options[i].has_arg ==
 		    CMD_ARG_REQUIRED ? required_argument : no_argument;
-		lo[i].val = 'x';
+		/* Above 255, so that optopt tells a long one (cmd_bad_option). */
+		lo[i].val = cmd_global_options[i].id == GOPT_HELP ? 'h' : 256;
 		if (cmd_global_options[i].flag != 0)
 			optstring[k++] = (char)cmd_global_options[i].flag;
 	}
 	optstring[k] = '\0';
 	optind = 0;
 	opterr = 0;
-	while (getopt_long(argc, argv, optstring, lo, NULL) != -1)
-		;	/* errors are reported by the full parse later */
+	*cause = '\0';
+	*bad = NULL;
+	*help = 0;
+	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+		if (c == 'h')
+			*help = 1;
+		else if ((c == '?' || c == ':') && *bad == NULL)
+			*bad = cmd_bad_option(c, argc, argv, cause, causelen);
+	}
 	return (optind);
+}
+
+/*
+ * No command to run: a bad option before where it should be, help, no
+ * command at all, or a word that is not a command.
+ */
+static int
+cmd_no_command(int argc, char **argv, int ci, const char *cause,
+    const char *bad, int help)
+{
+	char	 msg[256], *hint = NULL;
+	size_t	 n;
+
+	if (*cause != '\0' && strncmp(cause, "unknown", 7) != 0)
+		fprintf(stderr, "cstream: %s\n", cause);
+	else if (*cause != '\0') {
+		for (n = 0; cmd_global_options[n].name != NULL; n++)
+			;
+		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
+		    cmd_global_options, n);
+		fprintf(stderr, "cstream: %s\n", cause);
+	} else if (ci >= argc && help) {
+		cmd_list(stdout);
+		return (0);
+	} else if (ci >= argc) {
+		fprintf(stderr, "cstream: missing command\n");
+		cmd_list(stderr);
+		return (EXIT_USAGE);
+	} else {
+		cmd_find(argv[ci], msg, sizeof msg);
+		fprintf(stderr, "cstream: %s\n", msg);
+		if (strncmp(msg, "ambiguous", 9) != 0)
+			hint = hint_command(argc, argv, ci, cmd_table);
+	}
+	hint_print(hint);
+	free(hint);
+	fprintf(stderr, "usage: cstream [GLOBAL OPTIONS] COMMAND ..."
+	    " (cstream help lists the commands)\n");
+	return (EXIT_USAGE);
 }
 
 static int
@@ -505,32 +603,45 @@ cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
 	return (rc);
 }
 
+/* --completion SHELL, --completion=SHELL: the script on stdout. */
+static int
+cmd_completion(int argc, char **argv)
+{
+	const char	*shell = NULL;
+
+	if (strncmp(argv[1], "--completion=", 13) == 0 && argc == 2)
+		shell = argv[1] + 13;
+	else if (strcmp(argv[1], "--completion") == 0 && argc == 3)
+		shell = argv[2];
+	if (shell == NULL) {
+		fprintf(stderr, "cstream: --completion takes one argument:"
+		    " bash, zsh or fish\n");
+		return (EXIT_USAGE);
+	}
+	if (completion_print(shell, cmd_table, cmd_global_options) != 0) {
+		fprintf(stderr, "cstream: --completion %s: unknown shell "
+		    "(bash, zsh or fish)\n", shell);
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
 int
 cmd_run(int argc, char **argv, struct global_opts *g)
 {
-	const struct cmd_entry	*e;
+	const struct cmd_entry	*e = NULL;
 	struct cmd_args		 args;
-	char			 cause[256], **nargv;
-	int			 ci, i, n = 0, rc;
+	char			 cause[256], gcause[256], **nargv;
+	const char		*bad;
+	int			 ci, i, n = 0, rc, help;
 
-	ci = cmd_split_globals(argc, argv);
-	if (ci >= argc) {
-		for (i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--help") == 0) {
-				cmd_list(stdout);
-				return (0);
-			}
-		}
-		fprintf(stderr, "cstream: missing command\n");
-		cmd_list(stderr);
-		return (EXIT_USAGE);
-	}
-	if ((e = cmd_find(argv[ci], cause, sizeof cause)) == NULL) {
-		fprintf(stderr, "cstream: %s\n", cause);
-		fprintf(stderr, "usage: cstream [GLOBAL OPTIONS] COMMAND ..."
-		    " (cstream help lists the commands)\n");
-		return (EXIT_USAGE);
-	}
+	if (argc >= 2 && strncmp(argv[1], "--completion", 12) == 0)
+		return (cmd_completion(argc, argv));
+	ci = cmd_split_globals(argc, argv, gcause, sizeof gcause, &bad, &help);
+	if (ci < argc)
+		e = cmd_find(argv[ci], cause, sizeof cause);
+	if (e == NULL)
+		return (cmd_no_command(argc, argv, ci, gcause, bad, help));
 
 	/* argv for the command: its name, leading globals, the rest. */
 	nargv = xcalloc(argc + 1, sizeof *nargv);
@@ -543,6 +654,7 @@ cmd_run(int argc, char **argv, struct global_opts *g)
 	memset(&args, 0, sizeof args);
 	if (cmd_parse(e, n, nargv, &args, cause, sizeof cause) != 0) {
 		fprintf(stderr, "cstream: %s: %s\n", e->name, cause);
+		hint_print(args.hint);
 		cmd_usage(e, 1);
 		rc = EXIT_USAGE;
 	} else

@@ -94,6 +94,7 @@ struct cmd_args {
 	size_t		 nopts;
 	char		**pos;
 	int		 npos;
+	char		*hint;		/* a usage error's second line, or NULL */
 };
 
 struct cmd_ctx;
@@ -129,6 +130,24 @@ int		 cmd_fail_stream(struct cmd_ctx *, const struct stream_error *);
 void		 cmd_usage(const struct cmd_entry *, int to_stderr);
 void		 cmd_stream_opts(struct cmd_ctx *, struct stream_opts *);
 int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
+void		 cmd_set_hint(struct cmd_ctx *, char *);
+
+/* cmd-hint.c: the second line of a usage error (allocated, or NULL). */
+void		 hint_print(const char *);
+int		 hint_is_listen(const char *);
+char		*hint_listen(const char *, char **, int);
+char		*hint_connect_target(const char *, const char *);
+char		*hint_command(int, char **, int, const struct cmd_entry *const *);
+char		*hint_option(const char *, const struct cmd_option *, size_t);
+char		*hint_optional_value(const struct cmd_option *, const char *);
+
+/* completion.c: shell completion scripts from the option tables. */
+int		 completion_print(const char *shell,
+		     const struct cmd_entry *const *, const struct cmd_option *);
+
+/* suggest.c: the closest name to a mistyped one. */
+size_t		 suggest_distance(const char *, const char *);
+const char	*suggest_closest(const char *, const char *const *, size_t);
 
 /* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
 struct proxy;

@@ -14,6 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -250,16 +251,40 @@ tls_ssl_new(struct ssl_ctx_st *ctx, const char *servername, int server,
 }
 
 /*
+ * " port N" for the socket under a client SSL: a host name alone does not
+ * say which of its servers refused (libevent gives the SSL a socket BIO).
+ */
+static void
+tls_peer_port(struct ssl_st *ssl, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	int			 fd;
+
+	*buf = '\0';
+	if ((fd = SSL_get_fd(ssl)) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&ss, &sslen) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		snprintf(buf, len, " port %u",
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	else if (ss.ss_family == AF_INET6)
+		snprintf(buf, len, " port %u",
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+}
+
+/*
  * Why the handshake failed, in the verifier's words when it refused the
  * certificate ("certificate verify failed: hostname mismatch"), else in
  * OpenSSL's ("wrong version number" for a peer that does not speak TLS).
+ * A client names the server: "tls handshake with HOST port PORT".
  */
 void
 tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 {
 	X509_VERIFY_PARAM	*param;
 	const char		*host = NULL;
-	char			*ip = NULL, who[300] = "";
+	char			*ip = NULL, who[300] = "", port[16];
 	long			 v;
 
 	if (ssl != NULL && !SSL_is_server(ssl)) {
@@ -272,8 +297,9 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 		param = SSL_get0_param(ssl);
 		if ((host = X509_VERIFY_PARAM_get0_host(param, 0)) == NULL)
 			host = ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+		tls_peer_port(ssl, port, sizeof port);
 		if (host != NULL)
-			snprintf(who, sizeof who, " with %s", host);
+			snprintf(who, sizeof who, " with %s%s", host, port);
 		OPENSSL_free(ip);
 		ERR_pop_to_mark();
 	}
@@ -290,6 +316,38 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 		    "connection closed during the handshake", who);
 	}
 	ERR_clear_error();
+}
+
+/*
+ * Did the verifier refuse a certificate because nothing it trusts issued
+ * it (a private CA, a self-signed server)? Then --cafile or -k is the way
+ * out, which a hostname mismatch or an expired certificate would not say.
+ */
+int
+tls_error_is_untrusted(const struct stream_error *err)
+{
+	static const int	 untrusted[] = {
+		X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+		X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+		X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+		X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+		X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+		X509_V_ERR_CERT_UNTRUSTED
+	};
+	const char		*why, *tail;
+	size_t			 i, len = strlen(err->msg), wlen;
+
+	if (err->kind != STREAM_ETLS ||
+	    strstr(err->msg, "certificate verify failed: ") == NULL)
+		return (0);
+	for (i = 0; i < sizeof untrusted / sizeof untrusted[0]; i++) {
+		why = X509_verify_cert_error_string(untrusted[i]);
+		wlen = strlen(why);
+		tail = err->msg + len - (wlen < len ? wlen : len);
+		if (strcmp(tail, why) == 0)
+			return (1);
+	}
+	return (0);
 }
 
 int

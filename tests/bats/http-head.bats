@@ -539,6 +539,24 @@ assert ["X-Request", "HEAD /echo?q=1 HTTP/1.1"] in o["headers"], o
 	stderr_says "certificate verify failed"
 }
 
+@test "an untrusted certificate: the error names host and port, a hint the way out" {
+	hh "$HTTPS/"
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "cstream: http-head: tls handshake with localhost port $NGINX_PORT_HTTPS: certificate verify failed: unable to get local issuer certificate" ]
+	[ "${stderr_lines[1]}" = "hint: use --cafile FILE to trust its issuer, or -k to skip verification" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+}
+
+@test "a certificate refused for another reason gets no hint" {
+	hh --cafile "$PKI/ca.crt" "https://localhost:$NGINX_PORT_WRONGHOST/"
+	[ "$status" -eq 7 ]
+	[ "$stderr" = "cstream: http-head: tls handshake with localhost port $NGINX_PORT_WRONGHOST: certificate verify failed: hostname mismatch" ]
+	hh --cafile "$PKI/ca.crt" "https://localhost:$NGINX_PORT_EXPIRED/"
+	[ "$status" -eq 7 ]
+	[ "$stderr" = "cstream: http-head: tls handshake with localhost port $NGINX_PORT_EXPIRED: certificate verify failed: certificate has expired" ]
+}
+
 @test "https -k / --insecure skips verification" {
 	local p
 
@@ -564,7 +582,8 @@ assert ["X-Request", "HEAD /echo?q=1 HTTP/1.1"] in o["headers"], o
 @test "https to a plain http port: TLS handshake failure, exit 7" {
 	hh -k "https://127.0.0.1:$NGINX_PORT_HTTP/"
 	[ "$status" -eq 7 ]
-	stderr_says "tls handshake with 127.0.0.1"
+	stderr_says "tls handshake with 127.0.0.1 port $NGINX_PORT_HTTP: "
+	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
 @test "https sends SNI for a host name, none for an IP literal" {
@@ -774,7 +793,26 @@ sys.stdout.buffer.write(b"HTTP/1.1 200 OK\r\n" +
 @test "http-head: a name that does not resolve: exit 3" {
 	hh "http://cstream-test.invalid/"
 	[ "$status" -eq 3 ]
-	stderr_says "cstream-test.invalid"
+	[ "$stderr" = "cstream: http-head: could not resolve host cstream-test.invalid" ]
+	[ -z "$output" ]
+	hh "cstream-test.invalid:8080/x"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "cstream: http-head: could not resolve host cstream-test.invalid" ]
+}
+
+@test "http-head: a URL without a scheme is http://, as curl's" {
+	local expected
+
+	hh "$HTTP/"
+	[ "$status" -eq 0 ]
+	expected=$output
+	hh -v "127.0.0.1:$NGINX_PORT_HTTP/"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$expected" ]
+	[[ $stderr == *"cstream: request url=$HTTP/"* ]]
+	hh "localhost:$NGINX_PORT_HTTP"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "HTTP/1.1 200 OK" ]
 }
 
 @test "http-head --connect-timeout: exit 4" {
@@ -836,7 +874,7 @@ sys.stdout.buffer.write(b"HTTP/1.1 200 OK\r\n" +
 @test "http-head: malformed URLs exit 2 with a message naming them" {
 	local u
 
-	for u in example.com ftp://h/ http:/h 'http://' 'http://u:p@h/' \
+	for u in ftp://h/ http:/h 'http://' 'http://u:p@h/' 'h:0/' \
 	    'http://h:0/' 'http://h:65536/' 'http://h:x/' 'http://[::1/' \
 	    'http://[zz]/' 'http://h/a b' 'http://h/%zz' 'http://999.1.1.1/'; do
 		hh "$u"

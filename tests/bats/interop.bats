@@ -654,11 +654,11 @@ hold_stdin() {
 	    "$O_PORT" --send 'hello\n' --read-line
 	[ "$RC" -eq 7 ]
 	out_is ''
-	err_is 'cstream: connect: tls handshake with localhost: certificate verify failed: hostname mismatch\n'
+	err_is "cstream: connect: tls handshake with localhost port $O_PORT: certificate verify failed: hostname mismatch\\n"
 	out_run 10 "$CSTREAM" connect --tls localhost "$O_PORT" \
 	    --send 'hello\n' --read-line
 	[ "$RC" -eq 7 ]
-	err_is 'cstream: connect: tls handshake with localhost: certificate verify failed: unable to get local issuer certificate\n'
+	err_is "cstream: connect: tls handshake with localhost port $O_PORT: certificate verify failed: unable to get local issuer certificate\\n"
 	out_run 10 "$CSTREAM" connect --tls -k localhost "$O_PORT" \
 	    --send 'hello\n' --read-line
 	[ "$RC" -eq 0 ]
