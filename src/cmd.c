@@ -165,13 +165,18 @@ cmd_list(FILE *f)
 int
 cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	 ap;
+	char	*msg;
 
-	fprintf(stderr, "cstream: %s: ", ctx->entry->name);
+	/* Messages echo arguments and peers' names: quote control bytes. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
+	fprintf(stderr, "cstream: %s: ", ctx->entry->name);
+	log_puts_quoted(msg != NULL ? msg : fmt);
 	fputc('\n', stderr);
+	free(msg);
 	if (code == EXIT_USAGE && ctx->args != NULL)
 		cmd_usage(ctx->entry, 1);
 	ctx->exit_code = code;
@@ -512,7 +517,9 @@ cmd_run(int argc, char **argv, struct global_opts *g)
 		return (EXIT_USAGE);
 	}
 	if ((e = cmd_find(argv[ci], cause, sizeof cause)) == NULL) {
-		fprintf(stderr, "cstream: %s\n", cause);
+		fputs("cstream: ", stderr);
+		log_puts_quoted(cause);
+		fputc('\n', stderr);
 		fprintf(stderr, "usage: cstream [GLOBAL OPTIONS] COMMAND ..."
 		    " (cstream help lists the commands)\n");
 		return (EXIT_USAGE);
@@ -528,7 +535,9 @@ cmd_run(int argc, char **argv, struct global_opts *g)
 
 	memset(&args, 0, sizeof args);
 	if (cmd_parse(e, n, nargv, &args, cause, sizeof cause) != 0) {
-		fprintf(stderr, "cstream: %s: %s\n", e->name, cause);
+		fprintf(stderr, "cstream: %s: ", e->name);
+		log_puts_quoted(cause);
+		fputc('\n', stderr);
 		cmd_usage(e, 1);
 		rc = EXIT_USAGE;
 	} else

@@ -130,6 +130,7 @@ int		 cmd_check_unix_path(struct cmd_ctx *, const char *);
 int		 parse_port(const char *, int allow_zero, const char **cause);
 int		 parse_size(const char *, size_t *, const char **cause);
 int		 parse_seconds(const char *, double *, const char **cause);
+int		 parse_mode(const char *, int *, const char **cause);
 int		 parse_count(const char *, long long min, long long max,
 		     long long *, const char **cause);
 /* Decode \r \n \t \\ \0 \xHH; *out is allocated. -1 with *cause. */
@@ -333,6 +334,8 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+/* s with control bytes as \xHH, for messages that echo untrusted bytes. */
+void		 log_puts_quoted(const char *);
 
 /* xmalloc.c: allocation that never returns NULL. */
 void		*xmalloc(size_t);
