@@ -136,6 +136,8 @@ struct step {
 	off_t		 size;
 	struct stream	*src;		/* --send-file otherwise, or stdin */
 	struct pump	*pump;		/* moving src, or --read-all */
+	int		 fifo;		/* fd is a FIFO, src not made yet */
+	struct event	*wait;		/* ... waiting for its first writer */
 };
 
 struct conn {
@@ -620,6 +622,31 @@ conn_receive_cb(struct pump *p, enum pump_side side,
 	conn_end(c, err);
 }
 
+/*
+ * A FIFO is read once a writer has come: until then a read would say EOF
+ * (Linux reports no hangup on it before a first writer, so readiness
+ * means data, or a writer come and gone). The wait is in the loop, under
+ * the connection's idle timeout, not in open().
+ */
+static void
+conn_fifo_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn		*c = arg;
+	struct step		*st = &c->steps[c->next];
+	struct stream_error	 err;
+
+	event_free(st->wait);
+	st->wait = NULL;
+	st->src = stream_open_fds(c->ctx->base, st->fd, -1, &c->opts, &err);
+	if (st->src == NULL) {
+		conn_end(c, &err);
+		return;
+	}
+	st->fd = -1;
+	st->fifo = 0;
+	conn_step(c);
+}
+
 static void
 conn_step(struct conn *c)
 {
@@ -643,7 +670,11 @@ conn_step(struct conn *c)
 		conn_send(c, st);
 		break;
 	case OPT_SEND_FILE:
-		if (st->src != NULL)	/* a pipe, or stdin: pump it */
+		if (st->fifo) {
+			st->wait = event_new(c->ctx->base, st->fd, EV_READ,
+			    conn_fifo_cb, c);
+			event_add(st->wait, NULL);
+		} else if (st->src != NULL)	/* a pipe, or stdin: pump it */
 			st->pump = pump_start_filtered(st->src, c->net, 0,
 			    c->filtering ? conn_sent_filter_cb : NULL, c,
 			    conn_pump_cb, c);
@@ -688,13 +719,25 @@ conn_open_file(struct conn *c, struct step *st, const char *path)
 	struct stat		sb;
 	struct stream_error	err;
 
-	if ((st->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	/*
+	 * O_NONBLOCK: a FIFO without a writer would block open() here, before
+	 * connecting and outside every timeout; conn_fifo_cb waits for one
+	 * in the loop instead.
+	 */
+	if ((st->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
 	    fstat(st->fd, &sb) == -1)
 		return (cmd_fail(c->ctx, EXIT_NET, "%s: %s", path,
 		    strerror(errno)));
 	if (S_ISDIR(sb.st_mode))
 		return (cmd_fail(c->ctx, EXIT_NET, "%s: %s", path,
 		    strerror(EISDIR)));
+	if (S_ISFIFO(sb.st_mode)) {
+		st->fifo = 1;		/* conn_fifo_cb */
+		return (0);
+	}
+	if (fcntl(st->fd, F_SETFL, fcntl(st->fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		return (cmd_fail(c->ctx, EXIT_NET, "%s: %s", path,
+		    strerror(errno)));
 	/* sendfile would bypass -C and -x: read it like a pipe then. */
 	if (S_ISREG(sb.st_mode) && !c->filtering) {
 		st->size = sb.st_size;
@@ -729,9 +772,11 @@ conn_parse_step(struct conn *c, const struct cmd_arg *a, struct step *st)
 		if (parse_escapes(a->value, &st->data, &st->len, &cause) != 0)
 			return (cmd_fail(c->ctx, EXIT_USAGE, "%s %s: %s",
 			    a->name, a->value, cause));
-		if (a->id == OPT_READ_UNTIL && st->len == 0)
+		if (a->id == OPT_READ_UNTIL && st->len == 0) {
+			free(st->data);	/* not a step yet: ours to free */
 			return (cmd_fail(c->ctx, EXIT_USAGE,
 			    "%s: the separator is empty", a->name));
+		}
 		return (0);
 	case OPT_SEND_FILE:
 		return (conn_open_file(c, st, a->value));
@@ -1031,10 +1076,17 @@ conn_open_fd(struct conn *c)
 	struct stream		*s;
 	const char		*cause;
 	long long		 fd;
+	int			 listening = 0;
+	socklen_t		 len = sizeof listening;
 
 	if (parse_count(cmd_get(c->ctx, OPT_FD), 0, 1 << 30, &fd, &cause) != 0)
 		return (cmd_fail(c->ctx, EXIT_USAGE, "--fd %s: %s",
 		    cmd_get(c->ctx, OPT_FD), cause));
+	/* Else the first write would fail with EPIPE, long after. */
+	if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	    &len) == 0 && listening)
+		return (cmd_fail(c->ctx, EXIT_USAGE, "--fd %lld: a listening "
+		    "socket, not a connected one", fd));
 	xasprintf((char **)&c->target, "fd %lld", fd);
 	s = stream_open_fd(c->ctx->base, (int)fd, &c->opts, &err);
 	if (s == NULL)
@@ -1133,6 +1185,8 @@ conn_free(struct conn *c)
 	pump_free(c->down);
 	for (i = 0; i < c->nsteps; i++) {
 		pump_free(c->steps[i].pump);
+		if (c->steps[i].wait != NULL)
+			event_free(c->steps[i].wait);
 		free(c->steps[i].data);
 		if (c->steps[i].fd >= 0)
 			close(c->steps[i].fd);

@@ -33,8 +33,12 @@
 void
 hint_print(const char *hint)
 {
-	if (hint != NULL)
-		fprintf(stderr, "hint: %s\n", hint);
+	if (hint == NULL)
+		return;
+	/* Hints repeat the user's words: quote their control bytes. */
+	fputs("hint: ", stderr);
+	log_puts_quoted(hint);
+	fputc('\n', stderr);
 }
 
 /* Append word to *buf, double-quoted if the shell would split it. */

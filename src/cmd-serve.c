@@ -339,17 +339,13 @@ serve_parse_options(struct serve *sv)
 	}
 	if (cmd_has(ctx, OPT_MODE)) {
 		const char *m = cmd_get(ctx, OPT_MODE);
-		char *end;
-		long mode;
 
 		if (ctx->entry != &cmd_unix_serve_entry)
 			return (cmd_fail(ctx, EXIT_USAGE,
 			    "--mode is for unix-serve"));
-		mode = strtol(m, &end, 8);
-		if (*m < '0' || *m > '7' || *end != '\0' || mode > 07777)
-			return (cmd_fail(ctx, EXIT_USAGE, "--mode %s: not an "
-			    "octal mode", m));
-		sv->opts.unix_mode = (int)mode;
+		if (parse_mode(m, &sv->opts.unix_mode, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--mode %s: %s", m,
+			    cause));
 		if (ctx->args->npos > 0 && ctx->args->pos[0][0] == '@')
 			return (cmd_fail(ctx, EXIT_USAGE, "--mode: an abstract "
 			    "socket has no file to set a mode on"));

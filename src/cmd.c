@@ -166,13 +166,18 @@ cmd_list(FILE *f)
 int
 cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	 ap;
+	char	*msg;
 
-	fprintf(stderr, "cstream: %s: ", ctx->entry->name);
+	/* Messages echo arguments and peers' names: quote control bytes. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	va_end(ap);
+	fprintf(stderr, "cstream: %s: ", ctx->entry->name);
+	log_puts_quoted(msg != NULL ? msg : fmt);
 	fputc('\n', stderr);
+	free(msg);
 	if (code == EXIT_USAGE && ctx->args != NULL) {
 		hint_print(ctx->args->hint);
 		cmd_usage(ctx->entry, 1);
@@ -538,6 +543,15 @@ cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
  * No command to run: a bad option before where it should be, help, no
  * command at all, or a word that is not a command.
  */
+/* "cstream: MESSAGE" with the user's control bytes quoted. */
+static void
+cmd_print_error(const char *msg)
+{
+	fputs("cstream: ", stderr);
+	log_puts_quoted(msg);
+	fputc('\n', stderr);
+}
+
 static int
 cmd_no_command(int argc, char **argv, int ci, const char *cause,
     const char *bad, int help)
@@ -546,13 +560,13 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 	size_t	 n;
 
 	if (*cause != '\0' && strncmp(cause, "unknown", 7) != 0)
-		fprintf(stderr, "cstream: %s\n", cause);
+		cmd_print_error(cause);
 	else if (*cause != '\0') {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
 		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
 		    cmd_global_options, n);
-		fprintf(stderr, "cstream: %s\n", cause);
+		cmd_print_error(cause);
 	} else if (ci >= argc && help) {
 		cmd_list(stdout);
 		return (0);
@@ -562,7 +576,7 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 		return (EXIT_USAGE);
 	} else {
 		cmd_find(argv[ci], msg, sizeof msg);
-		fprintf(stderr, "cstream: %s\n", msg);
+		cmd_print_error(msg);
 		if (strncmp(msg, "ambiguous", 9) != 0)
 			hint = hint_command(argc, argv, ci, cmd_table);
 	}
@@ -653,7 +667,9 @@ cmd_run(int argc, char **argv, struct global_opts *g)
 
 	memset(&args, 0, sizeof args);
 	if (cmd_parse(e, n, nargv, &args, cause, sizeof cause) != 0) {
-		fprintf(stderr, "cstream: %s: %s\n", e->name, cause);
+		fprintf(stderr, "cstream: %s: ", e->name);
+		log_puts_quoted(cause);
+		fputc('\n', stderr);
 		hint_print(args.hint);
 		cmd_usage(e, 1);
 		rc = EXIT_USAGE;

@@ -235,6 +235,10 @@ struct http_response {
 	char		*reason;
 	struct http_header *headers;
 	size_t		 nheaders;
+	size_t		 headerscap;	/* allocated, grown by doubling */
+	/* The last header's line and value, for joining obs-fold in place. */
+	size_t		 lastlinelen, lastlinecap;
+	size_t		 lastvaluelen, lastvaluecap;
 	size_t		 nlines;	/* lines fed so far, status line included */
 	size_t		 size;		/* bytes of the block so far */
 	size_t		 limit;		/* most bytes before the blank line */

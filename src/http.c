@@ -304,13 +304,34 @@ http_parse_status(struct http_response *r, const char *line, size_t len,
 	return (0);
 }
 
+/*
+ * Append " " and len bytes to *sp, a string of *lenp bytes in *capp
+ * allocated: the allocation doubles, so a header folded over 200000 lines
+ * costs linear time, not the square of the lines.
+ */
+static void
+http_append(char **sp, size_t *lenp, size_t *capp, int space,
+    const char *add, size_t len)
+{
+	size_t	need = *lenp + (space ? 1 : 0) + len + 1;
+
+	if (need > *capp) {
+		*capp = *capp * 2 > need ? *capp * 2 : need;
+		*sp = xreallocarray(*sp, *capp, 1);
+	}
+	if (space)
+		(*sp)[(*lenp)++] = ' ';
+	memcpy(*sp + *lenp, add, len);
+	*lenp += len;
+	(*sp)[*lenp] = '\0';
+}
+
 /* obs-fold: join the continuation to the previous header with one SP. */
 static int
 http_parse_fold(struct http_response *r, const char *line, size_t len,
     char *cause, size_t causelen)
 {
 	struct http_header	*h;
-	char			*s;
 
 	if (r->nheaders == 0) {
 		snprintf(cause, causelen, "line %zu: continuation line "
@@ -324,13 +345,9 @@ http_parse_fold(struct http_response *r, const char *line, size_t len,
 	if (len == 0)
 		return (0);
 	h = &r->headers[r->nheaders - 1];
-	xasprintf(&s, "%s%s%.*s", h->value, *h->value != '\0' ? " " : "",
-	    (int)len, line);
-	free(h->value);
-	h->value = s;
-	xasprintf(&s, "%s %.*s", h->line, (int)len, line);
-	free(h->line);
-	h->line = s;
+	http_append(&h->value, &r->lastvaluelen, &r->lastvaluecap,
+	    r->lastvaluelen != 0, line, len);
+	http_append(&h->line, &r->lastlinelen, &r->lastlinecap, 1, line, len);
 	return (0);
 }
 
@@ -369,12 +386,19 @@ http_parse_header(struct http_response *r, const char *line, size_t len,
 		v++;
 		vlen--;
 	}
-	r->headers = xreallocarray(r->headers, r->nheaders + 1,
-	    sizeof *r->headers);
+	if (r->nheaders == r->headerscap) {
+		r->headerscap = r->headerscap != 0 ? r->headerscap * 2 : 16;
+		r->headers = xreallocarray(r->headers, r->headerscap,
+		    sizeof *r->headers);
+	}
 	h = &r->headers[r->nheaders++];
 	h->line = http_strndup(line, len);
 	h->name = http_strndup(line, colon - line);
 	h->value = http_strndup(v, vlen);
+	r->lastlinelen = len;
+	r->lastlinecap = len + 1;
+	r->lastvaluelen = vlen;
+	r->lastvaluecap = vlen + 1;
 	return (0);
 }
 

@@ -82,6 +82,24 @@ log_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/*
+ * Write s to stderr with every control byte (and DEL) as \xHH, as http_quote shows
+ * a server's bytes: an argument or a peer's name with a newline cannot
+ * forge a line, one with ESC or BEL cannot drive the terminal.
+ */
+void
+log_puts_quoted(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+}
+
 static void
 log_libevent_cb(int severity, const char *msg)
 {
@@ -127,8 +145,10 @@ log_emit(const char *event, va_list ap)
 				fputs(v, stderr);
 			else
 				log_json_string(stderr, v != NULL ? v : "");
-		} else
-			fprintf(stderr, " %s=%s", k, v != NULL ? v : "");
+		} else {
+			fprintf(stderr, " %s=", k);
+			log_puts_quoted(v != NULL ? v : "");
+		}
 	}
 	fputs(log_json ? "}\n" : "\n", stderr);
 }
@@ -170,6 +190,9 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 	if (log_json)
 		log_json_event("warning", "message", msg, (char *)NULL);
-	else
-		fprintf(stderr, "cstream: %s\n", msg);
+	else {
+		fputs("cstream: ", stderr);
+		log_puts_quoted(msg);
+		fputc('\n', stderr);
+	}
 }

@@ -33,6 +33,8 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+/* s with control bytes as \xHH, for messages that echo untrusted bytes. */
+void		 log_puts_quoted(const char *);
 /* log-stream.c: a stream's connected and closed events. */
 void		 log_connected(struct stream *);
 void		 log_closed(struct stream *, const char *peer);

@@ -1042,12 +1042,18 @@ net_listener_free(struct net_listener *l)
 		free(l);
 }
 
-/* A unix address: the path, "@name" if abstract, "" if unnamed. */
+/*
+ * A unix address: the path, "@name" if abstract, "" if unnamed. An
+ * abstract name may hold any byte: a NUL is shown as \0 and a backslash
+ * as \\, so "@a\0b" and "@a@b" stay apart (control bytes are quoted
+ * where the name is printed, log.c).
+ */
 static void
 net_format_unix(const struct sockaddr_un *sun, socklen_t salen, char *buf,
     size_t len)
 {
 	size_t	plen, i, o = 0;
+	char	c;
 
 	if (salen <= offsetof(struct sockaddr_un, sun_path))
 		return;
@@ -1059,9 +1065,17 @@ net_format_unix(const struct sockaddr_un *sun, socklen_t salen, char *buf,
 		    sun->sun_path);
 		return;
 	}
-	/* Abstract names may hold NULs; show them as ss(8) does, as '@'. */
-	for (i = 0; i < plen && o + 1 < len; i++)
-		buf[o++] = sun->sun_path[i] == '\0' ? '@' : sun->sun_path[i];
+	buf[o++] = '@';
+	for (i = 1; i < plen && o + 1 < len; i++) {
+		c = sun->sun_path[i];
+		if (c != '\0' && c != '\\')
+			buf[o++] = c;
+		else if (o + 2 < len) {
+			buf[o++] = '\\';
+			buf[o++] = c == '\0' ? '0' : '\\';
+		} else
+			break;
+	}
 	buf[o] = '\0';
 }
 

@@ -178,6 +178,36 @@ parse_seconds(const char *s, double *out, const char **cause)
 	return (0);
 }
 
+/*
+ * A unix socket file's mode, in octal, 0 to 0777. The setuid, setgid and
+ * sticky bits mean nothing on a socket and bind() would drop them without
+ * a word: refuse them, so the mode set is the mode asked for.
+ */
+int
+parse_mode(const char *s, int *out, const char **cause)
+{
+	long	v = 0;
+
+	if (*s == '\0' || strlen(s) > 6) {
+		*cause = "not an octal mode";
+		return (-1);
+	}
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '7') {
+			*cause = "not an octal mode";
+			return (-1);
+		}
+		v = v * 8 + (*s - '0');
+	}
+	if (v > 0777) {
+		*cause = "setuid, setgid and sticky bits are not kept on a "
+		    "socket (at most 0777)";
+		return (-1);
+	}
+	*out = (int)v;
+	return (0);
+}
+
 static int
 hexval(int c)
 {

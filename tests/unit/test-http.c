@@ -351,6 +351,48 @@ check_json(const char *block, const char *url, const char *want,
 	http_response_free(r);
 }
 
+/*
+ * 200000 continuation lines join into one value of 2 x 200000 bytes, and
+ * 20000 headers all arrive: the joins and the header array grow in
+ * linear time (the old code copied the whole value per line, which took
+ * seconds for this).
+ */
+static void
+test_many_lines(void)
+{
+	struct http_response	*r;
+	char			 cause[200], line[32];
+	const char		*status = "HTTP/1.1 200 OK\r\n";
+	size_t			 i, len;
+	int			 good = 1;
+
+	r = http_response_new(1024 * 1024 * 1024);
+	http_response_line(r, status, strlen(status), cause, sizeof cause);
+	http_response_line(r, "X-Fold: a\r\n", 11, cause, sizeof cause);
+	for (i = 0; i < 200000 && good; i++)
+		good = http_response_line(r, " b\r\n", 4, cause,
+		    sizeof cause) == HTTP_PARSE_MORE;
+	ok(good, "200000 continuation lines accepted");
+	len = strlen(r->headers[0].value);
+	is_int(len, 1 + 2 * 200000, "joined value: a then 200000 x ' b'");
+	ok(strncmp(r->headers[0].value, "a b b", 5) == 0 &&
+	    strcmp(r->headers[0].value + len - 4, " b b") == 0,
+	    "joined value's ends");
+	is_int(strlen(r->headers[0].line), strlen("X-Fold: ") + len,
+	    "joined line");
+	for (i = 0; i < 20000 && good; i++) {
+		len = (size_t)snprintf(line, sizeof line, "H%zu: %zu\r\n", i, i);
+		good = http_response_line(r, line, len, cause, sizeof cause) ==
+		    HTTP_PARSE_MORE;
+	}
+	is_int(http_response_line(r, "\r\n", 2, cause, sizeof cause),
+	    HTTP_PARSE_DONE, "block done");
+	is_int(r->nheaders, 20001, "20001 headers");
+	is_str(r->headers[20000].line, "H19999: 19999", "last header");
+	is_str(http_header_get(r, "h12345"), "12345", "a header in the middle");
+	http_response_free(r);
+}
+
 static void
 test_json(void)
 {
@@ -508,6 +550,7 @@ main(void)
 	test_parse_good();
 	test_parse_bad();
 	test_limit();
+	test_many_lines();
 	test_json();
 	test_quote();
 	test_tls_client();

@@ -372,6 +372,13 @@ test_format(void)
 	net_format_addr((struct sockaddr *)&ss, len, buf, sizeof buf);
 	is_str(buf, "@name", "format abstract name");
 
+	/* Another program's abstract name may hold NULs and backslashes. */
+	memcpy(((struct sockaddr_un *)&ss)->sun_path, "\0a\0b\\c@", 7);
+	net_format_addr((struct sockaddr *)&ss,
+	    offsetof(struct sockaddr_un, sun_path) + 7, buf, sizeof buf);
+	is_str(buf, "@a\\0b\\\\c@", "abstract NUL as \\0, backslash as "
+	    "\\\\, @ kept: unambiguous");
+
 	net_format_addr((struct sockaddr *)&ss, sizeof(sa_family_t), buf,
 	    sizeof buf);
 	is_str(buf, "", "format unnamed unix address");

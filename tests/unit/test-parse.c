@@ -128,6 +128,29 @@ test_escapes(void)
 	is_str(cause, "trailing backslash", "trailing backslash cause");
 }
 
+static void
+test_mode(void)
+{
+	const char	*cause = NULL;
+	int		 m = -1;
+
+	is_int(parse_mode("600", &m, &cause), 0, "mode 600");
+	is_int(m, 0600, "mode 600 is octal");
+	is_int(parse_mode("0777", &m, &cause), 0, "mode 0777");
+	is_int(m, 0777, "mode 0777 value");
+	is_int(parse_mode("0", &m, &cause), 0, "mode 0");
+	is_int(parse_mode("4777", &m, &cause), -1, "setuid bit refused");
+	is_str(cause, "setuid, setgid and sticky bits are not kept on a "
+	    "socket (at most 0777)", "special bits cause");
+	is_int(parse_mode("1777", &m, &cause), -1, "sticky bit refused");
+	is_int(parse_mode("01000", &m, &cause), -1, "01000 refused");
+	is_int(parse_mode("8", &m, &cause), -1, "8 is not octal");
+	is_str(cause, "not an octal mode", "not octal cause");
+	is_int(parse_mode("", &m, &cause), -1, "empty mode");
+	is_int(parse_mode("+600", &m, &cause), -1, "signed mode");
+	is_int(parse_mode("0000000600", &m, &cause), -1, "too many digits");
+}
+
 int
 main(void)
 {
@@ -136,5 +159,6 @@ main(void)
 	test_seconds();
 	test_count();
 	test_escapes();
+	test_mode();
 	return (tap_done());
 }
