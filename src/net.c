@@ -14,9 +14,9 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -36,34 +36,25 @@
 #include "compat.h"
 #include "error.h"
 #include "net.h"
+#include "net-int.h"
 #include "xmalloc.h"
 
 /*
- * Addresses, resolution, connecting and listening: everything below the
- * stream module that deals in file descriptors and sockaddrs. Nothing here
- * reads or writes payload bytes.
+ * Addresses, resolution and connecting: everything below the stream
+ * module that deals in file descriptors and sockaddrs. Nothing here reads
+ * or writes payload bytes. Listening and the accept loop are in
+ * net-listen.c; unix socket paths and their hygiene in net-unix.c.
  *
  * A TCP connect races every address getaddrinfo (or --resolve) gives,
  * Happy Eyeballs style (happy-eyeballs.c; libevent's connect_hostname only
  * tries the first: doc/libevent-notes.md section 4); a unix connect has
- * one address. One timer bounds the whole attempt. Listening follows asyncio's start_server (every address of
- * the host, IPv6 sockets v6-only so 0.0.0.0 and :: can both bind) and, for
- * unix sockets, the hygiene of doc/libevent-notes.md section 9. The accept
- * loop is ours rather than evconnlistener's, which busy-loops on EMFILE.
+ * one address. One timer bounds the whole attempt.
  */
-
-/* Accepts per wakeup, so one busy listener cannot starve the others. */
-#define NET_ACCEPT_BATCH	64
-
-/* Back-off after accept() ran out of descriptors or memory. */
-#define NET_ACCEPT_PAUSE_MS	100
 
 /* A unix connect() refused with EAGAIN (backlog full) is retried. */
 #define NET_RETRY_MIN_MS	10
 #define NET_RETRY_MAX_MS	100
 
-/* Port 0 on several addresses: retries when the first one's port is taken. */
-#define NET_LISTEN_TRIES	8
 
 /*
  * One connection attempt: every address in turn, one timer for all. Events
@@ -103,22 +94,6 @@ struct net_connect {
 	/* -s ADDR, -p PORT: bind before connect (NULL: the kernel picks). */
 };
 
-/* Our own accept loop: evconnlistener busy-loops on EMFILE. */
-struct net_listener {
-	int			 fd;
-	struct event		 ev;		/* EV_READ */
-	struct event		 ev_resume; /* ends a pause */
-	int			 enabled;	/* as the caller wants */
-	int			 paused;	/* out of descriptors */
-	int			 starved;	/* logged it */
-	int			 busy;		/* accept loop runs */
-	int			 dead;		/* freed in the loop */
-
-	net_accept_cb		 accept_cb;
-	net_log_cb		 log_cb;
-	void			*arg;
-};
-
 static void	net_connect_next(struct net_connect *);
 
 static void
@@ -130,13 +105,6 @@ net_timeval(double secs, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((secs - (double)tv->tv_sec) * 1e6);
 	if (tv->tv_usec >= 1000000)
 		tv->tv_usec = 999999;
-}
-
-static void
-net_ms_timeval(int ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
 }
 
 /*
@@ -204,7 +172,7 @@ net_resolve(const char *host, const char *port, int family, int passive,
 }
 
 /* Numeric host and port of an address, for messages ("::1", "80"). */
-static void
+void
 net_numeric(const struct sockaddr *sa, socklen_t salen, char *host,
     size_t hostlen, char *serv, size_t servlen)
 {
@@ -213,50 +181,6 @@ net_numeric(const struct sockaddr *sa, socklen_t salen, char *host,
 		snprintf(host, hostlen, "?");
 		snprintf(serv, servlen, "?");
 	}
-}
-
-int
-net_unix_sockaddr(const char *path, struct sockaddr_storage *ss,
-    socklen_t *sslen, struct stream_error *err)
-{
-	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
-	size_t			 len;
-
-	len = strlen(path);
-	if (len == 0) {
-		stream_error_set(err, STREAM_ESYS, ENOENT,
-		    "empty unix socket path");
-		return (-1);
-	}
-	/* Both forms must fit sun_path: a NUL ends a path, starts a name. */
-	if (len > UNIX_PATH_MAX_LEN || len >= sizeof sun->sun_path) {
-		stream_error_set(err, STREAM_ESYS, ENAMETOOLONG, "%s: %s",
-		    path, strerror(ENAMETOOLONG));
-		return (-1);
-	}
-
-	memset(ss, 0, sizeof *ss);
-	sun->sun_family = AF_UNIX;
-	if (path[0] == '@') {
-		/*
-		 * Linux abstract name: a leading NUL, then the name without
-		 * a terminator; the length says where it ends, so it must
-		 * be exact or trailing NULs become part of the name.
-		 */
-		memcpy(sun->sun_path + 1, path + 1, len - 1);
-		*sslen = offsetof(struct sockaddr_un, sun_path) + len;
-	} else {
-		memcpy(sun->sun_path, path, len);
-		*sslen = offsetof(struct sockaddr_un, sun_path) + len + 1;
-	}
-	return (0);
-}
-
-/* Socket for a connect or a listen: non-blocking, close-on-exec. */
-static int
-net_socket(int family)
-{
-	return (socket(family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0));
 }
 
 /* Why connecting to the current address failed. */
@@ -590,456 +514,6 @@ net_connect_cancel(struct net_connect *nc)
 	if (nc == NULL || nc->delivering)
 		return;
 	net_connect_free(nc);
-}
-
-/* Has an earlier entry of the list the same address (bound already)? */
-static int
-net_addr_seen(const struct addrinfo *res, const struct addrinfo *ai)
-{
-	for (; res != ai; res = res->ai_next) {
-		if (res->ai_addrlen == ai->ai_addrlen &&
-		    memcmp(res->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-static void
-net_set_port(struct sockaddr *sa, in_port_t port)
-{
-	if (sa->sa_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = port;
-	else if (sa->sa_family == AF_INET6)
-		((struct sockaddr_in6 *)sa)->sin6_port = port;
-}
-
-static in_port_t
-net_get_port(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (((const struct sockaddr_in *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return (((const struct sockaddr_in6 *)sa)->sin6_port);
-	return (0);
-}
-
-/* One listening TCP socket on sa; -1 and err (naming the call) on error. */
-static int
-net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
-    int reuseport, struct stream_error *err)
-{
-	char		 host[NI_MAXHOST], serv[NI_MAXSERV];
-	const char	*call = "bind to";
-	int		 fd, one = 1, error;
-
-	if ((fd = net_socket(sa->sa_family)) == -1)
-		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
-		goto fail;
-	/* Several processes on one port, balanced by the kernel. */
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == -1)
-		goto fail;
-	/* Linux makes :: dual-stack by default, and 0.0.0.0 would clash. */
-	if (sa->sa_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == -1)
-		goto fail;
-	if (bind(fd, sa, salen) == -1)
-		goto fail;
-	call = "listen on";
-	if (listen(fd, backlog) == -1)
-		goto fail;
-	return (fd);
-
-fail:
-	error = errno;
-	if (fd != -1)
-		close(fd);
-	net_numeric(sa, salen, host, sizeof host, serv, sizeof serv);
-	stream_error_set(err, STREAM_ESYS, error, "%s %s port %s: %s", call,
-	    host, serv, strerror(error));
-	return (-1);
-}
-
-/*
- * Listen on every address of host. Returns 0, or -1 with err, or -2 when
- * the port was 0 and the port the first socket got is taken on a later
- * address, which is worth another try.
- */
-static int
-net_listen_tcp_once(const char *host, const char *port, int family,
-    int backlog, int reuseport, int **fds, size_t *nfds,
-    struct stream_error *err)
-{
-	struct addrinfo		*res, *ai;
-	struct sockaddr_storage	 ss, bound;
-	socklen_t		 len;
-	in_port_t		 realport = 0;
-	int			*list, fd, any_port, r = -1;
-	size_t			 n = 0, count = 0;
-
-	if (net_resolve(host, port, family, 1, &res, err) != 0)
-		return (-1);
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		count++;
-	list = xreallocarray(NULL, count, sizeof *list);
-	any_port = net_get_port(res->ai_addr) == 0;
-
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (net_addr_seen(res, ai))
-			continue;
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		if (realport != 0)
-			net_set_port((struct sockaddr *)&ss, realport);
-
-		fd = net_listen_one((struct sockaddr *)&ss, ai->ai_addrlen,
-		    backlog, reuseport, err);
-		if (fd == -1) {
-			/* A family the kernel lacks (no IPv6): skip it. */
-			if (err->sys == EAFNOSUPPORT)
-				continue;
-			if (err->sys == EADDRINUSE && any_port && n > 0)
-				r = -2;
-			goto fail;
-		}
-		list[n++] = fd;
-
-		/* "serve 0": the same port on every address. */
-		len = sizeof bound;
-		if (any_port && realport == 0 &&
-		    getsockname(fd, (struct sockaddr *)&bound, &len) == 0)
-			realport = net_get_port((struct sockaddr *)&bound);
-	}
-	if (n == 0)
-		goto fail;	/* err holds the last address's failure */
-	freeaddrinfo(res);
-	*fds = list;
-	*nfds = n;
-	return (0);
-
-fail:
-	while (n > 0)
-		close(list[--n]);
-	free(list);
-	freeaddrinfo(res);
-	return (r);
-}
-
-static int
-net_listen_tcp_common(const char *host, const char *port, int family,
-    int backlog, int reuseport, int **fds, size_t *nfds,
-    struct stream_error *err)
-{
-	int	i, r;
-
-	*fds = NULL;
-	*nfds = 0;
-	for (i = 0; i < NET_LISTEN_TRIES; i++) {
-		r = net_listen_tcp_once(host, port, family, backlog,
-		    reuseport, fds, nfds, err);
-		if (r != -2)
-			return (r);
-	}
-	return (-1);
-}
-
-int
-net_listen_tcp(const char *host, const char *port, int family, int backlog,
-    int **fds, size_t *nfds, struct stream_error *err)
-{
-	return (net_listen_tcp_common(host, port, family, backlog, 0, fds,
-	    nfds, err));
-}
-
-int
-net_listen_tcp_reuseport(const char *host, const char *port, int family,
-    int backlog, int **fds, size_t *nfds, struct stream_error *err)
-{
-	return (net_listen_tcp_common(host, port, family, backlog, 1, fds,
-	    nfds, err));
-}
-
-/*
- * Make room for a unix socket at path: nothing there is fine; a socket
- * nobody listens on (connect refused) is stale and removed; anything else
- * (a live server, a file that is not a socket) is left alone and refused.
- * Like tmux, this cannot stop a second server racing between the test and
- * the bind; the bind then fails with EADDRINUSE.
- */
-static int
-net_unix_clear(const char *path, const struct sockaddr_storage *ss,
-    socklen_t sslen, struct stream_error *err)
-{
-	struct stat	sb;
-	int		fd, r, error;
-
-	if (lstat(path, &sb) == -1) {
-		if (errno == ENOENT)
-			return (0);
-		error = errno;
-		stream_error_set(err, STREAM_ESYS, error, "%s: %s", path,
-		    strerror(error));
-		return (-1);
-	}
-	if (!S_ISSOCK(sb.st_mode)) {
-		stream_error_set(err, STREAM_ESYS, EEXIST,
-		    "%s: exists and is not a socket", path);
-		return (-1);
-	}
-
-	if ((fd = net_socket(AF_UNIX)) == -1) {
-		error = errno;
-		stream_error_set(err, STREAM_ESYS, error, "socket: %s",
-		    strerror(error));
-		return (-1);
-	}
-	r = connect(fd, (const struct sockaddr *)ss, sslen);
-	error = errno;
-	close(fd);
-	/* Connected, or a full backlog: either way someone listens. */
-	if (r == 0 || error == EAGAIN) {
-		stream_error_set(err, STREAM_ESYS, EADDRINUSE,
-		    "%s: address in use", path);
-		return (-1);
-	}
-	if (error == ENOENT)
-		return (0);	/* gone since the lstat */
-	if (error != ECONNREFUSED) {
-		stream_error_set(err, STREAM_ESYS, error, "connect to %s: %s",
-		    path, strerror(error));
-		return (-1);
-	}
-	if (unlink(path) == -1 && errno != ENOENT) {
-		error = errno;
-		stream_error_set(err, STREAM_ESYS, error, "unlink %s: %s", path,
-		    strerror(error));
-		return (-1);
-	}
-	return (0);
-}
-
-int
-net_listen_unix(const char *path, int mode, int backlog, dev_t *dev,
-    ino_t *ino, struct stream_error *err)
-{
-	struct sockaddr_storage	 ss;
-	struct stat		 sb;
-	socklen_t		 sslen;
-	mode_t			 mask = 0;
-	const char		*call = "bind to";
-	int			 fd, r, error, abstract;
-
-	if (dev != NULL)
-		*dev = 0;
-	if (ino != NULL)
-		*ino = 0;
-	if (net_unix_sockaddr(path, &ss, &sslen, err) != 0)
-		return (-1);
-	abstract = path[0] == '@';	/* no file: no hygiene, no mode */
-	if (!abstract && net_unix_clear(path, &ss, sslen, err) != 0)
-		return (-1);
-
-	if ((fd = net_socket(AF_UNIX)) == -1) {
-		error = errno;
-		stream_error_set(err, STREAM_ESYS, error, "socket: %s",
-		    strerror(error));
-		return (-1);
-	}
-	/*
-	 * The file is created by bind() with 0777 & ~umask: setting the
-	 * umask around it gives the mode with no window where the socket
-	 * is more open than asked (a chmod after bind would leave one).
-	 */
-	if (mode >= 0 && !abstract)
-		mask = umask(~(mode_t)mode & 0777);
-	r = bind(fd, (struct sockaddr *)&ss, sslen);
-	error = errno;
-	if (mode >= 0 && !abstract)
-		umask(mask);
-	if (r == -1)
-		goto fail;
-
-	if (!abstract && lstat(path, &sb) == 0) {
-		if (dev != NULL)
-			*dev = sb.st_dev;
-		if (ino != NULL)
-			*ino = sb.st_ino;
-	}
-	if (listen(fd, backlog) == -1) {
-		error = errno;
-		call = "listen on";
-		if (!abstract)
-			unlink(path);
-		goto fail;
-	}
-	return (fd);
-
-fail:
-	close(fd);
-	stream_error_set(err, STREAM_ESYS, error, "%s %s: %s", call, path,
-	    strerror(error));
-	return (-1);
-}
-
-void
-net_unlink_unix(const char *path, dev_t dev, ino_t ino)
-{
-	struct stat	sb;
-
-	if (path == NULL || path[0] == '\0' || path[0] == '@')
-		return;
-	/* Only if it is still our socket: a later server may own the path. */
-	if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
-	    sb.st_dev == dev && sb.st_ino == ino)
-		unlink(path);
-}
-
-static int
-net_listener_update(struct net_listener *l)
-{
-	if (l->enabled && !l->paused)
-		return (event_add(&l->ev, NULL));
-	return (event_del(&l->ev));
-}
-
-/*
- * accept() failed for want of descriptors or memory. The pending client
- * stays queued, so level-triggered epoll would wake us again at once and
- * for ever (what evconnlistener does): stop watching the socket for a
- * while instead, and say so once until an accept succeeds again.
- */
-static void
-net_listener_pause(struct net_listener *l, int error)
-{
-	struct timeval	tv;
-	char		msg[128];
-
-	l->paused = 1;
-	net_listener_update(l);
-	net_ms_timeval(NET_ACCEPT_PAUSE_MS, &tv);
-	evtimer_add(&l->ev_resume, &tv);
-	if (!l->starved) {
-		l->starved = 1;
-		if (l->log_cb != NULL) {
-			snprintf(msg, sizeof msg, "accept: %s; pausing %d ms",
-			    strerror(error), NET_ACCEPT_PAUSE_MS);
-			l->log_cb(msg, l->arg);
-		}
-	}
-}
-
-static void
-net_listener_resume_cb(evutil_socket_t unused, short events, void *arg)
-{
-	struct net_listener	*l = arg;
-
-	l->paused = 0;
-	net_listener_update(l);
-}
-
-/* Errors that concern one aborted client, not the listener (accept(2)). */
-static int
-net_accept_transient(int error)
-{
-	switch (error) {
-	case EINTR:
-	case ECONNABORTED:
-	case EPROTO:
-	case EPERM:		/* a firewall rule refused this one */
-	case ENETDOWN:
-	case ENOPROTOOPT:
-	case EHOSTDOWN:
-	case ENONET:
-	case EHOSTUNREACH:
-	case EOPNOTSUPP:
-	case ENETUNREACH:
-		return (1);
-	}
-	return (0);
-}
-
-static void
-net_listener_read_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct net_listener	*l = arg;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	int			 i, cfd;
-
-	l->busy = 1;
-	for (i = 0; i < NET_ACCEPT_BATCH; i++) {
-		/* The callback may have disabled or freed the listener. */
-		if (l->dead || !l->enabled || l->paused)
-			break;
-		sslen = sizeof ss;
-		cfd = accept4(fd, (struct sockaddr *)&ss, &sslen,
-		    SOCK_NONBLOCK|SOCK_CLOEXEC);
-		if (cfd == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			if (net_accept_transient(errno))
-				continue;
-			/*
-			 * EMFILE, ENFILE, ENOBUFS, ENOMEM, or something
-			 * stranger: all would spin, so all back off.
-			 */
-			net_listener_pause(l, errno);
-			break;
-		}
-		l->starved = 0;
-		l->accept_cb(cfd, (struct sockaddr *)&ss, sslen, l->arg);
-	}
-	l->busy = 0;
-	if (l->dead)
-		free(l);
-}
-
-struct net_listener *
-net_listener_new(struct event_base *base, int fd, net_accept_cb accept_cb,
-    net_log_cb log_cb, void *arg)
-{
-	struct net_listener	*l;
-
-	l = xcalloc(1, sizeof *l);
-	l->fd = fd;
-	l->accept_cb = accept_cb;
-	l->log_cb = log_cb;
-	l->arg = arg;
-	event_assign(&l->ev, base, fd, EV_READ|EV_PERSIST,
-	    net_listener_read_cb, l);
-	evtimer_assign(&l->ev_resume, base, net_listener_resume_cb, l);
-	l->enabled = 1;
-	/* Not a descriptor epoll can watch (closed, a regular file). */
-	if (net_listener_update(l) == -1) {
-		free(l);
-		return (NULL);
-	}
-	return (l);
-}
-
-void
-net_listener_enable(struct net_listener *l, int on)
-{
-	if (l == NULL || l->dead)
-		return;
-	l->enabled = on != 0;
-	net_listener_update(l);
-}
-
-void
-net_listener_free(struct net_listener *l)
-{
-	if (l == NULL || l->dead)
-		return;
-	event_del(&l->ev);
-	event_del(&l->ev_resume);
-	close(l->fd);
-	l->fd = -1;
-	/* Inside its own accept loop: the loop frees it on the way out. */
-	if (l->busy)
-		l->dead = 1;
-	else
-		free(l);
 }
 
 /*

@@ -18,7 +18,11 @@
 #ifndef NET_H
 #define NET_H
 
-/* net.c: addresses, resolution, connect to every address, listen. */
+/*
+ * net.c: addresses, resolution, connect to every address;
+ * net-listen.c: listen on every address, the accept loop;
+ * net-unix.c: unix socket addresses and path hygiene.
+ */
 
 #include <sys/types.h>
 #include <sys/socket.h>
