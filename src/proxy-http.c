@@ -18,7 +18,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,26 +41,6 @@
 
 static void	proxy_http_line_cb(struct stream *, struct evbuffer *,
 		    const struct stream_error *, void *);
-
-static struct stream_error *
-ph_error(struct proxy_tunnel *t, struct stream_error *err,
-    enum stream_errkind kind, int sys, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* "proxy LABEL: " and the rest. */
-static struct stream_error *
-ph_error(struct proxy_tunnel *t, struct stream_error *err,
-    enum stream_errkind kind, int sys, const char *fmt, ...)
-{
-	char	buf[sizeof err->msg];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return (stream_error_set(err, kind, sys, "proxy %s: %s",
-	    t->proxy.label, buf));
-}
 
 /* What a proxy said, printable: \xHH for control and non-ASCII bytes. */
 static void
@@ -112,7 +91,6 @@ proxy_http_authority(const char *host, const char *port)
 void
 proxy_http_handshake(struct proxy_tunnel *t)
 {
-	struct stream_error	 err;
 	char			*auth, *target, *req;
 	int			 len;
 
@@ -127,9 +105,8 @@ proxy_http_handshake(struct proxy_tunnel *t)
 	free(target);
 	if (stream_write(t->s, req, len) == -1) {
 		free(req);
-		ph_error(t, &err, STREAM_ERESET, ECONNRESET,
+		proxy_fail(t, STREAM_ERESET, ECONNRESET,
 		    "connection lost before CONNECT");
-		t->done(t, &err);
 		return;
 	}
 	free(req);
@@ -154,16 +131,14 @@ proxy_http_status(const char *line, int *code, const char **reason)
 static void
 proxy_http_reply_done(struct proxy_tunnel *t)
 {
-	struct stream_error	 err;
 	const char		*reason;
 	char			 q[120];
 	int			 code;
 
 	if (proxy_http_status(t->status, &code, &reason) != 0) {
 		ph_quote(t->status, q, sizeof q);
-		ph_error(t, &err, STREAM_EPROTO, EPROTO,
+		proxy_fail(t, STREAM_EPROTO, EPROTO,
 		    "not an HTTP reply to CONNECT: '%s'", q);
-		t->done(t, &err);
 		return;
 	}
 	if (code / 100 == 2) {
@@ -171,9 +146,8 @@ proxy_http_reply_done(struct proxy_tunnel *t)
 		return;
 	}
 	ph_quote(reason, q, sizeof q);
-	ph_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%d%s%s", code,
+	proxy_fail(t, STREAM_ESYS, ECONNREFUSED, "%d%s%s", code,
 	    *q != '\0' ? " " : "", q);
-	t->done(t, &err);
 }
 
 static void
@@ -181,21 +155,18 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
     const struct stream_error *e, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
-	struct stream_error	 err;
 	size_t			 len;
 	char			*line;
 
 	if (e->kind == STREAM_EINCOMPLETE || e->kind == STREAM_ELIMIT) {
-		ph_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
+		proxy_fail(t, STREAM_EPROTO, EPROTO, "%s",
 		    e->kind == STREAM_ELIMIT ? "reply line too long" :
 		    t->lines == 0 ? "closed the connection without a reply" :
 		    "reply ended before its blank line");
-		t->done(t, &err);
 		return;
 	}
 	if (e->kind != STREAM_OK) {
-		ph_error(t, &err, e->kind, e->sys, "%s", e->msg);
-		t->done(t, &err);
+		proxy_fail(t, e->kind, e->sys, "%s", e->msg);
 		return;
 	}
 	len = evbuffer_get_length(data);
@@ -204,10 +175,9 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 	line[len] = '\0';
 	if (len == 0 || line[len - 1] != '\n') {	/* EOF, as asyncio's */
 		free(line);
-		ph_error(t, &err, STREAM_EPROTO, EPROTO, "%s",
+		proxy_fail(t, STREAM_EPROTO, EPROTO, "%s",
 		    t->lines == 0 ? "closed the connection without a reply" :
 		    "reply ended before its blank line");
-		t->done(t, &err);
 		return;
 	}
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -223,9 +193,8 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (t->lines > PROXY_HTTP_MAX_LINES) {
-		ph_error(t, &err, STREAM_EPROTO, EPROTO,
+		proxy_fail(t, STREAM_EPROTO, EPROTO,
 		    "reply over %d lines", PROXY_HTTP_MAX_LINES);
-		t->done(t, &err);
 		return;
 	}
 	stream_readline(s, proxy_http_line_cb, t);

@@ -20,7 +20,6 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,26 +46,6 @@
 #define SOCKS_ATYP_IPV4		1
 #define SOCKS_ATYP_NAME		3
 #define SOCKS_ATYP_IPV6		4
-
-static struct stream_error *
-ps_error(struct proxy_tunnel *t, struct stream_error *err,
-    enum stream_errkind kind, int sys, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* "proxy LABEL: " and the rest. */
-static struct stream_error *
-ps_error(struct proxy_tunnel *t, struct stream_error *err,
-    enum stream_errkind kind, int sys, const char *fmt, ...)
-{
-	char	buf[sizeof err->msg];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return (stream_error_set(err, kind, sys, "proxy %s: %s",
-	    t->proxy.label, buf));
-}
 
 static void	socks_method_cb(struct stream *, struct evbuffer *,
 		    const struct stream_error *, void *);
@@ -105,27 +84,42 @@ socks_reply_meaning(int rep)
 static void
 socks_fail(struct proxy_tunnel *t, const char *what)
 {
-	struct stream_error	err;
 
-	ps_error(t, &err, STREAM_ESYS, EPROTO, "%s", what);
-	t->done(t, &err);
+	proxy_fail(t, STREAM_ESYS, EPROTO, "%s", what);
 }
 
 /* A read that did not complete: the stream's error, or a short reply. */
 static int
 socks_read_failed(struct proxy_tunnel *t, const struct stream_error *e)
 {
-	struct stream_error	err;
 
 	if (e->kind == STREAM_OK)
 		return (0);
 	if (e->kind == STREAM_EINCOMPLETE)
 		socks_fail(t, "truncated SOCKS5 reply");
 	else {
-		ps_error(t, &err, e->kind, e->sys, "%s", e->msg);
-		t->done(t, &err);
+		proxy_fail(t, e->kind, e->sys, "%s", e->msg);
 	}
 	return (1);
+}
+
+/*
+ * The head of a reply (len bytes, version first): 0, or -1 once the
+ * handshake failed (read error, short reply, other version: bad).
+ */
+static int
+socks_reply_head(struct proxy_tunnel *t, const struct stream_error *e,
+    struct evbuffer *data, unsigned char *r, size_t len, int version,
+    const char *bad)
+{
+	if (socks_read_failed(t, e))
+		return (-1);
+	evbuffer_remove(data, r, len);
+	if (r[0] != version) {
+		socks_fail(t, bad);
+		return (-1);
+	}
+	return (0);
 }
 
 static void
@@ -236,16 +230,11 @@ socks_method_cb(struct stream *s, struct evbuffer *data,
     const struct stream_error *e, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
-	struct stream_error	 err;
 	unsigned char		 r[2];
 
-	if (socks_read_failed(t, e))
+	if (socks_reply_head(t, e, data, r, 2, SOCKS_VERSION,
+	    "not a SOCKS5 server (bad version in its reply)") != 0)
 		return;
-	evbuffer_remove(data, r, 2);
-	if (r[0] != SOCKS_VERSION) {
-		socks_fail(t, "not a SOCKS5 server (bad version in its reply)");
-		return;
-	}
 	if (r[1] == SOCKS_AUTH_NONE) {
 		socks_connect(t);
 		return;
@@ -255,10 +244,10 @@ socks_method_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (r[1] == SOCKS_AUTH_REFUSED) {
-		t->done(t, ps_error(t, &err, STREAM_ESYS, EACCES,
-		    "%s", t->proxy.user != NULL ?
+		proxy_fail(t, STREAM_ESYS, EACCES, "%s",
+		    t->proxy.user != NULL ?
 		    "no acceptable authentication method" :
-		    "authentication required (user:password@ in the URL)"));
+		    "authentication required (user:password@ in the URL)");
 		return;
 	}
 	socks_fail(t, "chose an authentication method we did not offer");
@@ -269,20 +258,14 @@ socks_auth_cb(struct stream *s, struct evbuffer *data,
     const struct stream_error *e, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
-	struct stream_error	 err;
 	unsigned char		 r[2];
 
-	if (socks_read_failed(t, e))
+	if (socks_reply_head(t, e, data, r, 2, 1,
+	    "bad version in the authentication reply") != 0)
 		return;
-	evbuffer_remove(data, r, 2);
-	if (r[0] != 1) {
-		socks_fail(t, "bad version in the authentication reply");
-		return;
-	}
 	if (r[1] != 0) {
-		ps_error(t, &err, STREAM_ESYS, EACCES,
+		proxy_fail(t, STREAM_ESYS, EACCES,
 		    "authentication failed");
-		t->done(t, &err);
 		return;
 	}
 	socks_connect(t);
@@ -293,25 +276,18 @@ socks_reply_cb(struct stream *s, struct evbuffer *data,
     const struct stream_error *e, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
-	struct stream_error	 err;
 	unsigned char		 r[4];
 	const char		*why;
 
-	if (socks_read_failed(t, e))
+	if (socks_reply_head(t, e, data, r, 4, SOCKS_VERSION,
+	    "not a SOCKS5 reply (bad version)") != 0)
 		return;
-	evbuffer_remove(data, r, 4);
-	if (r[0] != SOCKS_VERSION) {
-		socks_fail(t, "not a SOCKS5 reply (bad version)");
-		return;
-	}
 	if (r[1] != 0) {
 		if ((why = socks_reply_meaning(r[1])) != NULL)
-			ps_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%s",
-			    why);
+			proxy_fail(t, STREAM_ESYS, ECONNREFUSED, "%s", why);
 		else
-			ps_error(t, &err, STREAM_ESYS, EPROTO,
+			proxy_fail(t, STREAM_ESYS, EPROTO,
 			    "unknown SOCKS5 reply code %d", r[1]);
-		t->done(t, &err);
 		return;
 	}
 	switch (r[3]) {

@@ -48,6 +48,10 @@ struct proxy_tunnel {
 				    const struct stream_error *);
 };
 
+/* "proxy LABEL: " and the message, to t->done (proxy-error.c). */
+void	proxy_fail(struct proxy_tunnel *, enum stream_errkind, int sys,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+
 void	proxy_http_handshake(struct proxy_tunnel *);
 void	proxy_socks_handshake(struct proxy_tunnel *);
 
