@@ -99,31 +99,27 @@
 
 const struct stream_error stream_ok;
 const struct timeval stream_tv_zero;
-const struct stream_error stream_err_detached = {
-	STREAM_ECLOSED, ENOTCONN, 0, 0, "write: the stream has no transport"
-};
-const struct stream_error stream_err_closing = {
-	STREAM_ECLOSED, EPIPE, 0, 0, "write: the stream is closing"
-};
-const struct stream_error stream_err_eof = {
-	STREAM_ECLOSED, EPIPE, 0, 0, "write: write_eof() was called"
-};
-const struct stream_error stream_err_readonly = {
-	STREAM_ECLOSED, EBADF, 0, 0, "write: the stream has no write side"
-};
-const struct stream_error stream_err_noeof = {
-	STREAM_ECLOSED, EOPNOTSUPP, 0, 0,
-	    "write_eof: not possible on this stream"
-};
-const struct stream_error stream_err_lost = {
-	STREAM_ERESET, ECONNRESET, 0, 0, "write: connection lost"
-};
-const struct stream_error stream_err_nofile = {
-	STREAM_ESYS, EBADF, 0, 0, "write: cannot send the file"
-};
-const struct stream_error stream_err_xfer_write = {
-	STREAM_ECLOSED, EBUSY, 0, 0, "write: a transfer is in progress"
-};
+
+/* The constant errors of stream-int.h: a kind, an errno, a message. */
+#define STREAM_ERROR_DEFINE(name, kind, sys, msg)			\
+	const struct stream_error name = { kind, sys, 0, 0, msg }
+
+STREAM_ERROR_DEFINE(stream_err_detached, STREAM_ECLOSED, ENOTCONN,
+    "write: the stream has no transport");
+STREAM_ERROR_DEFINE(stream_err_closing, STREAM_ECLOSED, EPIPE,
+    "write: the stream is closing");
+STREAM_ERROR_DEFINE(stream_err_eof, STREAM_ECLOSED, EPIPE,
+    "write: write_eof() was called");
+STREAM_ERROR_DEFINE(stream_err_readonly, STREAM_ECLOSED, EBADF,
+    "write: the stream has no write side");
+STREAM_ERROR_DEFINE(stream_err_noeof, STREAM_ECLOSED, EOPNOTSUPP,
+    "write_eof: not possible on this stream");
+STREAM_ERROR_DEFINE(stream_err_lost, STREAM_ERESET, ECONNRESET,
+    "write: connection lost");
+STREAM_ERROR_DEFINE(stream_err_nofile, STREAM_ESYS, EBADF,
+    "write: cannot send the file");
+STREAM_ERROR_DEFINE(stream_err_xfer_write, STREAM_ECLOSED, EBUSY,
+    "write: a transfer is in progress");
 
 uint64_t
 stream_now_ms(void)
