@@ -579,6 +579,30 @@ xfer_straight_side(struct stream_xfer *x, int error)
 }
 
 /*
+ * A splice into dst, a pipe, said EPIPE: its reader is gone. splice asks
+ * the pipe for room before it reads src, so it says so even when src has
+ * nothing left but its EOF, where read() would have returned 0 first: the
+ * reader took every byte and left, and that is a clean end. So ask a
+ * socket src as read() would: at EOF, the transfer is done; empty and
+ * still open, wait for it; bytes left, the reader really missed them.
+ */
+static enum xfer_result
+xfer_reader_gone(struct stream_xfer *x)
+{
+	char	c;
+	ssize_t	n;
+
+	if (!x->srcpipe) {
+		n = recv(x->rfd, &c, 1, MSG_PEEK|MSG_DONTWAIT);
+		if (n == 0)
+			return (XR_EOF);
+		if (n == -1 && errno == EAGAIN && x->rpoll)
+			return (xfer_wait(x, 1, 0));
+	}
+	return (xfer_error(x, STREAM_SIDE_WRITE, EPIPE));
+}
+
+/*
  * No pipe of ours in between: splice straight from src to dst when one
  * end is a pipe, or sendfile from a regular file (at its offset) to a
  * socket, until EOF.
@@ -611,6 +635,8 @@ xfer_straight_pass(struct stream_xfer *x)
 				return (xfer_wait(x, 1, 0));
 			return (xfer_wait(x, 0, 1));
 		}
+		if (errno == EPIPE && x->mode == XFER_DIRECT)
+			return (xfer_reader_gone(x));
 		return (xfer_error(x, xfer_straight_side(x, errno), errno));
 	}
 	return (XR_MORE);

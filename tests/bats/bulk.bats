@@ -167,3 +167,31 @@ relay_case() {
 	! grep -Eq '(sendto|sendmsg|writev)\(.* = [0-9]{5,}$' "$T/cli.trace"
 	! grep -Eq '(recvfrom|readv)\(.* = [0-9]{5,}$' "$T/srv.trace"
 }
+
+# A reader that takes exactly the bytes sent and leaves at once: splice
+# into a pipe whose reader is gone says EPIPE even when the socket has only
+# its EOF left (read() would have said 0 first). Every byte was delivered,
+# so the server must exit 0. Repeated: the reader has to win the race
+# against the client's FIN, which it does only now and then.
+@test "serve > FIFO whose reader takes every byte and leaves: exit 0, 20 times" {
+	local i size=200000
+
+	head -c "$size" "$DATA" >"$T/part"
+	mkfifo "$T/fifo"
+	for i in $(seq 20); do
+		BG_STDIN=$T/fifo bg R head -c "$size"
+		start_server S bash -c "exec '$CSTREAM' serve 127.0.0.1 0 \
+		    </dev/null >'$T/fifo'"
+		run run_with_timeout 20 "$CSTREAM" connect 127.0.0.1 \
+		    "$S_PORT" <"$T/part"
+		[ "$status" -eq 0 ]
+		wait_pid_exit "$R_PID" 20
+		wait_pid_exit "$S_PID" 20 || {
+			echo "round $i: serve exited $EXIT_STATUS:" >&2
+			cat "$S_ERR" >&2
+			false
+		}
+		[ "$(grep -vc '^Serving on ' "$S_ERR")" -eq 0 ]
+		cmp "$R_OUT" "$T/part"
+	done
+}
