@@ -328,18 +328,23 @@ assert ev == ["connected", "closed"], ev'
 
 @test "relay: a peer that half-closed first still gets stdin, exit 0" {
 	py_server "$PEERS/halfclose_server.py"
+	# "b" only once the peer, half-closed already, has read "a": the
+	# half-close went out before it (a bounded wait on that line).
 	run --separate-stderr run_with_timeout 5 bash -c \
-	    "(echo a; sleep 0.5; echo b) | '$CSTREAM' connect 127.0.0.1 $PY_PORT"
+	    "(echo a; $(wait_line_cmd "$PY_OUT" '^first$'); echo b) |
+	    '$CSTREAM' connect 127.0.0.1 $PY_PORT"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	wait_pid_exit "$PY_PID" 5
-	[ "$(sed -n 2p "$PY_OUT")" = "got 4" ]
+	[ "$(sed -n 3p "$PY_OUT")" = "got 4" ]
 }
 
 @test "relay: the last bytes refused by a peer that closed are not lost silently" {
 	py_server "$PEERS/send_server.py" '' close
+	# "a" only once the peer has closed (a bounded wait on its line).
 	run --separate-stderr run_with_timeout 5 bash -c \
-	    "(sleep 0.3; echo a) | '$CSTREAM' connect 127.0.0.1 $PY_PORT"
+	    "($(wait_line_cmd "$PY_OUT" '^closed$'); echo a) |
+	    '$CSTREAM' connect 127.0.0.1 $PY_PORT"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: peer closed before all input was sent" ]
 }

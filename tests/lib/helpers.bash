@@ -349,6 +349,20 @@ wait_for_match() {
 	done
 }
 
+# wait_line_cmd FILE REGEX [SECS]: print a shell command that waits until a
+# line of FILE matches the extended REGEX, polling every 20 ms for at most
+# SECS (default $HELPERS_WAIT), and exits 1 with a message on timeout. For
+# the input side of a pipeline run by bash -c, which cannot call these
+# functions: "(echo a; $(wait_line_cmd "$PY_OUT" '^first$'); echo b) | ..."
+wait_line_cmd() {
+	local tries=$(( ($(_helpers_us "${3:-$HELPERS_WAIT}") + 19999) / 20000 ))
+
+	printf 'for _w in $(seq %d); do grep -Eq %q %q 2>/dev/null && break; ' \
+	    "$tries" "$2" "$1"
+	printf '[ $_w -lt %d ] || { echo %q >&2; exit 1; }; sleep 0.02; done' \
+	    "$tries" "no /$2/ in $1 after ${3:-$HELPERS_WAIT} s"
+}
+
 # wait_for [-t SECS] CMD [ARGS...]: run CMD every 20 ms until it succeeds,
 # for at most SECS (default $HELPERS_WAIT); a message and failure when time
 # runs out. CMD is a command or a shell function, run as is (its stdout

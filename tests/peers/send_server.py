@@ -1,7 +1,8 @@
 # A peer that sends argv[1] (Python escapes allowed: b"...") as soon as a
 # client connects, then does argv[2]: "close" (close at once), "hold" (keep
 # the connection open without reading), "drop" (close without reading, so
-# what the client still sends is refused).
+# what the client still sends is refused). It prints "closed" on its stdout
+# once it has closed a connection, for a test that must act after that.
 import socket
 import sys
 import time
@@ -22,3 +23,4 @@ while True:
         time.sleep(0.3)
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
     c.close()
+    print("closed", flush=True)
