@@ -124,7 +124,7 @@ write_asyncio_example() {
 # the client closed (close_notify or not) in --record FILE.
 write_fake_server() {
 	cat >"$1" <<-'EOF'
-	import argparse, socket, ssl, sys, threading, time
+	import argparse, select, socket, ssl, sys, threading, time
 
 	p = argparse.ArgumentParser()
 	p.add_argument("--response")
@@ -158,8 +158,18 @@ write_fake_server() {
 	        except BlockingIOError:
 	            pass
 	        fillers.append(c)
-	    time.sleep(0.2)
+	    # The queue (one slot for backlog 0) is full once a filler has
+	    # connected: wait for that, at most 5 s, before giving the port.
+	    deadline = time.monotonic() + 5
+	    while time.monotonic() < deadline:
+	        _, up, _ = select.select([], fillers, [], 0.05)
+	        if any(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+	               for c in up):
+	            break
+	    else:
+	        sys.exit("backlog-full: no filler connected within 5 s")
 	    print(s.getsockname()[1], flush=True)
+	    # The subject: a server that never accepts (stopped by the test).
 	    time.sleep(60)
 	    sys.exit(0)
 	s.listen(16)
@@ -191,10 +201,13 @@ write_fake_server() {
 	        if a.chunk:
 	            for i in range(0, len(data), a.chunk):
 	                c.sendall(data[i:i + a.chunk])
+	                # The subject: a slow server, --delay s per chunk.
 	                time.sleep(a.delay)
 	        elif data:
 	            c.sendall(data)
 	        if a.hold:
+	            # The subject: a server that keeps the connection open
+	            # (what the client does meanwhile is under test).
 	            time.sleep(a.hold)
 	        if ctx:
 	            try:
