@@ -134,6 +134,8 @@ relay_case() {
 	    </dev/null >'$T/fifo'"
 	bg C bash -c "exec 4>&-; exec '$CSTREAM' connect 127.0.0.1 $S_PORT \
 	    <'$DATA'"
+	# The subject, not a synchronisation: half a second in which nobody
+	# reads, and both sides must hold still within bounded memory.
 	sleep 0.5
 	# 48 MiB do not fit in the FIFO, a pipe and the socket buffers.
 	pid_running "$C_PID"
