@@ -54,8 +54,9 @@
 
 /*
  * The TLS transport: a libevent openssl bufferevent over a connected
- * socket (tls.c makes the SSL and words its errors), and its constructor,
- * stream_new_tls.
+ * socket for the handshake and writes, our own SSL_read loop for reads
+ * (tls_reading), and its constructor, stream_new_tls. tls.c makes the SSL
+ * and words its errors.
  */
 
 static void	tls_reading(struct stream *);
@@ -96,7 +97,7 @@ tls_reading(struct stream *s)
 		if (event_add(s->rev, NULL) != 0)
 			return;
 		s->rev_on = 1;
-		/* Records OpenSSL read ahead make the socket no readable. */
+		/* Records OpenSSL read ahead leave the socket unreadable. */
 		if (SSL_has_pending(bufferevent_openssl_get_ssl(s->bev)))
 			event_active(s->rev, EV_READ, 1);
 	} else if (!want && s->rev_on) {
