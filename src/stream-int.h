@@ -113,7 +113,6 @@ struct stream {
 	unsigned int		 rev_on:1;
 	unsigned int		 wev_on:1;
 	unsigned int		 ractive:1;	/* blocking read queued */
-	unsigned int		 reading:1;	/* TLS: EV_READ enabled */
 	unsigned int		 handshaking:1;
 	unsigned int		 err_reported:1;
 	unsigned int		 wfailed:1;	/* lost while writing */

@@ -63,8 +63,9 @@
  * Writes are tried at once, as asyncio's transport.write() does, and only
  * what the kernel refuses waits for an EV_WRITE event. Descriptors epoll
  * cannot watch (regular files, /dev/null) get blocking I/O, one chunk per
- * loop pass. "tls": a libevent openssl bufferevent (its reads are not
- * capped; doc/libevent-notes.md, section 1). "detached": a reader fed by
+ * loop pass. "tls": a libevent openssl bufferevent for the handshake and
+ * writes; after the handshake, reads are ours (SSL_read with read-ahead,
+ * many records per wakeup: stream-tls.c). "detached": a reader fed by
  * hand. Between two fd transports, stream_transfer() moves bulk data in
  * the kernel (splice, sendfile) with events of its own (stream-xfer.c).
  *

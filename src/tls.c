@@ -43,7 +43,44 @@
  * knows OpenSSL 1.1's form of a dirty shutdown, so without it a peer that
  * closes TCP without close_notify is a read error rather than an EOF
  * (doc/libevent-notes.md, fact 6). Most HTTPS servers close that way.
+ * They also set SSL_OP_NO_RENEGOTIATION (TLS 1.2 renegotiation is refused,
+ * as nginx does): the TLS transport reads with SSL_read outside the
+ * bufferevent (stream-tls.c), and a renegotiation would have the
+ * bufferevent's SSL_write wait for a read it no longer does.
  */
+
+/*
+ * OpenSSL starts without reading openssl.cnf (OPENSSL_INIT_NO_LOAD_CONFIG,
+ * a tenth of an https request's start-up): the settings a distribution
+ * puts there are set on each context instead (tls_ctx_defaults), so
+ * OPENSSL_CONF has no effect on cstream (cstream(1), SECURITY). Nor does
+ * it free its tables at exit (OPENSSL_INIT_NO_ATEXIT): exit(3) does.
+ */
+static void
+tls_init(void)
+{
+	static int	done;
+
+	if (done)
+		return;
+	done = 1;
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT,
+	    NULL);
+}
+
+/*
+ * What Debian's OpenSSL applies system-wide, explicit here: TLS 1.2 or
+ * later and security level 2 (112-bit keys: RSA and DH of 2048 bits or
+ * more, no SHA-1 signatures).
+ */
+static void
+tls_ctx_defaults(SSL_CTX *ctx)
+{
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_security_level(ctx, 2);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_RENEGOTIATION);
+}
 
 /* OpenSSL's reason for the oldest queued error (the root cause). */
 static const char *
@@ -107,14 +144,14 @@ tls_client_ctx(const char *cafile, int insecure, struct stream_error *err)
 {
 	SSL_CTX	*ctx;
 
+	tls_init();
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		stream_error_set(err, STREAM_ETLS, 0, "SSL_CTX_new: %s",
 		    tls_reason());
 		return (NULL);
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	tls_ctx_defaults(ctx);
 	if (tls_load_trust(ctx, cafile, err) != 0) {
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
@@ -132,6 +169,7 @@ tls_server_ctx(const char *certfile, const char *keyfile,
 	SSL_CTX		*ctx;
 	unsigned long	 e;
 
+	tls_init();
 	ERR_clear_error();
 	if (tls_check_file("certificate", certfile, err) != 0 ||
 	    tls_check_file("key", keyfile, err) != 0)
@@ -141,8 +179,7 @@ tls_server_ctx(const char *certfile, const char *keyfile,
 		    tls_reason());
 		return (NULL);
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	tls_ctx_defaults(ctx);
 	if (SSL_CTX_use_certificate_chain_file(ctx, certfile) != 1) {
 		stream_error_set(err, STREAM_ETLS, 0, "certificate %s: %s",
 		    certfile, tls_reason());

@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# The TLS transport's own reading (src/stream-tls.c): OpenSSL reads ahead
+# many records per read(2) and cstream takes them all, so records can wait
+# inside OpenSSL while the socket is not readable; a paused reader must
+# still get them when it resumes. And OpenSSL's start without openssl.cnf:
+# OPENSSL_CONF has no effect, the defaults are set by cstream itself.
+
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/tls"
+
+setup_file() {
+	export PKI=$BATS_FILE_TMPDIR/pki
+	if command -v openssl >/dev/null 2>&1; then
+		tls_make_ca "$PKI" ca &&
+		tls_make_cert "$PKI" ca good "DNS:localhost,IP:127.0.0.1"
+	fi
+}
+
+setup() {
+	common_setup
+	require_cmd openssl
+}
+
+# serve_tls PREFIX ARGS...: serve --tls with the test certificate.
+serve_tls() {
+	local prefix=$1
+
+	shift
+	start_server "$prefix" "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
+	    --key "$PKI/good.key" "$@" 127.0.0.1 0
+}
+
+@test "connect --tls into a slow pipe: 4 MiB paused and resumed arrive byte for byte" {
+	require_cmd pv
+	head -c 4194304 /dev/urandom >"$T/big"
+	BG_STDIN=$T/big serve_tls S
+	# pv drains stdout at 8 MiB/s: the relay pauses the TLS reader many
+	# times with records already read ahead inside OpenSSL.
+	run run_with_timeout 30 bash -c '"$1" connect --tls --no-shutdown \
+	    --cafile "$2" 127.0.0.1 "$3" </dev/null | pv -q -L 8m >"$4"' \
+	    _ "$CSTREAM" "$PKI/ca.crt" "$S_PORT" "$T/got"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	cmp "$T/big" "$T/got"
+	wait_pid_exit "$S_PID" 10
+}
+
+@test "serve --tls --echo: 8 MiB echoed through a client that reads in bursts" {
+	require_cmd python3
+	serve_tls S --echo
+	# The client sends everything, then reads the echo 1 KiB at a time
+	# with pauses: the server's reader stops and restarts with records
+	# pending in OpenSSL, and must lose none of them.
+	run run_with_timeout 60 python3 - "$S_PORT" "$PKI/ca.crt" <<-'PY'
+	import hashlib, os, socket, ssl, sys, threading, time
+	port, ca = int(sys.argv[1]), sys.argv[2]
+	ctx = ssl.create_default_context(cafile=ca)
+	s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+	    server_hostname="localhost")
+	data = os.urandom(8 << 20)
+	def send():
+	    s.sendall(data)
+	t = threading.Thread(target=send)
+	t.start()
+	got = bytearray()
+	n = 0
+	while len(got) < len(data):
+	    b = s.recv(1024)
+	    if not b:
+	        break
+	    got += b
+	    n += 1
+	    if n % 1024 == 0:
+	        time.sleep(0.01)
+	t.join()
+	print("same" if hashlib.sha256(got).digest() ==
+	    hashlib.sha256(data).digest() else "differ %d" % len(got))
+	PY
+	[ "$status" -eq 0 ]
+	[ "$output" = same ]
+}
+
+@test "OPENSSL_CONF is not read: its system_default cipher suites change nothing" {
+	# With the file read, the client would offer only ChaCha20 and the
+	# server, which takes only AES-128-GCM, would refuse the handshake.
+	cat >"$T/openssl.cnf" <<-'EOF'
+	openssl_conf = init
+	[init]
+	ssl_conf = ssl_sect
+	[ssl_sect]
+	system_default = sys
+	[sys]
+	Ciphersuites = TLS_CHACHA20_POLY1305_SHA256
+	EOF
+	port=$(free_port)
+	bg O openssl s_server -accept "127.0.0.1:$port" \
+	    -ciphersuites TLS_AES_128_GCM_SHA256 \
+	    -cert "$PKI/good.crt" -key "$PKI/good.key" -naccept 1 -rev
+	wait_for tcp_listening "$port"
+	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
+	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
+	    --send 'olleh\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$stderr" = "" ]
+}
+
+@test "TLS 1.1 is refused without openssl.cnf saying so: exit 7" {
+	port=$(free_port)
+	bg O openssl s_server -accept "127.0.0.1:$port" -tls1_1 \
+	    -cipher 'DEFAULT:@SECLEVEL=0' \
+	    -cert "$PKI/good.crt" -key "$PKI/good.key" -naccept 1 -rev
+	wait_for tcp_listening "$port"
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls \
+	    --cafile "$PKI/ca.crt" localhost "$port" --send 'x\n' --read-line
+	[ "$status" -eq 7 ]
+	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+}
