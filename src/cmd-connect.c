@@ -1143,6 +1143,10 @@ conn_check_source(struct conn *c, int is_unix)
 			c->opts.family = AF_INET6;
 	}
 	c->source = 1;
+	if (c->use_proxy) {	/* nc -s with -x: binds the proxy connection */
+		c->proxy.src_addr = addr != NULL ? xstrdup(addr) : NULL;
+		c->proxy.src_port = port != NULL ? xstrdup(c->src_port) : NULL;
+	}
 	return (0);
 }
 
@@ -1248,7 +1252,8 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	long long		 v = PORTSCAN_CONCURRENCY;
 	const char		*cause;
 	char			 msg[300];
-	int			 rc;
+	struct proxy		 p = { 0 };
+	int			 rc, use_proxy = 0;
 
 	memset(&o, 0, sizeof o);
 	if (ctx->args->npos != (is_unix ? 1 : 2))
@@ -1276,9 +1281,19 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 		o.concurrency = portscan_max_concurrency();
 	o.verbose = ctx->g->verbose;
 	o.json = cmd_has(ctx, OPT_JSON);
-	rc = portscan_run(ctx->base, &o, ports != NULL ? ports : &none, n, &r,
-	    &err);
+	if (!is_unix && (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0 ||
+	    cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, o.host, 0, 0, &p,
+	    &use_proxy) != 0)) {
+		free(ports);
+		return (ctx->exit_code);
+	}
+	if (use_proxy && !cmd_has(ctx, OPT_CONCURRENCY))
+		o.concurrency = PORTSCAN_PROXY_CONCURRENCY;
+	rc = use_proxy ? portscan_proxy_run(ctx->base, &o, &p, ports, n, &r,
+	    &err) : portscan_run(ctx->base, &o, ports != NULL ? ports : &none,
+	    n, &r, &err);
 	free(ports);
+	proxy_free(&p);
 	if (rc != 0)
 		return (cmd_fail_stream(ctx, &err));
 	if (r.open > 0)
@@ -1324,7 +1339,7 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	else if (is_unix)
 		stream_open_unix_connection(ctx->base, c.target, &c.opts,
 		    conn_connected_cb, &c);
-	else if (c.source)
+	else if (c.source && !c.use_proxy)
 		net_connect_tcp_from(ctx->base, ctx->args->pos[0], c.port,
 		    c.opts.family, cmd_get(ctx, OPT_SOURCE),
 		    c.src_port[0] != '\0' ? c.src_port : NULL,

@@ -305,6 +305,11 @@ socks_reply_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	if (r[1] != 0) {
+		/* For -z: 1 to 5 say the target is closed, 6 no answer. */
+		if (r[1] == 6)
+			t->verdict = PROXY_PROBE_TIMEOUT;
+		else if (r[1] <= 5)
+			t->verdict = PROXY_PROBE_CLOSED;
 		if ((why = socks_reply_meaning(r[1])) != NULL)
 			ps_error(t, &err, STREAM_ESYS, ECONNREFUSED, "%s",
 			    why);
