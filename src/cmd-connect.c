@@ -1260,6 +1260,9 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 		return (cmd_fail(ctx, EXIT_USAGE, "missing %s", is_unix ?
 		    "PATH" : ctx->args->npos == 0 ? "HOST PORTS" : "PORTS"));
 	o.host = ctx->args->pos[0];
+	if (is_unix && (cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_RESOLVE)))
+		return (cmd_fail(ctx, EXIT_USAGE, "--resolve and --proxy need "
+		    "HOST PORT"));
 	if (is_unix && cmd_check_unix_path(ctx, o.host) != 0)
 		return (ctx->exit_code);
 	if (!is_unix && *o.host == '\0')
