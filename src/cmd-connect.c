@@ -1162,6 +1162,11 @@ conn_source_done_cb(int fd, const struct stream_error *err, void *arg)
 		conn_connected_cb(NULL, err, c);
 		return;
 	}
+	if (c->opts.tls_ctx != NULL) {	/* handshake first, as without -s */
+		stream_open_tls_fd(c->ctx->base, fd, &c->opts,
+		    conn_connected_cb, c);
+		return;
+	}
 	if ((s = stream_open_fd(c->ctx->base, fd, &c->opts, &e)) == NULL) {
 		close(fd);
 		conn_connected_cb(NULL, &e, c);

@@ -240,6 +240,12 @@ serve_untrusted() {
 		# The handshake failed before anything said "connected".
 		[[ $stderr != *"cstream: connected "* ]]
 	done
+	# So does a direct one from a source address.
+	cs -v connect -s 127.0.0.1 --tls --cafile "$PKI/ca.crt" localhost \
+	    "$U_PORT" --send hi
+	[ "$status" -eq 7 ]
+	[ "${stderr_lines[-1]}" = "$direct" ]
+	[[ $stderr != *"cstream: connected "* ]]
 }
 
 @test "connect --tls through a proxy: connected is logged after the handshake" {
