@@ -1143,6 +1143,10 @@ conn_check_source(struct conn *c, int is_unix)
 			c->opts.family = AF_INET6;
 	}
 	c->source = 1;
+	if (c->use_proxy) {	/* nc -s with -x: binds the proxy connection */
+		c->proxy.src_addr = addr != NULL ? xstrdup(addr) : NULL;
+		c->proxy.src_port = port != NULL ? xstrdup(c->src_port) : NULL;
+	}
 	return (0);
 }
 
@@ -1156,6 +1160,11 @@ conn_source_done_cb(int fd, const struct stream_error *err, void *arg)
 
 	if (fd == -1) {
 		conn_connected_cb(NULL, err, c);
+		return;
+	}
+	if (c->opts.tls_ctx != NULL) {	/* handshake first, as without -s */
+		stream_open_tls_fd(c->ctx->base, fd, &c->opts,
+		    conn_connected_cb, c);
 		return;
 	}
 	if ((s = stream_open_fd(c->ctx->base, fd, &c->opts, &e)) == NULL) {
@@ -1248,13 +1257,17 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	long long		 v = PORTSCAN_CONCURRENCY;
 	const char		*cause;
 	char			 msg[300];
-	int			 rc;
+	struct proxy		 p = { 0 };
+	int			 rc, use_proxy = 0;
 
 	memset(&o, 0, sizeof o);
 	if (ctx->args->npos != (is_unix ? 1 : 2))
 		return (cmd_fail(ctx, EXIT_USAGE, "missing %s", is_unix ?
 		    "PATH" : ctx->args->npos == 0 ? "HOST PORTS" : "PORTS"));
 	o.host = ctx->args->pos[0];
+	if (is_unix && (cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_RESOLVE)))
+		return (cmd_fail(ctx, EXIT_USAGE, "--resolve and --proxy need "
+		    "HOST PORT"));
 	if (is_unix && cmd_check_unix_path(ctx, o.host) != 0)
 		return (ctx->exit_code);
 	if (!is_unix && *o.host == '\0')
@@ -1276,9 +1289,19 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 		o.concurrency = portscan_max_concurrency();
 	o.verbose = ctx->g->verbose;
 	o.json = cmd_has(ctx, OPT_JSON);
-	rc = portscan_run(ctx->base, &o, ports != NULL ? ports : &none, n, &r,
-	    &err);
+	if (!is_unix && (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0 ||
+	    cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, o.host, 0, 0, &p,
+	    &use_proxy) != 0)) {
+		free(ports);
+		return (ctx->exit_code);
+	}
+	if (use_proxy && !cmd_has(ctx, OPT_CONCURRENCY))
+		o.concurrency = PORTSCAN_PROXY_CONCURRENCY;
+	rc = use_proxy ? portscan_proxy_run(ctx->base, &o, &p, ports, n, &r,
+	    &err) : portscan_run(ctx->base, &o, ports != NULL ? ports : &none,
+	    n, &r, &err);
 	free(ports);
+	proxy_free(&p);
 	if (rc != 0)
 		return (cmd_fail_stream(ctx, &err));
 	if (r.open > 0)
@@ -1324,7 +1347,7 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	else if (is_unix)
 		stream_open_unix_connection(ctx->base, c.target, &c.opts,
 		    conn_connected_cb, &c);
-	else if (c.source)
+	else if (c.source && !c.use_proxy)
 		net_connect_tcp_from(ctx->base, ctx->args->pos[0], c.port,
 		    c.opts.family, cmd_get(ctx, OPT_SOURCE),
 		    c.src_port[0] != '\0' ? c.src_port : NULL,

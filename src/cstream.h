@@ -173,6 +173,8 @@ struct proxy {
 	char		*user;		/* percent-decoded, NULL if none */
 	char		*pass;
 	char		*label;		/* "127.0.0.1:3128", for messages */
+	char		*src_addr;	/* -s: bind the proxy connection */
+	char		*src_port;	/* -p */
 };
 
 /* Parse a proxy URL; -1 with a static *cause, *p untouched then. */
@@ -196,6 +198,25 @@ char		*proxy_absolute_request(const struct proxy *, const struct url *,
 void		 proxy_open_connection(struct event_base *, const struct proxy *,
 		     const char *host, const char *port,
 		     const struct stream_opts *, stream_done_cb, void *);
+/*
+ * connect -z through a proxy: open a tunnel to host port and close it.
+ * OPEN: the proxy connected it; CLOSED: the proxy answered that it could
+ * not (SOCKS5 refused or unreachable, an HTTP error status); TIMEOUT: no
+ * answer within opts->connect_timeout, or the proxy said so (SOCKS5 TTL
+ * expired, HTTP 504); FAILED: the proxy itself failed (unreachable,
+ * authentication, protocol), err says how.
+ */
+enum proxy_probe_result {
+	PROXY_PROBE_OPEN,
+	PROXY_PROBE_CLOSED,
+	PROXY_PROBE_TIMEOUT,
+	PROXY_PROBE_FAILED
+};
+typedef void	(*proxy_probe_cb)(enum proxy_probe_result,
+		    const struct stream_error *, void *);
+void		 proxy_probe(struct event_base *, const struct proxy *,
+		     const char *host, const char *port,
+		     const struct stream_opts *, proxy_probe_cb, void *);
 
 /* url.c: http and https URLs (RFC 3986), redirect targets. */
 struct url {

@@ -42,13 +42,6 @@
  * lower port is known.
  */
 
-enum scan_state {
-	SCAN_PENDING = 0,
-	SCAN_OPEN,
-	SCAN_CLOSED,
-	SCAN_TIMEOUT
-};
-
 struct scan;
 
 struct scan_slot {
@@ -68,7 +61,7 @@ struct scan {
 	const struct portscan_opts	*o;
 	const uint16_t			*ports;
 	size_t				 n;
-	unsigned char			*state;	/* enum scan_state per port */
+	unsigned char			*state;	/* enum portscan_state per port */
 	size_t				 next_start;
 	size_t				 next_print;
 	struct addrinfo			*res;
@@ -187,29 +180,35 @@ scan_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void
-scan_print_one(struct scan *sc, size_t i)
+void
+portscan_print(const struct portscan_opts *o, uint16_t port,
+    enum portscan_state st)
 {
 	static const char *names[] = { "pending", "open", "closed", "timeout" };
-	const struct portscan_opts	*o = sc->o;
-	const char			*state = names[sc->state[i]];
-	FILE				*f;
+	const char	*state = names[st];
+	FILE		*f;
 
 	if (o->json) {
 		fputs(o->is_unix ? "{\"path\":" : "{\"host\":", stdout);
 		scan_json_string(stdout, o->host);
 		if (!o->is_unix)
-			printf(",\"port\":%u", sc->ports[i]);
+			printf(",\"port\":%u", port);
 		printf(",\"state\":\"%s\"}\n", state);
 		return;
 	}
-	if (sc->state[i] != SCAN_OPEN && !o->verbose)
+	if (st != PORTSCAN_ST_OPEN && !o->verbose)
 		return;
-	f = sc->state[i] == SCAN_OPEN ? stdout : stderr;
+	f = st == PORTSCAN_ST_OPEN ? stdout : stderr;
 	if (o->is_unix)
 		fprintf(f, "%s %s\n", o->host, state);
 	else
-		fprintf(f, "%s %u %s\n", o->host, sc->ports[i], state);
+		fprintf(f, "%s %u %s\n", o->host, port, state);
+}
+
+static void
+scan_print_one(struct scan *sc, size_t i)
+{
+	portscan_print(sc->o, sc->ports[i], sc->state[i]);
 }
 
 /* Print every result whose lower ports are all known. */
@@ -219,7 +218,7 @@ scan_flush(struct scan *sc)
 	size_t	first = sc->next_print;
 
 	while (sc->next_print < sc->n && sc->state[sc->next_print] !=
-	    SCAN_PENDING)
+	    PORTSCAN_ST_PENDING)
 		scan_print_one(sc, sc->next_print++);
 	if (sc->next_print != first)
 		fflush(stdout);
@@ -260,19 +259,19 @@ static void	scan_set_port(struct sockaddr *, uint16_t);
 
 /* The port's attempt is over: record it, free the slot. */
 static void
-scan_done(struct scan_slot *sl, enum scan_state st)
+scan_done(struct scan_slot *sl, enum portscan_state st)
 {
 	struct scan	*sc = sl->scan;
 
 	/* A refused socket is kept for the slot's next port. */
 	if (!sl->reusable)
 		scan_slot_release(sl);
-	if (st == SCAN_CLOSED && sl->timed_out)
-		st = SCAN_TIMEOUT;	/* no address answered at all */
+	if (st == PORTSCAN_ST_CLOSED && sl->timed_out)
+		st = PORTSCAN_ST_TIMEOUT;	/* no address answered at all */
 	sc->state[sl->idx] = st;
-	if (st == SCAN_OPEN)
+	if (st == PORTSCAN_ST_OPEN)
 		sc->res_count->open++;
-	else if (st == SCAN_CLOSED)
+	else if (st == PORTSCAN_ST_CLOSED)
 		sc->res_count->closed++;
 	else
 		sc->res_count->timeout++;
@@ -365,7 +364,7 @@ scan_try(struct scan_slot *sl)
 		switch (error = scan_connect(sl)) {
 		case 0:
 			scan_done(sl, scan_self_connected(sl->fd) ?
-			    SCAN_CLOSED : SCAN_OPEN);
+			    PORTSCAN_ST_CLOSED : PORTSCAN_ST_OPEN);
 			return (0);
 		case EINPROGRESS:
 			event_assign(&sl->ev, sc->base, sl->fd, EV_WRITE,
@@ -399,7 +398,7 @@ scan_try(struct scan_slot *sl)
 		sl->ai = sl->ai->ai_next;
 		fresh = 0;
 	}
-	scan_done(sl, SCAN_CLOSED);
+	scan_done(sl, PORTSCAN_ST_CLOSED);
 	return (0);
 fail:
 	stream_error_set(sc->err, STREAM_ESYS, error, "connect to %s: %s",
@@ -430,8 +429,8 @@ scan_io_cb(evutil_socket_t fd, short events, void *arg)
 	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
 		error = errno;
 	if (error == 0) {
-		scan_done(sl, scan_self_connected(fd) ? SCAN_CLOSED :
-		    SCAN_OPEN);
+		scan_done(sl, scan_self_connected(fd) ? PORTSCAN_ST_CLOSED :
+		    PORTSCAN_ST_OPEN);
 	} else {
 		close(sl->fd);
 		sl->fd = -1;

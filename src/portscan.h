@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct proxy;
 struct stream_error;
 
 /*
@@ -33,6 +34,15 @@ struct stream_error;
 #define PORTSCAN_CONCURRENCY	256	/* default attempts in flight */
 #define PORTSCAN_TIMEOUT	2.0	/* default seconds per attempt */
 #define PORTSCAN_FD_MARGIN	16	/* descriptors kept for the rest */
+
+#define PORTSCAN_PROXY_CONCURRENCY 16	/* through a proxy: tunnels at once */
+
+enum portscan_state {
+	PORTSCAN_ST_PENDING = 0,
+	PORTSCAN_ST_OPEN,
+	PORTSCAN_ST_CLOSED,
+	PORTSCAN_ST_TIMEOUT
+};
 
 struct portscan_opts {
 	const char	*host;		/* as the user wrote it, or a path */
@@ -62,6 +72,19 @@ unsigned int	 portscan_max_concurrency(void);
 
 /* Run the scan to the end; -1 with err on a failure that stops it. */
 int		 portscan_run(struct event_base *, const struct portscan_opts *,
+		     const uint16_t *ports, size_t n, struct portscan_result *,
+		     struct stream_error *);
+
+/* One port's line (or JSON object), as portscan_run prints it. */
+void		 portscan_print(const struct portscan_opts *, uint16_t port,
+		     enum portscan_state);
+
+/*
+ * The same through a proxy (portscan-proxy.c): a tunnel per port, open
+ * when the proxy connected it, closed when it said it could not.
+ */
+int		 portscan_proxy_run(struct event_base *,
+		     const struct portscan_opts *, const struct proxy *,
 		     const uint16_t *ports, size_t n, struct portscan_result *,
 		     struct stream_error *);
 

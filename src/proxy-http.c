@@ -145,6 +145,15 @@ proxy_http_reply_done(struct proxy_tunnel *t)
 		t->done(t, NULL);
 		return;
 	}
+	/*
+	 * For -z, the proxy's word on the target: a gateway timeout is a
+	 * timeout, an authentication demand holds for every port, the rest
+	 * (tinyproxy's "500 Unable to connect", 502, 503, 403) is closed.
+	 */
+	if (code == 504)
+		t->verdict = PROXY_PROBE_TIMEOUT;
+	else if (code != 401 && code != 407)
+		t->verdict = PROXY_PROBE_CLOSED;
 	ph_quote(reason, q, sizeof q);
 	proxy_fail(t, STREAM_ESYS, ECONNREFUSED, "%d%s%s", code,
 	    *q != '\0' ? " " : "", q);

@@ -283,6 +283,11 @@ socks_reply_cb(struct stream *s, struct evbuffer *data,
 	    "not a SOCKS5 reply (bad version)") != 0)
 		return;
 	if (r[1] != 0) {
+		/* For -z: 1 to 5 say the target is closed, 6 no answer. */
+		if (r[1] == 6)
+			t->verdict = PROXY_PROBE_TIMEOUT;
+		else if (r[1] <= 5)
+			t->verdict = PROXY_PROBE_CLOSED;
 		if ((why = socks_reply_meaning(r[1])) != NULL)
 			proxy_fail(t, STREAM_ESYS, ECONNREFUSED, "%s", why);
 		else

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -41,6 +42,8 @@
  */
 
 #define PROXY_DEFAULT_PORT	"1080"	/* curl's, whatever the scheme */
+
+static const struct stream_error proxy_ok;	/* kind STREAM_OK */
 
 static int
 proxy_hex(int c)
@@ -200,6 +203,8 @@ proxy_free(struct proxy *p)
 	free(p->user);
 	free(p->pass);
 	free(p->label);
+	free(p->src_addr);
+	free(p->src_port);
 	memset(p, 0, sizeof *p);
 }
 
@@ -307,11 +312,7 @@ proxy_tunnel_free(struct proxy_tunnel *t)
 	free(t->host);
 	free(t->port);
 	free(t->status);
-	free(t->proxy.host);
-	free(t->proxy.port);
-	free(t->proxy.user);
-	free(t->proxy.pass);
-	free(t->proxy.label);
+	proxy_free(&t->proxy);
 	free(t);
 }
 
@@ -337,6 +338,28 @@ proxy_time_left(struct proxy_tunnel *t)
 	return (left < 0.001 ? 0.001 : left);
 }
 
+/* The tunnel's end, for whoever asked: a stream, or a probe's verdict. */
+static void
+proxy_tunnel_finish(struct proxy_tunnel *t, struct stream *s,
+    const struct stream_error *err)
+{
+	if (t->probe_cb != NULL) {
+		if (s != NULL)
+			stream_abort(s);
+		t->probe_cb(s != NULL ? PROXY_PROBE_OPEN : t->verdict, err,
+		    t->arg);
+	} else
+		t->cb(s, err, t->arg);
+	proxy_tunnel_free(t);
+}
+
+static void
+proxy_tls_done_cb(struct stream *s, const struct stream_error *err,
+    void *arg)
+{
+	proxy_tunnel_finish(arg, s, err);
+}
+
 static void
 proxy_tunnel_done(struct proxy_tunnel *t, const struct stream_error *err)
 {
@@ -345,29 +368,28 @@ proxy_tunnel_done(struct proxy_tunnel *t, const struct stream_error *err)
 	struct stream		*s = t->s;
 
 	t->s = NULL;
+	if (t->timer != NULL)
+		evtimer_del(t->timer);
 	if (err != NULL && err->kind != STREAM_OK) {
 		stream_abort(s);
-		t->cb(NULL, err, t->arg);
-		proxy_tunnel_free(t);
+		proxy_tunnel_finish(t, NULL, err);
 		return;
 	}
-	if (log_verbose())
+	if (log_verbose() && t->probe_cb == NULL)
 		log_event("tunnel", "proxy", t->proxy.label, "target",
 		    t->host, "port", t->port, (char *)NULL);
-	if (t->opts.tls_ctx != NULL) {
-		o = t->opts;
-		o.connect_timeout = proxy_time_left(t);
-		if (o.tls_servername == NULL)
-			o.tls_servername = t->host;
-		if ((s = stream_start_tls(t->base, s, &o, &e)) == NULL) {
-			t->cb(NULL, &e, t->arg);
-			proxy_tunnel_free(t);
-			return;
-		}
+	if (t->opts.tls_ctx == NULL || t->probe_cb != NULL) {
+		proxy_tunnel_finish(t, s, &proxy_ok);
+		return;
 	}
-	memset(&e, 0, sizeof e);
-	t->cb(s, &e, t->arg);
-	proxy_tunnel_free(t);
+	/* The handshake in the tunnel, before the caller sees a stream. */
+	o = t->opts;
+	o.connect_timeout = proxy_time_left(t);
+	if (o.tls_servername == NULL)
+		o.tls_servername = t->host;
+	if (stream_start_tls(t->base, s, t->port, &o, proxy_tls_done_cb, t,
+	    &e) != 0)
+		proxy_tunnel_finish(t, NULL, &e);
 }
 
 static void
@@ -379,6 +401,7 @@ proxy_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "proxy %s: timed "
 	    "out opening the tunnel to %s port %s", t->proxy.label, t->host,
 	    t->port);
+	t->verdict = PROXY_PROBE_TIMEOUT;
 	proxy_tunnel_done(t, &err);
 }
 
@@ -394,12 +417,11 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 	if (s == NULL) {
 		stream_error_set(&e, err->kind, err->sys, "proxy %s: %s",
 		    t->proxy.label, err->msg);
-		t->cb(NULL, &e, t->arg);
-		proxy_tunnel_free(t);
+		proxy_tunnel_finish(t, NULL, &e);
 		return;
 	}
 	t->s = s;
-	if (log_verbose())
+	if (log_verbose() && t->probe_cb == NULL)
 		log_event("proxy", "proxy", t->proxy.label, "scheme",
 		    proxy_scheme(&t->proxy), "target", t->host, "port",
 		    t->port, (char *)NULL);
@@ -416,25 +438,43 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 		proxy_socks_handshake(t);
 }
 
+/* Connected to the proxy from -s ADDR / -p PORT: a plain stream on it. */
+static void
+proxy_source_done_cb(int fd, const struct stream_error *err, void *arg)
+{
+	struct proxy_tunnel	*t = arg;
+	struct stream_opts	 plain;
+	struct stream_error	 e;
+	struct stream		*s;
+
+	if (fd == -1) {
+		proxy_connected_cb(NULL, err, t);
+		return;
+	}
+	plain = t->opts;
+	plain.tls_ctx = NULL;
+	if ((s = stream_open_fd(t->base, fd, &plain, &e)) == NULL) {
+		close(fd);
+		proxy_connected_cb(NULL, &e, t);
+		return;
+	}
+	proxy_connected_cb(s, &proxy_ok, t);
+}
+
 static char *
 proxy_strdup(const char *s)
 {
 	return (s != NULL ? xstrdup(s) : NULL);
 }
 
-void
-proxy_open_connection(struct event_base *base, const struct proxy *p,
+/* Connect to the proxy; the handshake follows in proxy_connected_cb. */
+static void
+proxy_tunnel_start(struct event_base *base, const struct proxy *p,
     const char *host, const char *port, const struct stream_opts *opts,
-    stream_done_cb cb, void *arg)
+    struct proxy_tunnel *t)
 {
-	struct proxy_tunnel	*t;
 	struct stream_opts	 plain;
 
-	if (p == NULL) {
-		stream_open_connection(base, host, port, opts, cb, arg);
-		return;
-	}
-	t = xcalloc(1, sizeof *t);
 	t->base = base;
 	t->proxy.type = p->type;
 	t->proxy.host = xstrdup(p->host);
@@ -446,12 +486,51 @@ proxy_open_connection(struct event_base *base, const struct proxy *p,
 	t->port = xstrdup(port);
 	t->opts = *opts;
 	t->start_ms = proxy_now_ms();
-	t->cb = cb;
-	t->arg = arg;
+	t->verdict = PROXY_PROBE_FAILED;
 	t->done = proxy_tunnel_done;
+	if (p->src_addr != NULL || p->src_port != NULL) {
+		/* nc -s with -x: the source is the proxy connection's. */
+		net_connect_tcp_from(base, p->host, p->port, opts->family,
+		    p->src_addr, p->src_port, opts->connect_timeout,
+		    proxy_source_done_cb, t);
+		return;
+	}
 	plain = *opts;
 	plain.tls_ctx = NULL;
 	plain.tls_servername = NULL;
 	stream_open_connection(base, p->host, p->port, &plain,
 	    proxy_connected_cb, t);
+}
+
+void
+proxy_open_connection(struct event_base *base, const struct proxy *p,
+    const char *host, const char *port, const struct stream_opts *opts,
+    stream_done_cb cb, void *arg)
+{
+	struct proxy_tunnel	*t;
+
+	if (p == NULL) {
+		stream_open_connection(base, host, port, opts, cb, arg);
+		return;
+	}
+	t = xcalloc(1, sizeof *t);
+	t->cb = cb;
+	t->arg = arg;
+	proxy_tunnel_start(base, p, host, port, opts, t);
+}
+
+void
+proxy_probe(struct event_base *base, const struct proxy *p, const char *host,
+    const char *port, const struct stream_opts *opts, proxy_probe_cb cb,
+    void *arg)
+{
+	struct proxy_tunnel	*t;
+	struct stream_opts	 o;
+
+	t = xcalloc(1, sizeof *t);
+	t->probe_cb = cb;
+	t->arg = arg;
+	o = *opts;
+	o.tls_ctx = NULL;	/* open is the proxy's word: no TLS */
+	proxy_tunnel_start(base, p, host, port, &o, t);
 }

@@ -39,6 +39,9 @@ struct proxy_tunnel {
 	size_t			 addrlen;	/* SOCKS5: reply address bytes */
 	stream_done_cb		 cb;
 	void			*arg;
+	proxy_probe_cb		 probe_cb;	/* -z: instead of cb */
+	int			 verdict;	/* the target's, as the proxy
+						   said it: a PROXY_PROBE_ */
 
 	/*
 	 * How a handshake ends: err NULL when the tunnel is open. A pointer,

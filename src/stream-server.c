@@ -175,6 +175,19 @@ stream_open_unix_connection(struct event_base *base, const char *path,
 }
 
 /*
+ * A TLS client over a socket already connected (a proxy's tunnel): the
+ * TLS step of open_connection alone. cb gets the stream once the
+ * handshake is over, or NULL and why it failed, as open_connection's.
+ */
+void
+stream_open_tls_fd(struct event_base *base, int fd,
+    const struct stream_opts *opts, stream_done_cb cb, void *arg)
+{
+	connect_done_cb(fd, &stream_ok, connect_new(base, NULL, opts, cb,
+	    arg));
+}
+
+/*
  * Servers.
  */
 static void

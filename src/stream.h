@@ -273,10 +273,21 @@ void		 stream_set_data(struct stream *, void *);
 void		*stream_get_data(struct stream *);
 
 /*
- * TLS over a connected plain stream (a proxy's tunnel, stream-tunnel.c):
- * plain is consumed, the new stream is a TLS client by opts->tls_ctx.
+ * A TLS client over a connected socket, fd then the stream's: cb gets
+ * the stream once the handshake is over, or NULL and the verifier's
+ * reason (maybe before this returns). opts->connect_timeout bounds it.
  */
-struct stream	*stream_start_tls(struct event_base *, struct stream *,
-		     const struct stream_opts *, struct stream_error *);
+void		 stream_open_tls_fd(struct event_base *, int fd,
+		     const struct stream_opts *, stream_done_cb, void *);
+
+/*
+ * TLS over a connected plain stream (a proxy's tunnel, stream-tunnel.c):
+ * plain is consumed; cb gets the TLS client stream once its handshake is
+ * over, or NULL and why, the error naming port (the target's, not the
+ * proxy's). -1 with err, and no callback, when it cannot start.
+ */
+int		 stream_start_tls(struct event_base *, struct stream *plain,
+		     const char *port, const struct stream_opts *,
+		     stream_done_cb, void *, struct stream_error *);
 
 #endif /* STREAM_H */
