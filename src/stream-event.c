@@ -59,8 +59,57 @@
  * callback from the loop, never from inside the call that caused it.
  */
 
+/* evbuffer_new() or, as xmalloc, exit: out of memory is not recoverable. */
+struct evbuffer *
+stream_evbuffer_new(void)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL) {
+		fprintf(stderr, "cstream: out of memory allocating a buffer\n");
+		exit(1);
+	}
+	return (b);
+}
+
+/*
+ * An fd stream's write buffer, made by its first write: an idle client
+ * never pays for it (TLS writes to its bufferevent's output).
+ */
+struct evbuffer *
+stream_wbuf(struct stream *s)
+{
+	if (s->wbuf == NULL && s->kind == STREAM_FD) {
+		s->wbuf = stream_evbuffer_new();
+		/* evbuffer_add_file() then goes out with sendfile(2). */
+		evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
+	}
+	return (s->wbuf);
+}
+
+/* The read buffer, made when the first bytes come (see stream_alloc_bare). */
+struct evbuffer *
+stream_rbuf(struct stream *s)
+{
+	if (s->rbuf == NULL)
+		s->rbuf = stream_evbuffer_new();
+	return (s->rbuf);
+}
+
+/* Bytes waiting in the read buffer, which may not exist yet. */
+size_t
+stream_rlen(struct stream *s)
+{
+	return (s->rbuf != NULL ? evbuffer_get_length(s->rbuf) : 0);
+}
+
+/*
+ * A stream without buffers: an fd stream makes them on first use, so a
+ * server's idle client holds none (what is left costs about 1 KiB a
+ * client, bench/README "Idle").
+ */
 struct stream *
-stream_alloc(struct event_base *base, size_t limit)
+stream_alloc_bare(struct event_base *base, size_t limit)
 {
 	struct stream	*s;
 
@@ -72,13 +121,17 @@ stream_alloc(struct event_base *base, size_t limit)
 	s->whigh = STREAM_WRITE_HIGH;
 	s->wlow = STREAM_WRITE_LOW;
 	s->want = STREAM_READ_MIN;
-	s->rbuf = evbuffer_new();
-	s->result = evbuffer_new();
-	if (s->rbuf == NULL || s->result == NULL) {
-		if (s->rbuf != NULL)
-			evbuffer_free(s->rbuf);
-		if (s->result != NULL)
-			evbuffer_free(s->result);
+	return (s);
+}
+
+/* ... and with its read buffer, which the TLS transport fills itself. */
+struct stream *
+stream_alloc(struct event_base *base, size_t limit)
+{
+	struct stream	*s;
+
+	s = stream_alloc_bare(base, limit);
+	if ((s->rbuf = evbuffer_new()) == NULL) {
 		free(s);
 		return (NULL);
 	}
@@ -248,7 +301,8 @@ transport_fail_write(struct stream *s, const struct stream_error *err)
 		event_del(s->wev);
 		s->wev_on = 0;
 	}
-	evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
+	if (s->wbuf != NULL)
+		evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
 	if (s->xops != NULL)
 		s->xops->write_failed(s);
 	stream_notify(s, NOTIFY_WFAIL|NOTIFY_CLOSE);

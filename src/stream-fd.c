@@ -111,7 +111,7 @@ stream_read_size(struct stream *s, size_t want, int *capped)
 {
 	size_t	len, cap, room;
 
-	len = evbuffer_get_length(s->rbuf);
+	len = stream_rlen(s);
 	cap = stream_sat_add(stream_limit2(s), STREAM_READ_SLACK);
 	room = cap > len ? cap - len : 0;
 	/*
@@ -167,7 +167,8 @@ fd_read_once(struct stream *s, size_t want, int *full, int *capped)
 
 	*full = 0;
 	size = stream_read_size(s, want, capped);
-	nv = evbuffer_reserve_space(s->rbuf, size - STREAM_CHAIN_HEADER, v, 2);
+	nv = evbuffer_reserve_space(stream_rbuf(s), size - STREAM_CHAIN_HEADER,
+	    v, 2);
 	if (nv <= 0) {
 		stream_fail_errno(s, "read", "from", ENOMEM);
 		return (-1);
@@ -321,6 +322,8 @@ fd_flush(struct stream *s)
 	ssize_t	n;
 	int	error;
 
+	if (s->wbuf == NULL)
+		return;		/* nothing was ever written */
 	while (evbuffer_get_length(s->wbuf) > 0) {
 		if (s->wsock && !s->wfile)
 			n = fd_send(s);
@@ -390,7 +393,8 @@ fd_fail(struct stream *s)
 		event_del(s->wev);
 		s->wev_on = 0;
 	}
-	evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
+	if (s->wbuf != NULL)
+		evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
 }
 
 /*
@@ -446,7 +450,7 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 	struct stream	*s;
 	int		 poll, sock;
 
-	if ((s = stream_alloc(base, limit)) == NULL) {
+	if ((s = stream_alloc_bare(base, limit)) == NULL) {
 		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
 		    strerror(ENOMEM));
 		return (NULL);
@@ -471,10 +475,6 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 		s->wpoll = poll;
 		s->wsock = sock;
 	}
-	if ((s->wbuf = evbuffer_new()) == NULL)
-		goto nomem;
-	/* evbuffer_add_file() then goes out with sendfile(2). */
-	evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
 	if (s->rfd != -1) {
 		s->rev = event_new(base, s->rpoll ? s->rfd : -1, s->rpoll ?
 		    EV_READ|EV_PERSIST : 0, fd_read_cb, s);

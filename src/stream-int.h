@@ -278,6 +278,11 @@ int		 reader_scanning(struct stream *, size_t);
 void		 reader_fed(struct stream *, size_t, const void *, size_t);
 
 /* stream-event.c: allocation, failures, timers, deferred work. */
+struct evbuffer	*stream_evbuffer_new(void);
+struct evbuffer	*stream_wbuf(struct stream *);
+struct evbuffer	*stream_rbuf(struct stream *);
+size_t		 stream_rlen(struct stream *);
+struct stream	*stream_alloc_bare(struct event_base *, size_t);
 struct stream	*stream_alloc(struct event_base *, size_t);
 void		 stream_notify(struct stream *, int);
 void		 stream_finish_close(struct stream *);

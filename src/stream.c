@@ -195,8 +195,10 @@ stream_destroy(struct stream *s)
 		event_free(s->nev);
 	if (s->tev != NULL)
 		event_free(s->tev);
-	evbuffer_free(s->rbuf);
-	evbuffer_free(s->result);
+	if (s->rbuf != NULL)
+		evbuffer_free(s->rbuf);
+	if (s->result != NULL)
+		evbuffer_free(s->result);
 	if (s->kind == STREAM_FD && s->wbuf != NULL)
 		evbuffer_free(s->wbuf);
 	free(s->exc);
