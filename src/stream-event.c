@@ -72,35 +72,14 @@ stream_evbuffer_new(void)
 	return (b);
 }
 
-/*
- * An fd stream's write buffer, made by its first write: an idle client
- * never pays for it (TLS writes to its bufferevent's output).
- */
+/* An fd stream's write buffer, with the flag stream_wbuf's caller needs. */
 struct evbuffer *
-stream_wbuf(struct stream *s)
+stream_wbuf_new(struct stream *s)
 {
-	if (s->wbuf == NULL && s->kind == STREAM_FD) {
-		s->wbuf = stream_evbuffer_new();
-		/* evbuffer_add_file() then goes out with sendfile(2). */
-		evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
-	}
+	s->wbuf = stream_evbuffer_new();
+	/* evbuffer_add_file() then goes out with sendfile(2). */
+	evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
 	return (s->wbuf);
-}
-
-/* The read buffer, made when the first bytes come (see stream_alloc_bare). */
-struct evbuffer *
-stream_rbuf(struct stream *s)
-{
-	if (s->rbuf == NULL)
-		s->rbuf = stream_evbuffer_new();
-	return (s->rbuf);
-}
-
-/* Bytes waiting in the read buffer, which may not exist yet. */
-size_t
-stream_rlen(struct stream *s)
-{
-	return (s->rbuf != NULL ? evbuffer_get_length(s->rbuf) : 0);
 }
 
 /*
