@@ -269,6 +269,8 @@ size_t		 stream_drain_low(struct stream *);
 void		 stream_store_exception(struct stream *,
 		     const struct stream_error *);
 void		 stream_set_peer(struct stream *, int);
+struct evbuffer	*stream_evbuffer_new(void);
+struct evbuffer	*stream_wbuf_new(struct stream *);
 int		 stream_reading_wanted(struct stream *);
 void		 stream_reading_update(struct stream *);
 
@@ -278,8 +280,6 @@ int		 reader_scanning(struct stream *, size_t);
 void		 reader_fed(struct stream *, size_t, const void *, size_t);
 
 /* stream-event.c: allocation, failures, timers, deferred work. */
-struct evbuffer	*stream_evbuffer_new(void);
-struct evbuffer	*stream_wbuf_new(struct stream *);
 struct stream	*stream_alloc_bare(struct event_base *, size_t);
 struct stream	*stream_alloc(struct event_base *, size_t);
 void		 stream_notify(struct stream *, int);

@@ -159,6 +159,29 @@ stream_limit2(struct stream *s)
 	return (stream_sat_add(s->limit, s->limit));
 }
 
+/* evbuffer_new() or, as xmalloc, exit: out of memory is not recoverable. */
+struct evbuffer *
+stream_evbuffer_new(void)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL) {
+		fprintf(stderr, "cstream: out of memory allocating a buffer\n");
+		exit(1);
+	}
+	return (b);
+}
+
+/* An fd stream's write buffer, with the flag stream_wbuf's caller needs. */
+struct evbuffer *
+stream_wbuf_new(struct stream *s)
+{
+	s->wbuf = stream_evbuffer_new();
+	/* evbuffer_add_file() then goes out with sendfile(2). */
+	evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
+	return (s->wbuf);
+}
+
 /* The peer for messages: its address, or "peer" when it has none. */
 const char *
 stream_label(struct stream *s)
