@@ -443,6 +443,20 @@ stream_fd_unsetup(struct stream *s)
 	stream_destroy(s);
 }
 
+/* What both constructors end with: the read event and the idle timer. */
+static int
+stream_fd_start(struct stream *s, double idle_timeout)
+{
+	if (s->rfd != -1) {
+		s->rev = event_new(s->base, s->rpoll ? s->rfd : -1, s->rpoll ?
+		    EV_READ|EV_PERSIST : 0, fd_read_cb, s);
+		if (s->rev == NULL)
+			return (-1);
+	} else
+		s->eof = 1;	/* no read side: nothing will ever come */
+	return (stream_new_timer(s, idle_timeout));
+}
+
 struct stream *
 stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
     double idle_timeout, struct stream_error *err)
@@ -475,14 +489,7 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 		s->wpoll = poll;
 		s->wsock = sock;
 	}
-	if (s->rfd != -1) {
-		s->rev = event_new(base, s->rpoll ? s->rfd : -1, s->rpoll ?
-		    EV_READ|EV_PERSIST : 0, fd_read_cb, s);
-		if (s->rev == NULL)
-			goto nomem;
-	} else
-		s->eof = 1;	/* no read side: nothing will ever come */
-	if (stream_new_timer(s, idle_timeout) != 0)
+	if (stream_fd_start(s, idle_timeout) != 0)
 		goto nomem;
 	if (s->rsock)
 		stream_set_peer(s, s->rfd);
@@ -497,4 +504,36 @@ nomem:
 fail:
 	stream_fd_unsetup(s);
 	return (NULL);
+}
+
+/*
+ * A socket accept4(2) made non-blocking, whose peer the caller has
+ * formatted already: none of stream_new_fd's fstat, fcntl and
+ * getpeername, which a server would pay for every client
+ * (bench/README, "connection rate").
+ */
+struct stream *
+stream_new_accepted(struct event_base *base, int fd, const char *peer,
+    size_t limit, double idle_timeout, struct stream_error *err)
+{
+	struct stream	*s;
+
+	if ((s = stream_alloc_bare(base, limit)) == NULL) {
+		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
+		    strerror(ENOMEM));
+		return (NULL);
+	}
+	s->kind = STREAM_FD;
+	s->ops = &stream_fd_ops;
+	s->rfd = s->wfd = fd;
+	s->rpoll = s->wpoll = s->rsock = s->wsock = 1;
+	if (stream_fd_start(s, idle_timeout) != 0) {
+		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
+		    strerror(ENOMEM));
+		stream_fd_unsetup(s);
+		return (NULL);
+	}
+	s->peer = xstrdup(peer);
+	stream_reading_update(s);
+	return (s);
 }

@@ -298,6 +298,8 @@ void		 writer_progress(struct stream *);
 /* stream-fd.c and stream-tls.c: the transports. */
 struct stream	*stream_new_fd(struct event_base *, int, int, size_t,
 		     double, struct stream_error *);
+struct stream	*stream_new_accepted(struct event_base *, int, const char *,
+		     size_t, double, struct stream_error *);
 struct stream	*stream_new_tls(struct event_base *, int, SSL *, int,
 		     size_t, double, double, stream_done_cb, void *,
 		     struct stream_error *);

@@ -484,7 +484,7 @@ stream_get_extra_info(struct stream *s, const char *name, char *buf,
 		/* Kept from the start, as asyncio: it outlives the socket. */
 		if (s->peer == NULL)
 			return (-1);
-		snprintf(buf, len, "%s", s->peer);
+		strlcpy(buf, s->peer, len);	/* once a client: no printf */
 		return (0);
 	}
 	if (strcmp(name, "peercert") == 0) {
