@@ -173,9 +173,14 @@ serve_accept_cb(struct stream *s, void *arg)
 		    client_relay_cb, cl);
 		break;
 	case MODE_ECHO:
-		cl->pump = pump_start_filtered(s, s, PUMP_WRITE_EOF |
-		    PUMP_FLUSH, sv->hd ? hexdump_echo_cb : NULL, cl->hdc,
-		    client_pump_cb, cl);
+		/*
+		 * At the client's EOF, flush and close: the close is our
+		 * EOF, a shutdown(2) first would only cost a system call
+		 * a client.
+		 */
+		cl->pump = pump_start_filtered(s, s, PUMP_FLUSH,
+		    sv->hd ? hexdump_echo_cb : NULL, cl->hdc, client_pump_cb,
+		    cl);
 		break;
 	case MODE_DISCARD:
 		stream_read(s, SERVE_CHUNK, client_discard_cb, cl);
