@@ -127,7 +127,8 @@ client_discard_cb(struct stream *s, struct evbuffer *data,
 		client_error(cl, err);
 		return;
 	}
-	hexdump_received_cb(data, &cl->hdc);
+	if (cl->hdc != NULL)
+		hexdump_received_cb(data, cl->hdc);
 	/* The reader empties data after we return: dropping is free. */
 	stream_read(s, SERVE_CHUNK, client_discard_cb, cl);
 }
@@ -168,13 +169,18 @@ serve_accept_cb(struct stream *s, void *arg)
 		cl->relay = relay_start_filtered(s, sv->io,
 		    isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0,
 		    sv->hd ? hexdump_sent_cb : NULL,
-		    sv->hd ? hexdump_received_cb : NULL, &cl->hdc,
+		    sv->hd ? hexdump_received_cb : NULL, cl->hdc,
 		    client_relay_cb, cl);
 		break;
 	case MODE_ECHO:
-		cl->pump = pump_start_filtered(s, s, PUMP_WRITE_EOF |
-		    PUMP_FLUSH, sv->hd ? hexdump_echo_cb : NULL, &cl->hdc,
-		    client_pump_cb, cl);
+		/*
+		 * At the client's EOF, flush and close: the close is our
+		 * EOF, a shutdown(2) first would only cost a system call
+		 * a client.
+		 */
+		cl->pump = pump_start_filtered(s, s, PUMP_FLUSH,
+		    sv->hd ? hexdump_echo_cb : NULL, cl->hdc, client_pump_cb,
+		    cl);
 		break;
 	case MODE_DISCARD:
 		stream_read(s, SERVE_CHUNK, client_discard_cb, cl);

@@ -17,7 +17,10 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "cstream.h"
 
@@ -47,6 +50,12 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	/*
+	 * libevent's calloc is glibc's, which bypasses the per-thread cache;
+	 * given malloc it zeroes malloc's block instead, from the cache: a
+	 * fifth of a server's instructions for each client (events, buffers).
+	 */
+	event_set_mem_functions(malloc, realloc, free);
 	/* stderr carries the one-line errors; never interleave half lines. */
 	setvbuf(stderr, NULL, _IOLBF, 0);
 

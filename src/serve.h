@@ -90,8 +90,8 @@ struct client {
 	int			 in_waiting;	/* --exec: on the child's drain */
 	int			 in_dropping;	/* --exec: the child reads no more */
 	struct event		*linger;	/* --exec: lingering close bound */
-	char			 peer[128];
-	struct hexdump_conn	 hdc;		/* -x */
+	char			*peer;		/* its address, or "" */
+	struct hexdump_conn	*hdc;		/* -x, NULL without */
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */
 	struct waiters		 waiters;	/* readers waiting on its drain */

@@ -111,7 +111,7 @@ stream_read_size(struct stream *s, size_t want, int *capped)
 {
 	size_t	len, cap, room;
 
-	len = evbuffer_get_length(s->rbuf);
+	len = stream_rlen(s);
 	cap = stream_sat_add(stream_limit2(s), STREAM_READ_SLACK);
 	room = cap > len ? cap - len : 0;
 	/*
@@ -167,7 +167,8 @@ fd_read_once(struct stream *s, size_t want, int *full, int *capped)
 
 	*full = 0;
 	size = stream_read_size(s, want, capped);
-	nv = evbuffer_reserve_space(s->rbuf, size - STREAM_CHAIN_HEADER, v, 2);
+	nv = evbuffer_reserve_space(stream_rbuf(s), size - STREAM_CHAIN_HEADER,
+	    v, 2);
 	if (nv <= 0) {
 		stream_fail_errno(s, "read", "from", ENOMEM);
 		return (-1);
@@ -321,6 +322,8 @@ fd_flush(struct stream *s)
 	ssize_t	n;
 	int	error;
 
+	if (s->wbuf == NULL)
+		return;		/* nothing was ever written */
 	while (evbuffer_get_length(s->wbuf) > 0) {
 		if (s->wsock && !s->wfile)
 			n = fd_send(s);
@@ -390,7 +393,8 @@ fd_fail(struct stream *s)
 		event_del(s->wev);
 		s->wev_on = 0;
 	}
-	evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
+	if (s->wbuf != NULL)
+		evbuffer_drain(s->wbuf, evbuffer_get_length(s->wbuf));
 }
 
 /*
@@ -439,6 +443,20 @@ stream_fd_unsetup(struct stream *s)
 	stream_destroy(s);
 }
 
+/* What both constructors end with: the read event and the idle timer. */
+static int
+stream_fd_start(struct stream *s, double idle_timeout)
+{
+	if (s->rfd != -1) {
+		s->rev = event_new(s->base, s->rpoll ? s->rfd : -1, s->rpoll ?
+		    EV_READ|EV_PERSIST : 0, fd_read_cb, s);
+		if (s->rev == NULL)
+			return (-1);
+	} else
+		s->eof = 1;	/* no read side: nothing will ever come */
+	return (stream_new_timer(s, idle_timeout));
+}
+
 struct stream *
 stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
     double idle_timeout, struct stream_error *err)
@@ -446,7 +464,7 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 	struct stream	*s;
 	int		 poll, sock;
 
-	if ((s = stream_alloc(base, limit)) == NULL) {
+	if ((s = stream_alloc_bare(base, limit)) == NULL) {
 		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
 		    strerror(ENOMEM));
 		return (NULL);
@@ -471,18 +489,7 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 		s->wpoll = poll;
 		s->wsock = sock;
 	}
-	if ((s->wbuf = evbuffer_new()) == NULL)
-		goto nomem;
-	/* evbuffer_add_file() then goes out with sendfile(2). */
-	evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
-	if (s->rfd != -1) {
-		s->rev = event_new(base, s->rpoll ? s->rfd : -1, s->rpoll ?
-		    EV_READ|EV_PERSIST : 0, fd_read_cb, s);
-		if (s->rev == NULL)
-			goto nomem;
-	} else
-		s->eof = 1;	/* no read side: nothing will ever come */
-	if (stream_new_timer(s, idle_timeout) != 0)
+	if (stream_fd_start(s, idle_timeout) != 0)
 		goto nomem;
 	if (s->rsock)
 		stream_set_peer(s, s->rfd);
@@ -497,4 +504,36 @@ nomem:
 fail:
 	stream_fd_unsetup(s);
 	return (NULL);
+}
+
+/*
+ * A socket accept4(2) made non-blocking, whose peer the caller has
+ * formatted already: none of stream_new_fd's fstat, fcntl and
+ * getpeername, which a server would pay for every client
+ * (bench/README, "connection rate").
+ */
+struct stream *
+stream_new_accepted(struct event_base *base, int fd, const char *peer,
+    size_t limit, double idle_timeout, struct stream_error *err)
+{
+	struct stream	*s;
+
+	if ((s = stream_alloc_bare(base, limit)) == NULL) {
+		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
+		    strerror(ENOMEM));
+		return (NULL);
+	}
+	s->kind = STREAM_FD;
+	s->ops = &stream_fd_ops;
+	s->rfd = s->wfd = fd;
+	s->rpoll = s->wpoll = s->rsock = s->wsock = 1;
+	if (stream_fd_start(s, idle_timeout) != 0) {
+		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
+		    strerror(ENOMEM));
+		stream_fd_unsetup(s);
+		return (NULL);
+	}
+	s->peer = xstrdup(peer);
+	stream_reading_update(s);
+	return (s);
 }

@@ -268,6 +268,8 @@ size_t		 stream_drain_low(struct stream *);
 void		 stream_store_exception(struct stream *,
 		     const struct stream_error *);
 void		 stream_set_peer(struct stream *, int);
+struct evbuffer	*stream_evbuffer_new(void);
+struct evbuffer	*stream_wbuf_new(struct stream *);
 int		 stream_reading_wanted(struct stream *);
 void		 stream_reading_update(struct stream *);
 
@@ -277,6 +279,7 @@ int		 reader_scanning(struct stream *, size_t);
 void		 reader_fed(struct stream *, size_t, const void *, size_t);
 
 /* stream-event.c: allocation, failures, timers, deferred work. */
+struct stream	*stream_alloc_bare(struct event_base *, size_t);
 struct stream	*stream_alloc(struct event_base *, size_t);
 void		 stream_notify(struct stream *, int);
 void		 stream_finish_close(struct stream *);
@@ -294,8 +297,41 @@ void		 writer_progress(struct stream *);
 /* stream-fd.c and stream-tls.c: the transports. */
 struct stream	*stream_new_fd(struct event_base *, int, int, size_t,
 		     double, struct stream_error *);
+struct stream	*stream_new_accepted(struct event_base *, int, const char *,
+		     size_t, double, struct stream_error *);
 struct stream	*stream_new_tls(struct event_base *, int, SSL *, int,
 		     size_t, double, double, stream_done_cb, void *,
 		     struct stream_error *);
+
+/*
+ * An fd stream's buffers are made on first use: a server's idle client
+ * holds none (bench/README, "Idle"). Inline: they are on every read and
+ * write.
+ */
+
+/* The read buffer, made when the first bytes come. */
+static inline struct evbuffer *
+stream_rbuf(struct stream *s)
+{
+	if (s->rbuf == NULL)
+		s->rbuf = stream_evbuffer_new();
+	return (s->rbuf);
+}
+
+/* Bytes waiting in the read buffer, which may not exist yet. */
+static inline size_t
+stream_rlen(struct stream *s)
+{
+	return (s->rbuf != NULL ? evbuffer_get_length(s->rbuf) : 0);
+}
+
+/* The write buffer, made by the first write (TLS: its bufferevent's). */
+static inline struct evbuffer *
+stream_wbuf(struct stream *s)
+{
+	if (s->wbuf == NULL && s->kind == STREAM_FD)
+		return (stream_wbuf_new(s));
+	return (s->wbuf);
+}
 
 #endif /* STREAM_INT_H */

@@ -167,7 +167,7 @@ reader_scan_buffer(struct stream *s)
 	size_t			 len, left, n, start;
 	int			 i, nv;
 
-	len = evbuffer_get_length(s->rbuf);
+	len = stream_rlen(s);
 	if (op->found != STREAM_NOT_FOUND || op->scan_to >= len)
 		return;
 	if (evbuffer_ptr_set(s->rbuf, &ptr, op->scan_to, EVBUFFER_PTR_SET) != 0)
@@ -193,6 +193,32 @@ reader_scan_buffer(struct stream *s)
 	}
 }
 
+/*
+ * The buffer a result is handed over in, made on first use: a stream that
+ * never completes a read (an idle client) never pays for it.
+ */
+static struct evbuffer *
+reader_result(struct stream *s)
+{
+	if (s->result == NULL)
+		s->result = stream_evbuffer_new();
+	return (s->result);
+}
+
+/* Move n bytes (SIZE_MAX: all) of the read buffer to the result. */
+static void
+reader_move(struct stream *s, size_t n)
+{
+	struct evbuffer	*result = reader_result(s);
+
+	if (s->rbuf == NULL)
+		return;		/* nothing ever came */
+	if (n == SIZE_MAX)
+		evbuffer_add_buffer(result, s->rbuf);
+	else
+		evbuffer_remove_buffer(s->rbuf, result, n);
+}
+
 /* Hand the result to the operation's callback; the op is over. */
 static int
 reader_complete(struct stream *s, const struct stream_error *err)
@@ -200,9 +226,11 @@ reader_complete(struct stream *s, const struct stream_error *err)
 	stream_read_cb	 cb = s->op.cb;
 	void		*arg = s->op.arg;
 
+	struct evbuffer	*result = reader_result(s);
+
 	s->op.kind = OP_NONE;
-	cb(s, s->result, err, arg);
-	evbuffer_drain(s->result, evbuffer_get_length(s->result));
+	cb(s, result, err, arg);
+	evbuffer_drain(result, evbuffer_get_length(result));
 	return (1);
 }
 
@@ -227,13 +255,12 @@ reader_try_until(struct stream *s)
 				evbuffer_drain(s->rbuf, op->found + op->seplen);
 			return (reader_complete(s, &err));
 		}
-		evbuffer_remove_buffer(s->rbuf, s->result,
-		    op->found + op->seplen);
+		reader_move(s, op->found + op->seplen);
 		return (reader_complete(s, &stream_ok));
 	}
 
 	/* asyncio's offset: where the separator can no longer start. */
-	len = evbuffer_get_length(s->rbuf);
+	len = stream_rlen(s);
 	if (len >= op->seplen && len + 1 - op->seplen > op->aoffset) {
 		op->aoffset = len + 1 - op->seplen;
 		if (op->aoffset > s->limit) {
@@ -250,7 +277,7 @@ reader_try_until(struct stream *s)
 		return (0);
 
 	/* IncompleteReadError(partial, None); readline returns the partial. */
-	evbuffer_add_buffer(s->result, s->rbuf);
+	reader_move(s, SIZE_MAX);
 	if (line)
 		return (reader_complete(s, &stream_ok));
 	stream_error_set(&err, STREAM_EINCOMPLETE, 0, "EOF before the "
@@ -264,7 +291,7 @@ reader_try(struct stream *s)
 {
 	struct stream_op	*op = &s->op;
 	struct stream_error	 err;
-	size_t			 len = evbuffer_get_length(s->rbuf);
+	size_t			 len = stream_rlen(s);
 
 	if (op->badarg) {
 		stream_error_set(&err, STREAM_ESYS, EINVAL,
@@ -293,22 +320,21 @@ reader_try(struct stream *s)
 			return (reader_complete(s, &stream_ok));
 		if (len == 0)
 			return (0);
-		evbuffer_remove_buffer(s->rbuf, s->result,
-		    op->n < len ? op->n : len);
+		reader_move(s, op->n < len ? op->n : len);
 		return (reader_complete(s, &stream_ok));
 	case OP_READALL:
 		if (!s->eof)
 			return (0);
-		evbuffer_add_buffer(s->result, s->rbuf);
+		reader_move(s, SIZE_MAX);
 		return (reader_complete(s, &stream_ok));
 	case OP_EXACTLY:
 		if (len >= op->n) {
-			evbuffer_remove_buffer(s->rbuf, s->result, op->n);
+			reader_move(s, op->n);
 			return (reader_complete(s, &stream_ok));
 		}
 		if (!s->eof)
 			return (0);
-		evbuffer_add_buffer(s->result, s->rbuf);
+		reader_move(s, SIZE_MAX);
 		stream_error_set(&err, STREAM_EINCOMPLETE, 0, "EOF after %zu "
 		    "of %zu bytes", len, op->n);
 		err.expected = op->n;
@@ -334,7 +360,7 @@ reader_flow(struct stream *s)
 
 	if (s->kind == STREAM_DETACHED || s->dead)
 		return;
-	len = evbuffer_get_length(s->rbuf);
+	len = stream_rlen(s);
 	if (s->op.kind != OP_NONE)
 		s->paused = 0;
 	else if (!s->paused && len > stream_limit2(s))
@@ -420,7 +446,7 @@ stream_readuntil(struct stream *s, const void *sep, size_t seplen,
 int
 stream_at_eof(struct stream *s)
 {
-	return (s->eof && evbuffer_get_length(s->rbuf) == 0);
+	return (s->eof && stream_rlen(s) == 0);
 }
 
 void
@@ -431,8 +457,8 @@ stream_feed_data(struct stream *s, const void *data, size_t len)
 	/* asyncio asserts on data after EOF; a transport never sends any. */
 	if (len == 0 || s->eof || s->dead)
 		return;
-	old = evbuffer_get_length(s->rbuf);
-	if (evbuffer_add(s->rbuf, data, len) != 0)
+	old = stream_rlen(s);
+	if (evbuffer_add(stream_rbuf(s), data, len) != 0)
 		return;
 	reader_fed(s, old, data, len);
 	reader_dispatch(s);
@@ -479,7 +505,7 @@ stream_limit(struct stream *s)
 size_t
 stream_buffered(struct stream *s)
 {
-	return (evbuffer_get_length(s->rbuf));
+	return (stream_rlen(s));
 }
 
 int

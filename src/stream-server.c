@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
 #include <assert.h>
@@ -249,6 +251,7 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 	struct stream		*s;
 	char			 peer[256];
 	SSL			*ssl;
+	int			 one = 1;
 
 	net_format_addr(sa, salen, peer, sizeof peer);
 	if (srv->max_conns != 0 && srv->nconns >= srv->max_conns) {
@@ -261,8 +264,9 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 			    peer[0] != '\0' ? peer : "a client");
 		return;
 	}
+	/* The family is known: net_set_nodelay would ask getsockname(2). */
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		net_set_nodelay(fd);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (srv->tls_ctx != NULL) {
 		if ((ssl = tls_ssl_new(srv->tls_ctx, NULL, 1, &err)) == NULL) {
 			close(fd);
@@ -279,7 +283,7 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 		server_attach(srv, s);
 		return;
 	}
-	if ((s = stream_new_fd(srv->base, fd, fd, srv->limit,
+	if ((s = stream_new_accepted(srv->base, fd, peer, srv->limit,
 	    srv->idle_timeout, &err)) == NULL) {
 		close(fd);
 		server_log(srv, "%s: %s", peer, err.msg);

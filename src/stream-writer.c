@@ -132,7 +132,7 @@ stream_write(struct stream *s, const void *data, size_t len)
 		bufferevent_write(s->bev, data, len);
 		return (0);
 	}
-	if (evbuffer_add(s->wbuf, data, len) != 0) {
+	if (evbuffer_add(stream_wbuf(s), data, len) != 0) {
 		stream_fail_errno(s, "write", "to", ENOMEM);
 		return (-1);
 	}
@@ -152,7 +152,7 @@ stream_write_buffer(struct stream *s, struct evbuffer *buf)
 		bufferevent_write_buffer(s->bev, buf);
 		return (0);
 	}
-	if (evbuffer_add_buffer(s->wbuf, buf) != 0) {
+	if (evbuffer_add_buffer(stream_wbuf(s), buf) != 0) {
 		stream_fail_errno(s, "write", "to", ENOMEM);
 		return (-1);
 	}
@@ -168,7 +168,8 @@ stream_writelines(struct stream *s, const struct iovec *iov, int n)
 
 	if (writer_check(s) != 0)
 		return (-1);
-	out = s->kind == STREAM_TLS ? bufferevent_get_output(s->bev) : s->wbuf;
+	out = s->kind == STREAM_TLS ? bufferevent_get_output(s->bev) :
+	    stream_wbuf(s);
 	for (i = 0; i < n; i++) {
 		if (iov[i].iov_len != 0 &&
 		    evbuffer_add(out, iov[i].iov_base, iov[i].iov_len) != 0) {
@@ -222,7 +223,8 @@ stream_write_file(struct stream *s, int fd, off_t offset, off_t length)
 		s->werr = &stream_err_nofile;
 		return (-1);
 	}
-	out = s->kind == STREAM_TLS ? bufferevent_get_output(s->bev) : s->wbuf;
+	out = s->kind == STREAM_TLS ? bufferevent_get_output(s->bev) :
+	    stream_wbuf(s);
 	if (evbuffer_add_file_segment(out, seg, 0, -1) != 0) {
 		evbuffer_file_segment_free(seg);
 		s->werr = &stream_err_nofile;

@@ -277,9 +277,9 @@ stream_transfer(struct stream *src, struct stream *dst, stream_transfer_cb cb,
 	src->xops = dst->xops = &stream_xfer_ops;
 	stream_reading_update(src);
 	/* What src's reader holds goes first, through dst's writer. */
-	if ((len = evbuffer_get_length(src->rbuf)) > 0) {
+	if ((len = stream_rlen(src)) > 0) {
 		x->moved = len;
-		evbuffer_add_buffer(dst->wbuf, src->rbuf);
+		evbuffer_add_buffer(stream_wbuf(dst), src->rbuf);
 		writer_kick(dst);
 	}
 	xfer_schedule(x);
@@ -399,7 +399,8 @@ xfer_unsplice(struct stream_xfer *x)
 	ssize_t			n;
 
 	while (x->inpipe > 0) {
-		if (evbuffer_reserve_space(x->dst->wbuf, x->inpipe, v, 1) != 1)
+		if (evbuffer_reserve_space(stream_wbuf(x->dst), x->inpipe, v,
+		    1) != 1)
 			return (-1);
 		if (v[0].iov_len > x->inpipe)
 			v[0].iov_len = x->inpipe;

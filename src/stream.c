@@ -156,6 +156,29 @@ stream_limit2(struct stream *s)
 	return (stream_sat_add(s->limit, s->limit));
 }
 
+/* evbuffer_new() or, as xmalloc, exit: out of memory is not recoverable. */
+struct evbuffer *
+stream_evbuffer_new(void)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL) {
+		fprintf(stderr, "cstream: out of memory allocating a buffer\n");
+		exit(1);
+	}
+	return (b);
+}
+
+/* An fd stream's write buffer, with the flag stream_wbuf's caller needs. */
+struct evbuffer *
+stream_wbuf_new(struct stream *s)
+{
+	s->wbuf = stream_evbuffer_new();
+	/* evbuffer_add_file() then goes out with sendfile(2). */
+	evbuffer_set_flags(s->wbuf, EVBUFFER_FLAG_DRAINS_TO_FD);
+	return (s->wbuf);
+}
+
 /* The peer for messages: its address, or "peer" when it has none. */
 const char *
 stream_label(struct stream *s)
@@ -192,8 +215,10 @@ stream_destroy(struct stream *s)
 		event_free(s->nev);
 	if (s->tev != NULL)
 		event_free(s->tev);
-	evbuffer_free(s->rbuf);
-	evbuffer_free(s->result);
+	if (s->rbuf != NULL)
+		evbuffer_free(s->rbuf);
+	if (s->result != NULL)
+		evbuffer_free(s->result);
 	if (s->kind == STREAM_FD && s->wbuf != NULL)
 		evbuffer_free(s->wbuf);
 	free(s->exc);
@@ -456,7 +481,7 @@ stream_get_extra_info(struct stream *s, const char *name, char *buf,
 		/* Kept from the start, as asyncio: it outlives the socket. */
 		if (s->peer == NULL)
 			return (-1);
-		snprintf(buf, len, "%s", s->peer);
+		strlcpy(buf, s->peer, len);	/* once a client: no printf */
 		return (0);
 	}
 	if (strcmp(name, "peercert") == 0) {

@@ -22,6 +22,9 @@
 
 #include "cstream.h"
 
+/* glibc's per-thread cache takes blocks up to about this size. */
+#define XMALLOC_SMALL	1024
+
 /*
  * Allocation that never returns NULL: running out of memory in a small
  * command-line tool has no better answer than a message and exit 1.
@@ -52,6 +55,17 @@ xcalloc(size_t nmemb, size_t size)
 
 	if (nmemb == 0 || size == 0)
 		nmemb = size = 1;
+	if (nmemb > SIZE_MAX / size)
+		xalloc_fail(SIZE_MAX);
+	/*
+	 * glibc's calloc bypasses its per-thread cache, malloc does not: a
+	 * small block is cheaper from malloc and zeroed here (a server pays
+	 * this for every client). Large ones keep calloc's fresh zero pages.
+	 */
+	if (nmemb * size <= XMALLOC_SMALL) {
+		p = xmalloc(nmemb * size);
+		return (memset(p, 0, nmemb * size));
+	}
 	if ((p = calloc(nmemb, size)) == NULL)
 		xalloc_fail(nmemb * size);
 	return (p);

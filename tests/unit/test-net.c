@@ -342,6 +342,22 @@ test_format(void)
 	net_format_addr((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf);
 	is_str(buf, "127.0.0.1:8888", "format IPv4 address");
 
+	/* IPv4 is formatted by hand: the widest and the narrowest. */
+	sin.sin_port = htons(65535);
+	inet_pton(AF_INET, "255.255.255.255", &sin.sin_addr);
+	net_format_addr((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf);
+	is_str(buf, "255.255.255.255:65535", "format the widest IPv4 address");
+	sin.sin_port = htons(0);
+	inet_pton(AF_INET, "0.0.0.0", &sin.sin_addr);
+	net_format_addr((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf);
+	is_str(buf, "0.0.0.0:0", "format the narrowest IPv4 address");
+	sin.sin_port = htons(80);
+	inet_pton(AF_INET, "10.0.109.1", &sin.sin_addr);
+	net_format_addr((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf);
+	is_str(buf, "10.0.109.1:80", "format zeros inside IPv4 octets");
+	sin.sin_port = htons(8888);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+
 	memset(small, 'X', sizeof small);
 	net_format_addr((struct sockaddr *)&sin, sizeof sin, small, 6);
 	ok(strcmp(small, "127.0") == 0 && small[6] == 'X' && small[7] == 'X',
