@@ -271,6 +271,7 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		tls_write_lost(s);
 	} else if ((what & BEV_EVENT_EOF) && tls_peer_reset(s)) {
 		tls_take_input(s);
+		reader_dispatch(s);	/* what came before the reset */
 		stream_fail_errno(s, "read", "from", ECONNRESET);
 	} else if (what & BEV_EVENT_EOF) {
 		tls_take_input(s);

@@ -364,7 +364,8 @@ never_read() {
 
 # --- connect against servers that reset -------------------------------------
 
-# py_tls: the certificate arguments of the peer servers under --tls.
+# connect_fault [--tls]: CONNECT, the command without its port, and CERT,
+# the peer server's certificate arguments.
 connect_fault() {
 	local tls=${1:-} cert=() copt=()
 
@@ -374,6 +375,7 @@ connect_fault() {
 	CERT=("${cert[@]}")
 }
 
+# for_both FUNC: FUNC over plain TCP, then over TLS.
 for_both() {
 	"$1" ""
 	"$1" --tls
@@ -398,7 +400,9 @@ for_both() {
 		py_server "$PEER" srv-send-reset 1048576 "${CERT[@]}"
 		run --separate-stderr run_with_timeout 10 bash -c \
 		    '{ echo go; sleep 5; } | "$@" | wc -c' _ "${CONNECT[@]}" "$PY_PORT"
-		[ "$stderr" = "cstream: connect: read from 127.0.0.1:$PY_PORT: Connection reset by peer" ]
+		# Over TLS the reset may be met writing: stdin is unfinished.
+		[ "$stderr" = "cstream: connect: read from 127.0.0.1:$PY_PORT: Connection reset by peer" ] ||
+		    { [ -n "$1" ] && [ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: peer closed before all input was sent" ]; }
 		[ "$output" -le 1048576 ]
 		stop_pid "$PY_PID"
 	}
@@ -420,7 +424,8 @@ for_both() {
 		run --separate-stderr run_with_timeout 10 bash -c \
 		    'echo hi | "$@"' _ "${CONNECT[@]}" "$PY_PORT"
 		[ "$status" -eq 1 ]
-		[ "$output" = bye ]
+		# A reset may destroy bytes in flight (a TLS record, here).
+		[ "$output" = bye ] || { [ -n "$1" ] && [ "$output" = "" ]; }
 		[ "$stderr" = "cstream: connect: read from 127.0.0.1:$PY_PORT: Connection reset by peer" ]
 		stop_pid "$PY_PID"
 	}
