@@ -248,14 +248,29 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	serve_maybe_done(sv);
 }
 
+static const int serve_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSIGNALS	(sizeof serve_signals / sizeof serve_signals[0])
+
+static const char *
+serve_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return ("INT");
+	case SIGHUP:
+		return ("HUP");
+	default:
+		return ("TERM");
+	}
+}
+
 static void
 serve_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct serve	*sv = arg;
 	struct client	*cl = TAILQ_FIRST(&sv->clients);
 
-	log_event("signal", "name", sig == SIGINT ? "INT" : "TERM",
-	    (char *)NULL);
+	log_event("signal", "name", serve_signal_name((int)sig), (char *)NULL);
 	/* Stdin cut short must not look complete: reset (relay.c). */
 	if (sv->mode == MODE_RELAY && cl != NULL && cl->relay != NULL &&
 	    relay_interrupt(cl->relay)) {
@@ -271,6 +286,33 @@ serve_signal_cb(evutil_socket_t sig, short events, void *arg)
 		return;
 	}
 	serve_stop(sv, NULL);
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP stop the server (serve_signal_cb). A signal
+ * ignored at start stays ignored, as connect does: a non-interactive
+ * shell ignores SIGINT for its background jobs, and `serve &` must not
+ * stop on ^C. A --workers worker always takes SIGTERM, the first
+ * process's order to stop (workers.c).
+ */
+static void
+serve_signals_start(struct serve *sv)
+{
+	struct sigaction	sa;
+	size_t			i;
+	int			worker;
+
+	worker = sv->nworkers > 1 && sv->workers.n == 0;
+	for (i = 0; i < NSIGNALS; i++) {
+		if (!(worker && serve_signals[i] == SIGTERM) &&
+		    sigaction(serve_signals[i], NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		sv->ev_sig[i] = evsignal_new(sv->ctx->base, serve_signals[i],
+		    serve_signal_cb, sv);
+		if (sv->ev_sig[i] != NULL)
+			evsignal_add(sv->ev_sig[i], NULL);
+	}
 }
 
 static void
@@ -494,6 +536,7 @@ static void
 serve_free(struct serve *sv)
 {
 	struct client	*cl;
+	size_t		 i;
 
 	while ((cl = TAILQ_FIRST(&sv->clients)) != NULL)
 		client_close(cl, 0);
@@ -505,10 +548,10 @@ serve_free(struct serve *sv)
 		event_free(sv->ev_grace);
 	if (sv->ev_prune != NULL)
 		event_free(sv->ev_prune);
-	if (sv->ev_int != NULL)
-		event_free(sv->ev_int);
-	if (sv->ev_term != NULL)
-		event_free(sv->ev_term);
+	for (i = 0; i < NSIGNALS; i++) {
+		if (sv->ev_sig[i] != NULL)
+			event_free(sv->ev_sig[i]);
+	}
 	if (sv->ev_chld != NULL)
 		event_free(sv->ev_chld);
 	exec_free(sv);
@@ -561,11 +604,8 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_open_stdio(&sv)) != 0)
 		goto out;
 
-	sv.ev_int = evsignal_new(ctx->base, SIGINT, serve_signal_cb, &sv);
-	sv.ev_term = evsignal_new(ctx->base, SIGTERM, serve_signal_cb, &sv);
+	serve_signals_start(&sv);
 	sv.ev_chld = evsignal_new(ctx->base, SIGCHLD, serve_sigchld_cb, &sv);
-	evsignal_add(sv.ev_int, NULL);
-	evsignal_add(sv.ev_term, NULL);
 	evsignal_add(sv.ev_chld, NULL);
 	event_base_dispatch(ctx->base);
 	rc = sv.code;

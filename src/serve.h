@@ -116,8 +116,7 @@ struct serve {
 	unsigned int		 nflushing;	/* closes still flushing */
 	struct acl		 acl;
 	char			**argv;		/* --exec */
-	struct event		*ev_int;
-	struct event		*ev_term;
+	struct event		*ev_sig[3];	/* INT, TERM, HUP */
 	struct event		*ev_chld;
 	struct event		*ev_grace;
 	struct event		*ev_prune;	/* -k: half-closed clients */

@@ -243,6 +243,19 @@ server_hs_cb(struct stream *s, const struct stream_error *err, void *arg)
 	srv->cb(s, srv->arg);
 }
 
+/*
+ * A client that reset before we got to it has no name for getpeername()
+ * (ENOTCONN): keep the one accept() gave, so that its error says whose.
+ */
+static void
+server_name_peer(struct stream *s, const char *peer)
+{
+	if (s->peer != NULL && *s->peer != '\0')
+		return;
+	free(s->peer);
+	s->peer = xstrdup(peer);
+}
+
 static void
 server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 {
@@ -280,6 +293,7 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 			server_log(srv, "%s: %s", peer, err.msg);
 			return;
 		}
+		server_name_peer(s, peer);
 		server_attach(srv, s);
 		return;
 	}
@@ -289,6 +303,7 @@ server_accept_cb(int fd, const struct sockaddr *sa, socklen_t salen, void *arg)
 		server_log(srv, "%s: %s", peer, err.msg);
 		return;
 	}
+	server_name_peer(s, peer);
 	server_attach(srv, s);
 	/* Last: the callback may close the server. */
 	srv->cb(s, srv->arg);

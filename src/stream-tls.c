@@ -24,6 +24,8 @@
 #include <sys/uio.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>	/* TCP_INFO */
 
 #include <assert.h>
 #include <errno.h>
@@ -380,6 +382,28 @@ tls_write_lost(struct stream *s)
 	transport_fail(s, &err);
 }
 
+/*
+ * libevent reports a peer's reset as a "dirty shutdown", the same EOF as
+ * a TCP close without close_notify (allowed: most HTTPS servers close
+ * that way), and errno is gone by the time the event runs. A reset
+ * leaves the socket in TCP_CLOSE where a FIN leaves it in CLOSE_WAIT: a
+ * reset must fail the stream as it does over plain TCP, never pass for
+ * a complete transfer.
+ */
+static int
+tls_peer_reset(struct stream *s)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof ti;
+	SSL		*ssl = bufferevent_openssl_get_ssl(s->bev);
+
+	if (ssl != NULL && (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+		return (0);
+	if (getsockopt(s->rfd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return (0);	/* a unix socket: no reset to tell */
+	return (ti.tcpi_state == TCP_CLOSE);
+}
+
 static void
 tls_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -402,6 +426,10 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		 */
 		tls_take_input(s);
 		tls_write_lost(s);
+	} else if ((what & BEV_EVENT_EOF) && tls_peer_reset(s)) {
+		tls_take_input(s);
+		reader_dispatch(s);	/* what came before the reset */
+		stream_fail_errno(s, "read", "from", ECONNRESET);
 	} else if (what & BEV_EVENT_EOF) {
 		tls_take_input(s);
 		s->eof = 1;
