@@ -204,12 +204,21 @@ tls_requeue_errors(struct stream *s)
 		ERR_raise(ERR_GET_LIB(e[n]), ERR_GET_REASON(e[n]));
 }
 
-/* A read failed: OpenSSL's reason, or a lost connection. */
+static int	tls_peer_reset(struct stream *);
+
+/*
+ * A read failed: OpenSSL's reason, the socket's errno (a reset reads as
+ * over plain TCP), or a lost connection.
+ */
 static void
-tls_read_failed(struct stream *s)
+tls_read_failed(struct stream *s, int sys)
 {
 	struct stream_error	err;
 
+	if (ERR_peek_error() == 0 && sys != 0) {
+		stream_fail_errno(s, "read", "from", sys);
+		return;
+	}
 	if (ERR_peek_error() != 0)
 		stream_error_set(&err, STREAM_ETLS, 0, "read from %s: %s",
 		    stream_label(s), ERR_reason_error_string(ERR_peek_error()));
@@ -226,7 +235,7 @@ tls_read_failed(struct stream *s)
  * *st is SSL_ERROR_NONE when the chain filled, else why it stopped.
  */
 static size_t
-tls_read_chunk(struct stream *s, SSL *ssl, int *st)
+tls_read_chunk(struct stream *s, SSL *ssl, int *st, int *sys)
 {
 	struct evbuffer_iovec	v;
 	size_t			got = 0, at;
@@ -243,6 +252,7 @@ tls_read_chunk(struct stream *s, SSL *ssl, int *st)
 	while (got < v.iov_len) {
 		r = SSL_read(ssl, (char *)v.iov_base + got, v.iov_len - got);
 		if (r <= 0) {
+			*sys = errno;
 			*st = SSL_get_error(ssl, r);
 			break;
 		}
@@ -303,19 +313,25 @@ tls_readable_cb(evutil_socket_t fd, short what, void *arg)
 	struct stream	*s = arg;
 	SSL		*ssl = bufferevent_openssl_get_ssl(s->bev);
 	size_t		 total = 0, cap;
-	int		 st = SSL_ERROR_NONE;
+	int		 st = SSL_ERROR_NONE, sys = 0;
 
 	stream_hold(s);
 	cap = stream_sat_add(stream_limit2(s), STREAM_READ_SLACK);
 	while (st == SSL_ERROR_NONE && total < STREAM_READ_MAX &&
 	    stream_reading_wanted(s) && (s->op.kind != OP_NONE ||
 	    evbuffer_get_length(s->rbuf) < cap))
-		total += tls_read_chunk(s, ssl, &st);
+		total += tls_read_chunk(s, ssl, &st, &sys);
 	if (total > 0) {
 		s->bytes_in += total;
 		stream_touch(s);
 	}
 	tls_adapt(s, total, st == SSL_ERROR_NONE);
+	if (st == SSL_ERROR_ZERO_RETURN && tls_peer_reset(s)) {
+		/* An EOF that was a reset: what came before it, then fail. */
+		ERR_clear_error();
+		st = SSL_ERROR_SYSCALL;
+		sys = ECONNRESET;
+	}
 	if (st == SSL_ERROR_ZERO_RETURN) {
 		/* close_notify, or TCP EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
 		ERR_clear_error();
@@ -323,7 +339,10 @@ tls_readable_cb(evutil_socket_t fd, short what, void *arg)
 	} else if (st == SSL_ERROR_WANT_WRITE)
 		tls_wait_writable(s);
 	else if (st != SSL_ERROR_NONE && st != SSL_ERROR_WANT_READ) {
-		tls_read_failed(s);
+		if (total > 0)
+			reader_dispatch(s);
+		if (!s->dead)
+			tls_read_failed(s, sys);
 		stream_release(s);
 		return;
 	}
@@ -397,7 +416,8 @@ tls_peer_reset(struct stream *s)
 	socklen_t	len = sizeof ti;
 	SSL		*ssl = bufferevent_openssl_get_ssl(s->bev);
 
-	if (ssl != NULL && (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+	if (ssl != NULL && (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) &&
+	    (SSL_get_options(ssl) & SSL_OP_IGNORE_UNEXPECTED_EOF) == 0)
 		return (0);
 	if (getsockopt(s->rfd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return (0);	/* a unix socket: no reset to tell */
