@@ -210,6 +210,7 @@ conn_signal_cb(evutil_socket_t sig, short events, void *arg)
 	size_t		 i;
 
 	if (conn_interrupt(c)) {
+		conn_progress_end(c);
 		c->code = cmd_fail(c->ctx, 128 + (int)sig,
 		    "interrupted: %llu bytes sent, input not finished",
 		    stream_bytes_out(c->net));
@@ -415,7 +416,7 @@ conn_free(struct conn *c)
 {
 	size_t	i;
 
-	progress_finish(c->progress);
+	conn_progress_end(c);
 	log_closed(c->net, NULL);
 	for (i = 0; i < NSIGNALS; i++) {
 		if (c->sigev[i] != NULL)
@@ -544,8 +545,8 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	    (rc = conn_check_source(&c, is_unix)) != 0 ||
 	    (rc = conn_setup_filters(&c)) != 0 ||
 	    (c.oneshot && (rc = oneshot_plan(&c)) != 0) ||
-	    (rc = conn_progress_start(&c)) != 0 ||
-	    (rc = conn_setup_tls(&c)) != 0)
+	    (rc = conn_setup_tls(&c)) != 0 ||
+	    (rc = conn_progress_start(&c)) != 0)
 		goto out;
 
 	conn_signals_start(&c);

@@ -219,8 +219,11 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	struct timeval	 tv = { SERVE_GRACE_SECONDS, 0 };
 	struct client	*cl, *next;
 
-	if (err != NULL && err->kind != STREAM_OK && sv->code == 0)
+	if (err != NULL && err->kind != STREAM_OK && sv->code == 0) {
+		progress_finish(sv->progress);	/* its summary first */
+		sv->progress = NULL;
 		sv->code = cmd_fail_stream(sv->ctx, err);
+	}
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;

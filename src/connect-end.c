@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "connect.h"
+#include "progress.h"
 
 /*
  * How a connect ends, success or failure, and what it writes to stdout on
@@ -51,12 +52,24 @@ conn_stdout_done_cb(struct stream *s, const struct stream_error *err,
 	event_base_once(c->ctx->base, -1, EV_TIMEOUT, conn_stop_cb, c, NULL);
 }
 
+/*
+ * --progress's summary comes before any message: on a terminal the next
+ * redraw would go back over a line printed after the display.
+ */
+void
+conn_progress_end(struct conn *c)
+{
+	progress_finish(c->progress);
+	c->progress = NULL;
+}
+
 void
 conn_end(struct conn *c, const struct stream_error *err)
 {
 	if (c->done)
 		return;
 	c->done = 1;
+	conn_progress_end(c);
 	if (err != NULL && err->kind != STREAM_OK)
 		c->code = cmd_fail_stream(c->ctx, err);
 	if (c->io != NULL && stream_exception(c->io) == NULL &&
@@ -77,6 +90,7 @@ conn_fail(struct conn *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e.msg, sizeof e.msg, fmt, ap);
 	va_end(ap);
+	conn_progress_end(c);
 	if (!c->done)
 		c->code = cmd_fail(c->ctx, code, "%s", e.msg);
 	conn_end(c, NULL);

@@ -110,6 +110,7 @@ struct conn {
 };
 
 /* connect-end.c */
+void	conn_progress_end(struct conn *);
 void	conn_end(struct conn *, const struct stream_error *);
 void	conn_fail(struct conn *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -199,3 +199,14 @@ all_plain_lines() {
 	[[ ${stderr_lines[-2]} =~ ^\>\ 8\.00\ MiB\ $TM\ \[$RATE\]\ $FULL$ ]]
 	[[ $(tail -n 1 "$S_ERR") =~ ^\<\ 8\.00\ MiB\ $TM\ \[$RATE\]$ ]]
 }
+
+@test "connect --progress=always: the summary comes before an error message" {
+	port=$(free_port)
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    --progress=always 127.0.0.1 "$port" </dev/null
+	[ "$status" -eq 1 ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[[ ${stderr_lines[0]} =~ ^\>\ 0\ B\ $TM\ \[$RATE\]$ ]]
+	[[ ${stderr_lines[1]} =~ ^\<\ 0\ B\ $TM\ \[$RATE\]$ ]]
+	[ "${stderr_lines[2]}" = "cstream: connect: connect to 127.0.0.1 port $port: Connection refused" ]
+}
