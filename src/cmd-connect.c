@@ -14,23 +14,17 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/ssl.h>
 
 #include "connect.h"
 #include "portscan.h"
@@ -74,7 +68,7 @@ static const struct cmd_option connect_options[] = {
 	{ "no-shutdown", 0, CMD_ARG_NONE, OPT_NO_SHUTDOWN, NULL,
 	  "do not half-close at stdin EOF" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
-	  "byte count and rate on stderr (a terminal, unless =always)" },
+	  "bytes, rate and time on stderr (a terminal, unless =always)" },
 	{ "zero-io", 'z', CMD_ARG_NONE, OPT_ZERO_IO, NULL,
 	  "port check: connect to each of PORTS and close (nc -z)" },
 	{ "json", 0, CMD_ARG_NONE, OPT_JSON, NULL,
