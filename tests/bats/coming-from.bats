@@ -146,14 +146,16 @@ unix_listening() {
 
 @test "ncat --ssl host port: cstream connect --tls -k host port" {
 	port=$(free_port)
-	bg P ncat --ssl -l 127.0.0.1 "$port" --sh-exec "echo secret"
+	# -k: a stray connection (a port scan elsewhere) cannot use it up.
+	bg P ncat --ssl -l -k 127.0.0.1 "$port" --sh-exec "echo secret"
 	wait_for -t 10 tcp_listening "$port"
 	# A terminal on stdin: ncat ends the program at our EOF, so none is
 	# sent; the peer's close ends the relay (pty_stdin.py prints rc=N).
-	run run_with_timeout 10 python3 "$PEERS/pty_stdin.py" "$CSTREAM" \
-	    connect --tls -k 127.0.0.1 "$port"
+	run --separate-stderr run_with_timeout 10 python3 \
+	    "$PEERS/pty_stdin.py" "$CSTREAM" connect --tls -k 127.0.0.1 "$port"
 	[ "$status" -eq 0 ]
 	[ "$output" = $'secret\nrc=0' ]
+	[ -z "$stderr" ]
 }
 
 @test "ncat -l --ssl --ssl-cert crt --ssl-key key port: cstream serve --tls --cert crt --key key port" {
