@@ -27,6 +27,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "progress.h"
 #include "serve.h"
 
 /*
@@ -54,7 +55,8 @@ enum {
 	OPT_CERT,
 	OPT_KEY,
 	OPT_MODE,
-	OPT_HEX_DUMP
+	OPT_HEX_DUMP,
+	OPT_PROGRESS
 };
 
 static const struct cmd_option serve_options[] = {
@@ -87,6 +89,8 @@ static const struct cmd_option serve_options[] = {
 	  "TLS private key (PEM)" },
 	{ "mode", 0, CMD_ARG_REQUIRED, OPT_MODE, "OCTAL",
 	  "unix-serve: the socket file's permissions" },
+	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
+	  "bytes, rate and time on stderr (a terminal, unless =always)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -221,8 +225,11 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	struct timeval	 tv = { SERVE_GRACE_SECONDS, 0 };
 	struct client	*cl, *next;
 
-	if (err != NULL && err->kind != STREAM_OK && sv->code == 0)
+	if (err != NULL && err->kind != STREAM_OK && sv->code == 0) {
+		progress_finish(sv->progress);	/* its summary first */
+		sv->progress = NULL;
 		sv->code = cmd_fail_stream(sv->ctx, err);
+	}
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
@@ -579,6 +586,63 @@ serve_open_hexdump(struct serve *sv)
 	return (0);
 }
 
+/*
+ * --progress: the bytes of every client, those gone included. A client
+ * leaves its counts here as it goes.
+ */
+static void
+serve_forget(struct client *cl)
+{
+	cl->sv->gone_out += stream_bytes_out(cl->s);
+	cl->sv->gone_in += stream_bytes_in(cl->s);
+	fanout_forget(cl);
+}
+
+static void
+serve_progress_count_cb(void *arg, unsigned long long *sent,
+    unsigned long long *received)
+{
+	struct serve	*sv = arg;
+	struct client	*cl;
+
+	*sent = sv->gone_out;
+	*received = sv->gone_in;
+	TAILQ_FOREACH(cl, &sv->clients, entry) {
+		*sent += stream_bytes_out(cl->s);
+		*received += stream_bytes_in(cl->s);
+	}
+}
+
+/* Checked before listening; one process counts, so no --workers. */
+static int
+serve_parse_progress(struct serve *sv)
+{
+	const char	*v = cmd_get(sv->ctx, OPT_PROGRESS);
+
+	if (!cmd_has(sv->ctx, OPT_PROGRESS))
+		return (0);
+	if (progress_mode(v) == -1)
+		return (cmd_fail(sv->ctx, EXIT_USAGE,
+		    "--progress=%s: only --progress=always is known", v));
+	if (sv->nworkers > 1)
+		return (cmd_fail(sv->ctx, EXIT_USAGE,
+		    "--progress cannot be used with --workers"));
+	return (0);
+}
+
+/* Sent is to the clients; the size is known for one client and a file. */
+static void
+serve_progress_start(struct serve *sv)
+{
+	if (!cmd_has(sv->ctx, OPT_PROGRESS))
+		return;
+	sv->progress = progress_start(sv->ctx->base,
+	    progress_mode(cmd_get(sv->ctx, OPT_PROGRESS)),
+	    sv->mode == MODE_DISCARD ? PROGRESS_RECEIVED :
+	    PROGRESS_SENT | PROGRESS_RECEIVED, sv->mode == MODE_RELAY ?
+	    progress_fd_size(STDIN_FILENO) : -1, serve_progress_count_cb, sv);
+}
+
 static int
 cmd_serve_exec(struct cmd_ctx *ctx)
 {
@@ -589,7 +653,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	memset(&sv, 0, sizeof sv);
 	sv.ctx = ctx;
 	sv.stop = serve_stop;
-	sv.forget = fanout_forget;
+	sv.forget = serve_forget;
 	TAILQ_INIT(&sv.clients);
 	TAILQ_INIT(&sv.io_waiters);
 	cmd_stream_opts(ctx, &sv.opts);
@@ -599,10 +663,12 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_parse_mode(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||
 	    (rc = serve_open_hexdump(&sv)) != 0 ||
+	    (rc = serve_parse_progress(&sv)) != 0 ||
 	    (rc = serve_listen(&sv, host, port)) != 0 ||
 	    (rc = serve_start_workers(&sv)) != 0 ||
 	    (rc = serve_open_stdio(&sv)) != 0)
 		goto out;
+	serve_progress_start(&sv);
 
 	serve_signals_start(&sv);
 	sv.ev_chld = evsignal_new(ctx->base, SIGCHLD, serve_sigchld_cb, &sv);
@@ -612,6 +678,7 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 out:
 	workers_stop(&sv.workers);
 	serve_free(&sv);
+	progress_finish(sv.progress);
 	(void)hexdump_close(sv.hd);
 	return (rc);
 }

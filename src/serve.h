@@ -67,6 +67,7 @@ struct workers {
 };
 
 struct client;
+struct progress;
 
 /*
  * A writer that several readers feed (stdout with --keep-open, a client
@@ -126,6 +127,9 @@ struct serve {
 	int			 code;
 	int			 done;
 	struct hexdump		*hd;		/* -x */
+	struct progress		*progress;	/* --progress */
+	unsigned long long	 gone_out;	/* --progress: clients gone */
+	unsigned long long	 gone_in;
 
 	/* The command's, for the files below it (no call goes up). */
 	void			(*stop)(struct serve *,

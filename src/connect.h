@@ -1,0 +1,128 @@
+/*
+ * Copyright (c) 2026 The cstream authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef CONNECT_H
+#define CONNECT_H
+
+/*
+ * The connect command's private header, shared by cmd-connect.c (the
+ * command: options, connecting, the relay, signals), oneshot.c (the
+ * --send* and --read* steps) and connect-end.c (how a connection ends and
+ * what it writes to stdout). The calls go down that list, never up.
+ */
+
+#include <sys/types.h>
+
+#include "cstream.h"
+#include "crlf.h"
+#include "hexdump.h"
+
+struct progress;
+
+enum {
+	OPT_SEND = 1,
+	OPT_SEND_FILE,
+	OPT_EOF,
+	OPT_READ_LINE,
+	OPT_READ_UNTIL,
+	OPT_READ_EXACTLY,
+	OPT_READ,
+	OPT_READ_ALL,
+	OPT_FD,
+	OPT_TLS,
+	OPT_CAFILE,
+	OPT_INSECURE,
+	OPT_NO_SHUTDOWN,
+	OPT_PROGRESS,
+	OPT_ZERO_IO,
+	OPT_JSON,
+	OPT_CONCURRENCY,
+	OPT_CRLF,
+	OPT_HEX_DUMP,
+	OPT_SOURCE,
+	OPT_SOURCE_PORT,
+	OPT_RESOLVE,
+	OPT_PROXY,
+	OPT_NOPROXY
+};
+
+/* One step of one-shot mode: something to send, or a read operation. */
+struct step {
+	int		 id;		/* OPT_SEND ... OPT_READ_ALL */
+	char		*data;		/* --send bytes, --read-until separator */
+	size_t		 len;
+	long long	 n;		/* --read, --read-exactly */
+	int		 fd;		/* --send-file, a regular file */
+	off_t		 size;
+	struct stream	*src;		/* --send-file otherwise, or stdin */
+	struct pump	*pump;		/* moving src, or --read-all */
+	int		 fifo;		/* fd is a FIFO, src not made yet */
+	struct event	*wait;		/* ... waiting for its first writer */
+};
+
+struct conn {
+	struct cmd_ctx		*ctx;
+	struct stream_opts	 opts;
+	const char		*target;	/* for messages: "HOST port PORT", PATH */
+	char			 port[8];	/* PORT as a number */
+	int			 source;	/* -s or -p */
+	char			 src_port[8];
+	struct stream		*net;
+	struct stream		*io;
+	struct relay		*relay;
+	struct step		*steps;
+	size_t			 nsteps;
+	size_t			 next;		/* the step under way */
+	long long		 remaining;	/* --read-exactly */
+	int			 oneshot;
+	size_t			 eof_step;	/* the end of sending */
+	int			 receive;	/* --send* without --read* */
+	struct pump		*down;		/* receive: the peer to stdout */
+	int			 down_done;
+	int			 sends_done;
+	int			 up_failed;	/* receive: the peer refused */
+	struct stream_error	 up_err;
+	struct event		*sigev[3];
+	int			 code;
+	int			 done;
+	struct progress		*progress;	/* --progress */
+	int			 filtering;	/* -C or -x: no kernel transfer */
+	int			 crlf_on;
+	struct crlf		 crlf;
+	struct hexdump		*hd;
+	struct hexdump_dir	 hd_sent;
+	struct hexdump_dir	 hd_received;
+	struct proxy		 proxy;
+	int			 use_proxy;
+};
+
+/* connect-end.c */
+void	conn_progress_end(struct conn *);
+void	conn_end(struct conn *, const struct stream_error *);
+void	conn_fail(struct conn *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	conn_stdout_fail(struct conn *, const struct stream_error *);
+void	conn_sent_filter_cb(struct evbuffer *, void *);
+void	conn_received_filter_cb(struct evbuffer *, void *);
+int	conn_output(struct conn *, struct evbuffer *);
+
+/* oneshot.c */
+int	oneshot_plan(struct conn *);
+void	oneshot_start(struct conn *);
+long long oneshot_size(struct conn *);
+void	oneshot_free(struct conn *);
+
+#endif /* CONNECT_H */

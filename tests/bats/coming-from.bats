@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# The man page's "COMING FROM NC, NCAT OR SOCAT" table, one test per row:
+# the cstream command of the row, run against a real peer (most often the
+# tool it replaces, in the other role), its output and exit status exact.
+# host is 127.0.0.1 and a listening port is 0 (or free_port for peers
+# that cannot report one).
+
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/tls"
+PEERS=$BATS_TEST_DIRNAME/../peers
+
+# A python line echo server on 127.0.0.1: PY_PORT.
+echo_peer() {
+	py_server "$PEERS/echo_server.py" --lines
+}
+
+# unix_listening PATH: a unix socket listens on PATH (not just bound).
+unix_listening() {
+	awk -v p="$1" '$NF == p && $6 == "01" { found = 1 }
+	    END { exit !found }' /proc/net/unix
+}
+
+@test "nc -l port: cstream serve port" {
+	printf 'from server\n' >"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" serve 127.0.0.1 0
+	run run_with_timeout 5 nc -N 127.0.0.1 "$S_PORT" <<<"from nc"
+	[ "$status" -eq 0 ]
+	[ "$output" = "from server" ]
+	wait_pid_exit "$S_PID" 5
+	[ "$(cat "$S_OUT")" = "from nc" ]
+}
+
+@test "nc host port: cstream connect host port" {
+	echo_peer
+	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$PY_PORT" \
+	    <<<"hello"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "nc -N host port < file: cstream connect host port < file" {
+	echo_peer
+	printf 'one\ntwo\n' >"$T/file"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    127.0.0.1 "$PY_PORT" <"$T/file"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'one\ntwo' ]
+	[ -z "$stderr" ]
+}
+
+@test "nc -z host 20-30: cstream connect -z host 20-30" {
+	start_server S "$CSTREAM" serve --discard 127.0.0.1 0
+	lo=$((S_PORT - 1)) hi=$((S_PORT + 1))
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect -z \
+	    127.0.0.1 "$lo-$hi"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $S_PORT open" ]
+	# The same exit status as nc's, for the same ports.
+	run run_with_timeout 10 nc -z 127.0.0.1 "$lo-$hi"
+	[ "$status" -eq 0 ]
+}
+
+@test "nc -C host port: cstream connect -C host port" {
+	py_server "$PEERS/recorder.py" "$T/rec"
+	run run_with_timeout 5 "$CSTREAM" connect -C 127.0.0.1 "$PY_PORT" \
+	    <<<$'EHLO x\nQUIT'
+	[ "$status" -eq 0 ]
+	[ "$(od -An -c "$T/rec" | tr -s ' ')" = \
+	    "$(printf 'EHLO x\r\nQUIT\r\n' | od -An -c | tr -s ' ')" ]
+}
+
+@test "nc -x proxy:port host port: cstream connect --proxy socks5://proxy:port host port" {
+	require_cmd microsocks
+	py_server "$PEERS/send_server.py" 'via socks\n'
+	mport=$(free_port)
+	bg M microsocks -i 127.0.0.1 -p "$mport"
+	wait_for tcp_listening "$mport"
+	# A terminal on stdin sends no EOF, which microsocks would pass on
+	# as a full close; the peer's close ends the relay.
+	run run_with_timeout 10 python3 "$PEERS/pty_stdin.py" "$CSTREAM" \
+	    connect --proxy "socks5://127.0.0.1:$mport" 127.0.0.1 "$PY_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'via socks\nrc=0' ]
+}
+
+@test "nc -U path: cstream unix-connect path" {
+	bg P socat UNIX-LISTEN:"$T/sock" EXEC:cat
+	wait_for unix_listening "$T/sock"
+	run run_with_timeout 5 "$CSTREAM" unix-connect "$T/sock" <<<"ping"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ping" ]
+}
+
+@test "nc -lU path: cstream unix-serve path" {
+	printf 'from server\n' >"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" unix-serve "$T/sock"
+	run run_with_timeout 5 nc -N -U "$T/sock" <<<"from nc"
+	[ "$status" -eq 0 ]
+	[ "$output" = "from server" ]
+	wait_pid_exit "$S_PID" 5
+	[ "$(cat "$S_OUT")" = "from nc" ]
+}
+
+@test "ncat -l port --exec cmd: cstream serve --exec cmd port" {
+	start_server S "$CSTREAM" serve --exec "tr a-z A-Z" 127.0.0.1 0
+	run run_with_timeout 5 ncat 127.0.0.1 "$S_PORT" <<<"shout"
+	[ "$status" -eq 0 ]
+	[ "$output" = "SHOUT" ]
+}
+
+@test "ncat -l port --sh-exec cmd: cstream serve --sh-exec cmd port" {
+	start_server S "$CSTREAM" serve --sh-exec "tr a-z A-Z | rev" \
+	    127.0.0.1 0
+	run run_with_timeout 5 ncat 127.0.0.1 "$S_PORT" <<<"abc"
+	[ "$status" -eq 0 ]
+	[ "$output" = "CBA" ]
+}
+
+@test "ncat -l -k port: cstream serve -k port" {
+	start_server S "$CSTREAM" serve -k 127.0.0.1 0
+	for msg in first second; do
+		run run_with_timeout 5 ncat --send-only 127.0.0.1 "$S_PORT" \
+		    <<<"$msg"
+		[ "$status" -eq 0 ]
+		wait_for_match "$S_OUT" "^$msg\$"
+	done
+	stop_pid "$S_PID"
+	[ "$EXIT_STATUS" -eq 0 ]
+	[ "$(cat "$S_OUT")" = $'first\nsecond' ]
+}
+
+@test "ncat -l --broker port: cstream serve --broker port" {
+	start_server S "$CSTREAM" -v serve --broker 127.0.0.1 0
+	bg A ncat --recv-only 127.0.0.1 "$S_PORT"
+	wait_for lines_matching "$S_ERR" 'accepted' 1
+	run run_with_timeout 5 ncat --send-only 127.0.0.1 "$S_PORT" \
+	    <<<"to all"
+	[ "$status" -eq 0 ]
+	wait_for_match "$A_OUT" '^to all$'
+	stop_pid "$S_PID"
+	[ "$EXIT_STATUS" -eq 0 ]
+	wait_pid_exit "$A_PID" 5
+	[ "$(cat "$A_OUT")" = "to all" ]
+}
+
+@test "ncat --ssl host port: cstream connect --tls -k host port" {
+	port=$(free_port)
+	# -k: a stray connection (a port scan elsewhere) cannot use it up.
+	bg P ncat --ssl -l -k 127.0.0.1 "$port" --sh-exec "echo secret"
+	wait_for -t 10 tcp_listening "$port"
+	# A terminal on stdin: ncat ends the program at our EOF, so none is
+	# sent; the peer's close ends the relay (pty_stdin.py prints rc=N).
+	run --separate-stderr run_with_timeout 10 python3 \
+	    "$PEERS/pty_stdin.py" "$CSTREAM" connect --tls -k 127.0.0.1 "$port"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'secret\nrc=0' ]
+	[ -z "$stderr" ]
+}
+
+@test "ncat -l --ssl --ssl-cert crt --ssl-key key port: cstream serve --tls --cert crt --key key port" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	printf 'secret\n' >"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" serve --tls \
+	    --cert "$T/pki/good.crt" --key "$T/pki/good.key" 127.0.0.1 0
+	run run_with_timeout 5 ncat --ssl 127.0.0.1 "$S_PORT" <<<"hi"
+	[ "$status" -eq 0 ]
+	[ "$output" = "secret" ]
+	wait_pid_exit "$S_PID" 5
+	[ "$(cat "$S_OUT")" = "hi" ]
+}
+
+@test "socat - TCP:host:port: cstream connect host port" {
+	echo_peer
+	run run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$PY_PORT" \
+	    <<<"like socat"
+	[ "$status" -eq 0 ]
+	[ "$output" = "like socat" ]
+}
+
+@test "socat TCP-LISTEN:port,fork EXEC:cmd: cstream serve --exec cmd port" {
+	start_server S "$CSTREAM" serve --exec "wc -c" 127.0.0.1 0
+	for msg in a bb; do
+		run run_with_timeout 5 socat - TCP:127.0.0.1:"$S_PORT" <<<"$msg"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$((${#msg} + 1))" ]
+	done
+}
+
+@test "socat UNIX-LISTEN:path -: cstream unix-serve path" {
+	printf 'from server\n' >"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" unix-serve "$T/sock"
+	run run_with_timeout 5 socat - UNIX-CONNECT:"$T/sock" <<<"from socat"
+	[ "$status" -eq 0 ]
+	[ "$output" = "from server" ]
+	wait_pid_exit "$S_PID" 5
+	[ "$(cat "$S_OUT")" = "from socat" ]
+}
+
+@test "socat - UNIX-CONNECT:path: cstream unix-connect path" {
+	bg P socat UNIX-LISTEN:"$T/sock" EXEC:"rev"
+	wait_for unix_listening "$T/sock"
+	run run_with_timeout 5 "$CSTREAM" unix-connect "$T/sock" <<<"olleh"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "curl -I url: cstream http-head url" {
+	py_server "$PEERS/head_server.py"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" http-head \
+	    "http://127.0.0.1:$PY_PORT/"
+	[ "$status" -eq 0 ]
+	[ "$output" = "HTTP/1.1 200 OK
+Server: head_server
+Date: Thu, 01 Jan 2026 00:00:00 GMT
+Content-Type: text/plain
+Content-Length: 5" ]
+	# curl -I shows the same lines (with CRLF and a blank line).
+	run run_with_timeout 5 curl -sI "http://127.0.0.1:$PY_PORT/"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s' "$output" | tr -d '\r' | sed '/^$/d')" = \
+	    "$(run_with_timeout 5 "$CSTREAM" http-head "127.0.0.1:$PY_PORT/")" ]
+}
+
+@test "pv file | nc host port: cstream connect --progress host port < file" {
+	py_server "$PEERS/trickle_server.py" 0 0
+	head -c 5000 /dev/urandom >"$T/file"
+	run run_with_timeout 10 python3 "$PEERS/pty_stderr.py" "$T/tty" \
+	    "$CSTREAM" connect --progress 127.0.0.1 "$PY_PORT" <"$T/file"
+	[ "$status" -eq 0 ]
+	[ "$output" = "got 5000" ]
+	mapfile -t tty <"$T/tty"
+	[[ ${tty[-2]} =~ \>\ 4\.88\ KiB\ [0-9:]+\ \[[0-9.]+\ [KMG]?i?B/s\]\ \[====================\]\ 100%\<EOL\>$ ]]
+	[[ ${tty[-1]} =~ ^\<\ 9\ B\ [0-9:]+\ \[[0-9.]+\ [KMG]?i?B/s\]\<EOL\>$ ]]
+}
