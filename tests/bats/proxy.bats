@@ -8,6 +8,7 @@
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/tls"
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/nginx"
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/proxies"
 
 LIAR=$BATS_TEST_DIRNAME/../peers/lying_proxy.py
 
@@ -37,63 +38,13 @@ NGINX_SERVERS='
 	}
 '
 
-# wait_port PORT PID: until 127.0.0.1:PORT accepts (5 s at most).
-wait_port() {
-	local i
-
-	for ((i = 0; i < 250; i++)); do
-		kill -0 "$2" 2>/dev/null || return 1
-		(exec 5<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.02
-	done
-	return 1
-}
-
-# start_bg NAME PORT CMD...: a proxy for the whole file, stopped by PID.
-start_bg() {
-	local name=$1 port=$2 pid
-
-	shift 2
-	setsid "$@" </dev/null >"$W/$name.log" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >>"$W/pids"
-	wait_port "$port" "$pid" || {
-		echo "$name did not start:" >&2
-		cat "$W/$name.log" >&2
-		return 1
-	}
-}
-
-# tinyproxy NAME [CONFIG LINES]: tinyproxy cannot listen on port 0.
-start_tinyproxy() {
-	local name=$1 port
-
-	port=$(free_port)
-	cat >"$W/$name.conf" <<-EOF
-	Port $port
-	Listen 127.0.0.1
-	Timeout 30
-	Allow 127.0.0.1
-	MaxClients 32
-	ViaProxyName "tp"
-	ConnectPort $NGINX_PORT_HTTP
-	ConnectPort $NGINX_PORT_HTTPS
-	ConnectPort $NGINX_PORT_SITE
-	$2
-	EOF
-	start_bg "$name" "$port" tinyproxy -d -c "$W/$name.conf"
-	printf -v "$name" '%s' "$port"
-	export "${name?}"
-}
-
-start_microsocks() {
-	local name=$1 port
-
-	shift
-	port=$(free_port)
-	start_bg "$name" "$port" microsocks -i 127.0.0.1 -p "$port" "$@"
-	printf -v "$name" '%s' "$port"
-	export "${name?}"
+# start_tinyproxy NAME [CONFIG LINES] (proxies.bash), the nginx ports only.
+start_nginx_tinyproxy() {
+	start_tinyproxy "$1" "ViaProxyName \"tp\"
+ConnectPort $NGINX_PORT_HTTP
+ConnectPort $NGINX_PORT_HTTPS
+ConnectPort $NGINX_PORT_SITE
+${2:-}"
 }
 
 setup_file() {
@@ -102,8 +53,8 @@ setup_file() {
 	tls_make_test_pki "$PKI"
 	tls_make_cert "$PKI" ca site "DNS:site.test"
 	nginx_start "$W/nginx" HTTP HTTPS SITE -- "${NGINX_SERVERS//@PKI@/$PKI}"
-	start_tinyproxy TP
-	start_tinyproxy TPA "BasicAuth alice s3cret"
+	start_nginx_tinyproxy TP
+	start_nginx_tinyproxy TPA "BasicAuth alice s3cret"
 	start_microsocks MS
 	start_microsocks MSA -u bob -P 'p@ss:w'
 	export HP=$NGINX_PORT_HTTP SP=$NGINX_PORT_HTTPS SITEP=$NGINX_PORT_SITE
