@@ -10,11 +10,7 @@ load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/tls"
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	if command -v openssl >/dev/null 2>&1; then
-		tls_make_ca "$PKI" ca &&
-		tls_make_cert "$PKI" ca good "DNS:localhost,IP:127.0.0.1"
-	fi
+	tls_file_pki
 }
 
 setup() {

@@ -110,3 +110,13 @@ tls_make_test_pki() {
 	openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 \
 	    -out "$dir/mismatch.key" 2>/dev/null
 }
+
+# tls_file_pki: for a .bats file's setup_file: PKI (exported) in the file's
+# temporary directory with ca and good (localhost, 127.0.0.1), as most
+# TLS suites need. Nothing when openssl is missing (their tests say so).
+tls_file_pki() {
+	export PKI=$BATS_FILE_TMPDIR/pki
+	command -v openssl >/dev/null 2>&1 || return 0
+	tls_make_ca "$PKI" ca &&
+	tls_make_cert "$PKI" ca good "DNS:localhost,IP:127.0.0.1"
+}
