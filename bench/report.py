@@ -195,6 +195,17 @@ def targets(rows):
         st, rt = judge(cs / an <= 0.5, f"{cs / an:.2f}x")
         add(tid, what, goal, fmt_ms(cs), fmt_ms(an), rt, st, f"{fp:.0f}%" if fp > NOISE_MAX else "")
 
+    # --progress=always on both ends costs the bulk path nothing worth measuring (issue 12)
+    for tr in ("tcp", "unix"):
+        tid, what, goal = f"progress_{tr}", f"bulk {tr}: cstream --progress=always GB/s vs without", ">= 0.9x"
+        cs, why_c = measured(d, "bulk", "cstream-progress", "GBps", tr)
+        an, why_a = measured(d, "bulk", "cstream", "GBps", tr)
+        if cs is None or an is None or an == 0:
+            add(tid, what, goal, fmt_gb(cs), fmt_gb(an), "", "not measured: " + (why_c or why_a or "anchor is 0"))
+        else:
+            st, rt = judge(cs / an >= 0.9, f"{cs / an:.2f}x")
+            add(tid, what, goal, fmt_gb(cs), fmt_gb(an), rt, st)
+
     # TLS bulk: against socat's OPENSSL address, and against what the cipher does on one core
     cs, why_c = measured(d, "bulk", "cstream", "GBps", "tls")
     for tid, what, goal, an_name, k in (
