@@ -162,6 +162,20 @@ cmd_list(FILE *f)
 	fprintf(f, "\nSee cstream(1) and 'cstream help COMMAND'.\n");
 }
 
+/*
+ * "cstream: [COMMAND: ]MESSAGE": messages echo arguments and peers' names,
+ * so control bytes are quoted. cmd is NULL before a command is known.
+ */
+static void
+cmd_print_error(const char *cmd, const char *msg)
+{
+	fputs("cstream: ", stderr);
+	if (cmd != NULL)
+		fprintf(stderr, "%s: ", cmd);
+	log_puts_quoted(msg);
+	fputc('\n', stderr);
+}
+
 /* Print "cstream: COMMAND: message" and return the exit code to use. */
 int
 cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
@@ -169,14 +183,11 @@ cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	va_list	 ap;
 	char	*msg;
 
-	/* Messages echo arguments and peers' names: quote control bytes. */
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
 	va_end(ap);
-	fprintf(stderr, "cstream: %s: ", ctx->entry->name);
-	log_puts_quoted(msg != NULL ? msg : fmt);
-	fputc('\n', stderr);
+	cmd_print_error(ctx->entry->name, msg != NULL ? msg : fmt);
 	free(msg);
 	if (code == EXIT_USAGE && ctx->args != NULL) {
 		hint_print(ctx->args->hint);
@@ -543,14 +554,6 @@ cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
  * No command to run: a bad option before where it should be, help, no
  * command at all, or a word that is not a command.
  */
-/* "cstream: MESSAGE" with the user's control bytes quoted. */
-static void
-cmd_print_error(const char *msg)
-{
-	fputs("cstream: ", stderr);
-	log_puts_quoted(msg);
-	fputc('\n', stderr);
-}
 
 static int
 cmd_no_command(int argc, char **argv, int ci, const char *cause,
@@ -560,13 +563,13 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 	size_t	 n;
 
 	if (*cause != '\0' && strncmp(cause, "unknown", 7) != 0)
-		cmd_print_error(cause);
+		cmd_print_error(NULL, cause);
 	else if (*cause != '\0') {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
 		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
 		    cmd_global_options, n);
-		cmd_print_error(cause);
+		cmd_print_error(NULL, cause);
 	} else if (ci >= argc && help) {
 		cmd_list(stdout);
 		return (0);
@@ -576,7 +579,7 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 		return (EXIT_USAGE);
 	} else {
 		cmd_find(argv[ci], msg, sizeof msg);
-		cmd_print_error(msg);
+		cmd_print_error(NULL, msg);
 		if (strncmp(msg, "ambiguous", 9) != 0)
 			hint = hint_command(argc, argv, ci, cmd_table);
 	}
@@ -667,9 +670,7 @@ cmd_run(int argc, char **argv, struct global_opts *g)
 
 	memset(&args, 0, sizeof args);
 	if (cmd_parse(e, n, nargv, &args, cause, sizeof cause) != 0) {
-		fprintf(stderr, "cstream: %s: ", e->name);
-		log_puts_quoted(cause);
-		fputc('\n', stderr);
+		cmd_print_error(e->name, cause);
 		hint_print(args.hint);
 		cmd_usage(e, 1);
 		rc = EXIT_USAGE;
