@@ -27,7 +27,7 @@
 #include <event2/event.h>
 
 #include "connect.h"
-#include "portscan.h"
+#include "connect-scan.h"
 #include "progress.h"
 
 /*

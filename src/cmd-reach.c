@@ -21,7 +21,7 @@
 
 /*
  * How connect and http-head reach a host: --resolve entries for the
- * resolver (resolve.c), and the proxy, if any, for one target: --proxy
+ * resolver (net-resolve.c), and the proxy, if any, for one target: --proxy
  * URL, else (http-head) curl's environment variables; --noproxy LIST,
  * else no_proxy, names the hosts reached directly; --proxy '' means none.
  */

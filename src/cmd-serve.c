@@ -300,7 +300,7 @@ serve_signal_cb(evutil_socket_t sig, short events, void *arg)
  * ignored at start stays ignored, as connect does: a non-interactive
  * shell ignores SIGINT for its background jobs, and `serve &` must not
  * stop on ^C. A --workers worker always takes SIGTERM, the first
- * process's order to stop (workers.c).
+ * process's order to stop (serve-workers.c).
  */
 static void
 serve_signals_start(struct serve *sv)

@@ -27,7 +27,7 @@
 /*
  * How a connect ends, success or failure, and what it writes to stdout on
  * the way: the received bytes (through -x's dump) and the failures'
- * wording. Used by cmd-connect.c and oneshot.c.
+ * wording. Used by cmd-connect.c and connect-oneshot.c.
  */
 
 /*

@@ -19,7 +19,7 @@
 
 /*
  * The connect command's private header, shared by cmd-connect.c (the
- * command: options, connecting, the relay, signals), oneshot.c (the
+ * command: options, connecting, the relay, signals), connect-oneshot.c (the
  * --send* and --read* steps) and connect-end.c (how a connection ends and
  * what it writes to stdout). The calls go down that list, never up.
  */
@@ -119,7 +119,7 @@ void	conn_sent_filter_cb(struct evbuffer *, void *);
 void	conn_received_filter_cb(struct evbuffer *, void *);
 int	conn_output(struct conn *, struct evbuffer *);
 
-/* oneshot.c */
+/* connect-oneshot.c */
 int	oneshot_plan(struct conn *);
 void	oneshot_start(struct conn *);
 long long oneshot_size(struct conn *);

@@ -46,7 +46,7 @@
  * net-listen.c; unix socket paths and their hygiene in net-unix.c.
  *
  * A TCP connect races every address getaddrinfo (or --resolve) gives,
- * Happy Eyeballs style (happy-eyeballs.c; libevent's connect_hostname only
+ * Happy Eyeballs style (net-happy-eyeballs.c; libevent's connect_hostname only
  * tries the first: doc/libevent-notes.md section 4); a unix connect has
  * one address. One timer bounds the whole attempt.
  */
@@ -85,7 +85,7 @@ struct net_connect {
 	struct stream_error	 err;
 	int			 delivering;
 
-	/* TCP: the Happy Eyeballs race (happy-eyeballs.c). */
+	/* TCP: the Happy Eyeballs race (net-happy-eyeballs.c). */
 	struct happy_eyeballs	*he;
 
 	net_connect_cb		 cb;
@@ -411,7 +411,7 @@ net_connect_new(struct event_base *base, const char *name, const char *port,
 }
 
 /*
- * The addresses to connect to: --resolve's (resolve.c), or a blocking
+ * The addresses to connect to: --resolve's (net-resolve.c), or a blocking
  * getaddrinfo, as nc does: it honours nsswitch and gai.conf ordering,
  * which evdns does not (doc/libevent-notes.md 4).
  */

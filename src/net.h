@@ -91,7 +91,7 @@ void		 net_format_sockname(int fd, char *, size_t);
 int		 net_set_nodelay(int fd);
 
 /*
- * happy-eyeballs.c: RFC 8305 connection racing, for net.c. Every attempt's
+ * net-happy-eyeballs.c: RFC 8305 connection racing, for net.c. Every attempt's
  * socket is bound to src_addr and/or src_port first when given (nc -s, -p).
  */
 struct happy_eyeballs;
@@ -103,7 +103,7 @@ void		 he_error(struct happy_eyeballs *, struct stream_error *);
 void		 he_stop(struct happy_eyeballs *);
 void		 he_free(struct happy_eyeballs *);
 
-/* resolve.c: --resolve HOST:PORT:ADDR[,ADDR]... (curl's spelling). */
+/* net-resolve.c: --resolve HOST:PORT:ADDR[,ADDR]... (curl's spelling). */
 int		 resolve_add(const char *spec, const char **cause);
 int		 resolve_lookup(const char *host, const char *port, int family,
 		     struct net_addr **, size_t *);

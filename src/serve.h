@@ -20,9 +20,9 @@
 
 /*
  * The serve command's private header: the server and its clients, shared
- * by cmd-serve.c (the command), serve-client.c (a client's life), acl.c
- * (--allow/--deny), fanout.c (-k stdin and --broker), serve-exec.c
- * (--exec, --sh-exec) and workers.c (--workers). The command is the top
+ * by cmd-serve.c (the command), serve-client.c (a client's life), serve-acl.c
+ * (--allow/--deny), serve-fanout.c (-k stdin and --broker), serve-exec.c
+ * (--exec, --sh-exec) and serve-workers.c (--workers). The command is the top
  * floor: the others reach it only through the hooks in struct serve.
  */
 
@@ -144,12 +144,12 @@ void	client_error(struct client *, const struct stream_error *);
 void	serve_maybe_done(struct serve *);
 void	serve_flushed_cb(struct stream *, const struct stream_error *, void *);
 
-/* acl.c */
+/* serve-acl.c */
 int	acl_add(struct acl *, const char *spec, int allow, const char **cause);
 int	acl_permits(const struct acl *, const struct sockaddr_storage *);
 void	acl_free(struct acl *);
 
-/* fanout.c */
+/* serve-fanout.c */
 void	fanout_client_read(struct client *);
 void	fanout_stdin_read(struct serve *);
 void	fanout_forget(struct client *);
@@ -161,7 +161,7 @@ void	exec_client(struct client *);
 void	exec_reap(struct serve *);
 void	exec_free(struct serve *);
 
-/* workers.c */
+/* serve-workers.c */
 int	workers_start(struct workers *, long long n, struct event_base *);
 void	workers_stop(struct workers *);
 

@@ -27,7 +27,7 @@
 #include "cstream.h"
 #include "tap.h"
 
-/* proxy.c and resolve.c: proxy URLs, no_proxy rules, --resolve entries. */
+/* proxy.c and net-resolve.c: proxy URLs, no_proxy rules, --resolve entries. */
 
 static void
 test_proxy_parse(void)

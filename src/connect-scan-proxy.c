@@ -24,7 +24,7 @@
 #include <event2/event.h>
 
 #include "cstream.h"
-#include "portscan.h"
+#include "connect-scan.h"
 
 /*
  * connect -z through a proxy (nc -z -x): the proxy, not us, connects to
@@ -33,7 +33,7 @@
  * when it answered that it could not, timeout when it said nothing
  * within the connect timeout. A failure of the proxy itself (down,
  * authentication, protocol) stops the scan with its error. Results are
- * printed in port order, as portscan.c prints them.
+ * printed in port order, as connect-scan.c prints them.
  */
 
 struct pscan {

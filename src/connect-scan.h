@@ -14,8 +14,8 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-#ifndef PORTSCAN_H
-#define PORTSCAN_H
+#ifndef CONNECT_SCAN_H
+#define CONNECT_SCAN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,7 +80,7 @@ void		 portscan_print(const struct portscan_opts *, uint16_t port,
 		     enum portscan_state);
 
 /*
- * The same through a proxy (portscan-proxy.c): a tunnel per port, open
+ * The same through a proxy (connect-scan-proxy.c): a tunnel per port, open
  * when the proxy connected it, closed when it said it could not.
  */
 int		 portscan_proxy_run(struct event_base *,
@@ -88,4 +88,4 @@ int		 portscan_proxy_run(struct event_base *,
 		     const uint16_t *ports, size_t n, struct portscan_result *,
 		     struct stream_error *);
 
-#endif /* PORTSCAN_H */
+#endif /* CONNECT_SCAN_H */

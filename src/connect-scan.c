@@ -30,7 +30,7 @@
 #include <event2/event_struct.h>
 
 #include "cstream.h"
-#include "portscan.h"
+#include "connect-scan.h"
 
 /*
  * Port checks (connect -z, nc -z). Speed comes from doing nothing per
