@@ -89,6 +89,10 @@ static const struct cmd_option connect_options[] = {
 	  "connect through an http://, socks5:// or socks5h:// proxy" },
 	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
 	  "hosts (comma-separated, * for all) reached without the proxy" },
+	{ "udp", 'u', CMD_ARG_NONE, OPT_UDP, NULL,
+	  "UDP: a datagram per --send or stdin line (nc -u)" },
+	{ "dgram", 0, CMD_ARG_NONE, OPT_DGRAM, NULL,
+	  "unix-connect: a datagram socket (nc -Uu)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -472,7 +476,7 @@ conn_scan_check(struct cmd_ctx *ctx, int oneshot)
  * status, 0 when anything is open; 4 when nothing answered at all.
  */
 static int
-conn_scan(struct cmd_ctx *ctx, int is_unix)
+conn_scan(struct cmd_ctx *ctx, int is_unix, int udp)
 {
 	struct portscan_opts	 o;
 	struct portscan_result	 r;
@@ -522,6 +526,21 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	}
 	if (use_proxy && !cmd_has(ctx, OPT_CONCURRENCY))
 		o.concurrency = PORTSCAN_PROXY_CONCURRENCY;
+	if (udp && use_proxy) {
+		free(ports);
+		proxy_free(&p);
+		return (cmd_fail(ctx, EXIT_USAGE, "-u cannot go through a "
+		    "proxy"));
+	}
+	if (udp) {	/* -zu: nc's exit status, 1 when nothing is open */
+		o.timeout = ctx->g->connect_timeout > 0 ?
+		    ctx->g->connect_timeout : PORTSCAN_UDP_TIMEOUT;
+		rc = portscan_udp_run(ctx->base, &o, ports, n, &r, &err);
+		free(ports);
+		if (rc != 0)
+			return (cmd_fail_stream(ctx, &err));
+		return (r.open > 0 ? 0 : EXIT_NET);
+	}
 	rc = use_proxy ? portscan_proxy_run(ctx->base, &o, &p, ports, n, &r,
 	    &err) : portscan_run(ctx->base, &o, ports != NULL ? ports : &none,
 	    n, &r, &err);
@@ -539,7 +558,7 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 {
 	struct conn	 c;
 	int		 is_unix = ctx->entry == &cmd_unix_connect_entry;
-	int		 rc;
+	int		 rc, udp;
 	size_t		 i;
 
 	memset(&c, 0, sizeof c);
@@ -552,10 +571,23 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		    (id >= OPT_READ_LINE && id <= OPT_READ_ALL))
 			c.oneshot = 1;
 	}
+	udp = cmd_has(ctx, OPT_UDP) || cmd_has(ctx, OPT_DGRAM);
+	if (cmd_has(ctx, OPT_DGRAM) && !is_unix) {
+		rc = cmd_fail(ctx, EXIT_USAGE, "--dgram is for unix-connect;"
+		    " UDP is -u");
+		goto out;
+	}
 	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_JSON) ||
 	    cmd_has(ctx, OPT_CONCURRENCY)) {
-		if ((rc = conn_scan_check(ctx, c.oneshot)) == 0)
-			rc = conn_scan(ctx, is_unix);
+		if (udp && is_unix)
+			rc = cmd_fail(ctx, EXIT_USAGE, "-z checks stream "
+			    "sockets only: not with --dgram");
+		else if ((rc = conn_scan_check(ctx, c.oneshot)) == 0)
+			rc = conn_scan(ctx, is_unix, udp);
+		goto out;
+	}
+	if (udp) {	/* datagrams: connect-udp.c, not the stream layer */
+		rc = udp_connect_run(ctx, is_unix);
 		goto out;
 	}
 	if ((rc = conn_check_target(&c, is_unix)) != 0 ||

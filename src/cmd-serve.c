@@ -40,25 +40,6 @@
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_unix_serve_entry;
 
-enum {
-	OPT_KEEP_OPEN = 1,
-	OPT_ECHO,
-	OPT_DISCARD,
-	OPT_EXEC,
-	OPT_SH_EXEC,
-	OPT_BROKER,
-	OPT_MAX_CONNS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_WORKERS,
-	OPT_TLS,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_MODE,
-	OPT_HEX_DUMP,
-	OPT_PROGRESS
-};
-
 static const struct cmd_option serve_options[] = {
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of every client's bytes to FILE (- for stderr)" },
@@ -91,6 +72,10 @@ static const struct cmd_option serve_options[] = {
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "bytes, rate and time on stderr (a terminal, unless =always)" },
+	{ "udp", 'u', CMD_ARG_NONE, OPT_UDP, NULL,
+	  "UDP: datagrams from any peer (nc -lu)" },
+	{ "dgram", 0, CMD_ARG_NONE, OPT_DGRAM, NULL,
+	  "unix-serve: a datagram socket (nc -lUu)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -658,8 +643,15 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	TAILQ_INIT(&sv.io_waiters);
 	cmd_stream_opts(ctx, &sv.opts);
 	if ((rc = serve_check_target(&sv, &host, &port)) != 0 ||
-	    (rc = serve_parse_options(&sv)) != 0 ||
-	    (rc = serve_setup_tls(&sv)) != 0 ||
+	    (rc = serve_parse_options(&sv)) != 0)
+		goto out;
+	if (cmd_has(ctx, OPT_UDP) || cmd_has(ctx, OPT_DGRAM)) {
+		/* Datagrams: serve-udp.c, on the datagram transport. */
+		rc = udp_serve_run(&sv, host, port,
+		    ctx->entry == &cmd_unix_serve_entry);
+		goto out;
+	}
+	if ((rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||
 	    (rc = serve_open_hexdump(&sv)) != 0 ||

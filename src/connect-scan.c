@@ -184,7 +184,8 @@ void
 portscan_print(const struct portscan_opts *o, uint16_t port,
     enum portscan_state st)
 {
-	static const char *names[] = { "pending", "open", "closed", "timeout" };
+	static const char *names[] = { "pending", "open", "closed", "timeout",
+	    "open|filtered" };
 	const char	*state = names[st];
 	FILE		*f;
 

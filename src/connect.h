@@ -56,7 +56,9 @@ enum {
 	OPT_SOURCE_PORT,
 	OPT_RESOLVE,
 	OPT_PROXY,
-	OPT_NOPROXY
+	OPT_NOPROXY,
+	OPT_UDP,
+	OPT_DGRAM
 };
 
 /* One step of one-shot mode: something to send, or a read operation. */
@@ -118,6 +120,9 @@ void	conn_stdout_fail(struct conn *, const struct stream_error *);
 void	conn_sent_filter_cb(struct evbuffer *, void *);
 void	conn_received_filter_cb(struct evbuffer *, void *);
 int	conn_output(struct conn *, struct evbuffer *);
+
+/* connect-udp.c: connect -u and unix-connect --dgram, the whole command. */
+int	udp_connect_run(struct cmd_ctx *, int is_unix);
 
 /* connect-oneshot.c */
 int	oneshot_plan(struct conn *);

@@ -52,6 +52,8 @@
 
 /* Port 0 on several addresses: retries when the first one's port is taken. */
 #define NET_LISTEN_TRIES	8
+/* net_listen_one's backlog for a UDP socket: bound, no listen(2). */
+#define NET_LISTEN_DGRAM	(-1000)
 
 /* Our own accept loop: evconnlistener busy-loops on EMFILE. */
 struct net_listener {
@@ -100,7 +102,10 @@ net_get_port(const struct sockaddr *sa)
 	return (0);
 }
 
-/* One listening TCP socket on sa; -1 and err (naming the call) on error. */
+/*
+ * One listening TCP socket on sa, or a bound UDP one when backlog is
+ * NET_LISTEN_DGRAM; -1 and err (naming the call) on error.
+ */
 static int
 net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
     int reuseport, struct stream_error *err)
@@ -108,10 +113,14 @@ net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
 	char		 host[NI_MAXHOST], serv[NI_MAXSERV];
 	const char	*call = "bind to";
 	int		 fd, one = 1, error;
+	int		 dgram = backlog == NET_LISTEN_DGRAM;
 
-	if ((fd = net_socket(sa->sa_family)) == -1)
+	if ((fd = net_socket_type(sa->sa_family, dgram ? SOCK_DGRAM :
+	    SOCK_STREAM)) == -1)
 		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
+	/* On UDP it would let two servers share the port: not there. */
+	if (!dgram &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
 		goto fail;
 	/* Several processes on one port, balanced by the kernel. */
 	if (reuseport &&
@@ -123,6 +132,8 @@ net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
 		goto fail;
 	if (bind(fd, sa, salen) == -1)
 		goto fail;
+	if (dgram)
+		return (fd);
 	call = "listen on";
 	if (listen(fd, backlog) == -1)
 		goto fail;
@@ -226,6 +237,15 @@ net_listen_tcp(const char *host, const char *port, int family, int backlog,
 {
 	return (net_listen_tcp_common(host, port, family, backlog, 0, fds,
 	    nfds, err));
+}
+
+/* UDP: a bound socket on every address of host, the same port on each. */
+int
+net_listen_udp(const char *host, const char *port, int family, int **fds,
+    size_t *nfds, struct stream_error *err)
+{
+	return (net_listen_tcp_common(host, port, family, NET_LISTEN_DGRAM, 0,
+	    fds, nfds, err));
 }
 
 int

@@ -33,6 +33,28 @@
 #include "cstream.h"
 #include "hexdump.h"
 
+/* The command's options (cmd-serve.c's table). */
+enum {
+	OPT_KEEP_OPEN = 1,
+	OPT_ECHO,
+	OPT_DISCARD,
+	OPT_EXEC,
+	OPT_SH_EXEC,
+	OPT_BROKER,
+	OPT_MAX_CONNS,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_WORKERS,
+	OPT_TLS,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_MODE,
+	OPT_HEX_DUMP,
+	OPT_PROGRESS,
+	OPT_UDP,
+	OPT_DGRAM
+};
+
 /* How much one read of a client or of stdin may hand over. */
 #define SERVE_CHUNK	STREAM_CHUNK
 
@@ -160,6 +182,10 @@ int	exec_parse_command(struct serve *, const char *exec,
 void	exec_client(struct client *);
 void	exec_reap(struct serve *);
 void	exec_free(struct serve *);
+
+/* serve-udp.c: serve -u and unix-serve --dgram, after the common options. */
+int	udp_serve_run(struct serve *, const char *host, const char *port,
+	    int is_unix);
 
 /* serve-workers.c */
 int	workers_start(struct workers *, long long n, struct event_base *);
