@@ -48,7 +48,7 @@
  * --read* is satisfied.
  */
 
-#define UDP_WAIT		2.0	/* seconds of quiet after the sends */
+#define UDP_WAIT		1.0	/* seconds of quiet after the sends */
 #define UDP_RECV_MAX		(16 * 1024 * 1024)	/* --read N's buffer */
 
 struct usend {
