@@ -19,7 +19,9 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
+#include "log.h"
+#include "relay.h"
+#include "xmalloc.h"
 
 /*
  * Pumps and the stdio relay. Everything here is built on the stream
