@@ -27,8 +27,9 @@
 
 #include <event2/event.h>
 
-#include "cstream.h"
 #include "connect-scan.h"
+#include "net.h"
+#include "xmalloc.h"
 
 /*
  * connect -zu: nmap's UDP scan in small. A connected UDP socket per

@@ -33,7 +33,11 @@
 
 #include "connect.h"
 #include "dgram.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
 #include "progress.h"
+#include "xmalloc.h"
 
 /*
  * connect -u HOST PORT and unix-connect --dgram PATH: datagrams over the

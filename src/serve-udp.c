@@ -31,8 +31,11 @@
 #include <event2/event.h>
 
 #include "dgram.h"
+#include "log.h"
+#include "net.h"
 #include "progress.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 /*
  * serve -u [HOST] PORT and unix-serve --dgram PATH: datagrams from any
