@@ -573,8 +573,11 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 	else if (*cause != '\0') {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
-		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
-		    cmd_global_options, n);
+		if (hint_is_udp(bad))	/* nc -u HOST PORT */
+			hint = hint_udp(argv + 1, argc - 1);
+		else
+			hint = cmd_option_hint("serve", bad, argc - 1,
+			    argv + 1, cmd_global_options, n);
 		cmd_print_error(NULL, cause);
 	} else if (ci >= argc && help) {
 		cmd_list(stdout);
