@@ -18,15 +18,6 @@ setup() {
 	require_cmd openssl
 }
 
-# serve_tls PREFIX ARGS...: serve --tls with the test certificate.
-serve_tls() {
-	local prefix=$1
-
-	shift
-	start_server "$prefix" "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
-	    --key "$PKI/good.key" "$@" 127.0.0.1 0
-}
-
 @test "connect --tls into a slow pipe: 4 MiB paused and resumed arrive byte for byte" {
 	require_cmd pv
 	head -c 4194304 /dev/urandom >"$T/big"
