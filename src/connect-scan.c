@@ -31,6 +31,7 @@
 
 #include "cstream.h"
 #include "connect-scan.h"
+#include "monotime.h"
 
 /*
  * Port checks (connect -z, nc -z). Speed comes from doing nothing per
@@ -522,8 +523,7 @@ portscan_run(struct event_base *base, const struct portscan_opts *o,
 		sc.slots[i].fd = -1;
 		sc.free[sc.nfree++] = sc.nslots - 1 - i;
 	}
-	tv.tv_sec = (time_t)o->timeout;
-	tv.tv_usec = (suseconds_t)((o->timeout - (double)tv.tv_sec) * 1e6);
+	monotime_tv(o->timeout, &tv);
 	sc.tv = event_base_init_common_timeout(base, &tv);
 	if (sc.tv == NULL)
 		sc.tv = &tv;

@@ -35,6 +35,7 @@
 
 #include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "net-int.h"
 #include "xmalloc.h"
@@ -101,10 +102,7 @@ net_timeval(double secs, struct timeval *tv)
 {
 	if (secs > NET_TIMEOUT_MAX)
 		secs = NET_TIMEOUT_MAX;
-	tv->tv_sec = (time_t)secs;
-	tv->tv_usec = (suseconds_t)((secs - (double)tv->tv_sec) * 1e6);
-	if (tv->tv_usec >= 1000000)
-		tv->tv_usec = 999999;
+	monotime_tv(secs, tv);
 }
 
 /*

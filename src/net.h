@@ -74,10 +74,6 @@ int		 net_unix_sockaddr(const char *path, struct sockaddr_storage *,
 		     socklen_t *, struct stream_error *);
 int		 net_listen_tcp(const char *host, const char *port, int family,
 		     int backlog, int **fds, size_t *nfds, struct stream_error *);
-/* The same with SO_REUSEPORT, for several processes on one port. */
-int		 net_listen_tcp_reuseport(const char *host, const char *port,
-		     int family, int backlog, int **fds, size_t *nfds,
-		     struct stream_error *);
 int		 net_listen_unix(const char *path, int mode, int backlog,
 		     dev_t *dev, ino_t *ino, struct stream_error *);
 void		 net_unlink_unix(const char *path, dev_t, ino_t);

@@ -46,6 +46,7 @@
 
 #include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
@@ -315,8 +316,7 @@ stream_timer_arm(struct stream *s, uint64_t ms)
 
 	if (s->tev == NULL)
 		return;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	monotime_tv((double)ms / 1000, &tv);
 	evtimer_add(s->tev, &tv);
 }
 
@@ -338,7 +338,7 @@ stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "tls handshake with %s: timed out", stream_label(s));
 		s->ops->handshake_done(s, &err);
 	} else if (s->idle_ms != 0 && !s->failed) {
-		since = stream_now_ms() - s->last_ms;
+		since = monotime_ms() - s->last_ms;
 		if (since < s->idle_ms)
 			stream_timer_arm(s, s->idle_ms - since);
 		else {

@@ -464,11 +464,7 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 	struct stream	*s;
 	int		 poll, sock;
 
-	if ((s = stream_alloc_bare(base, limit)) == NULL) {
-		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
-		    strerror(ENOMEM));
-		return (NULL);
-	}
+	s = stream_alloc_bare(base, limit);	/* never NULL: xcalloc */
 	s->kind = STREAM_FD;
 	s->ops = &stream_fd_ops;
 	if (rfd != -1) {
@@ -518,11 +514,7 @@ stream_new_accepted(struct event_base *base, int fd, const char *peer,
 {
 	struct stream	*s;
 
-	if ((s = stream_alloc_bare(base, limit)) == NULL) {
-		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
-		    strerror(ENOMEM));
-		return (NULL);
-	}
+	s = stream_alloc_bare(base, limit);	/* never NULL: xcalloc */
 	s->kind = STREAM_FD;
 	s->ops = &stream_fd_ops;
 	s->rfd = s->wfd = fd;

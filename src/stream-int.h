@@ -253,7 +253,6 @@ struct stream_xfer_ops {
 };
 
 /* stream.c: the core, the ground floor of the stream files. */
-uint64_t	 stream_now_ms(void);
 uint64_t	 stream_secs_ms(double);
 size_t		 stream_sat_add(size_t, size_t);
 size_t		 stream_limit2(struct stream *);

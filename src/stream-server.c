@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
@@ -117,7 +118,7 @@ connect_done_cb(int fd, const struct stream_error *err, void *arg)
 	}
 	/* The handshake gets what the connect timeout has left. */
 	if (c->timeout > 0) {
-		left = c->timeout - (double)(stream_now_ms() - c->start_ms) /
+		left = c->timeout - (double)(monotime_ms() - c->start_ms) /
 		    1000;
 		if (left < 0.001)
 			left = 0.001;
@@ -140,7 +141,7 @@ connect_new(struct event_base *base, const char *servername,
 	c->base = base;
 	c->cb = cb;
 	c->arg = arg;
-	c->start_ms = stream_now_ms();
+	c->start_ms = monotime_ms();
 	if (opts != NULL) {
 		c->limit = opts->limit;
 		c->idle_timeout = opts->idle_timeout;

@@ -46,6 +46,7 @@
 
 #include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
@@ -123,15 +124,6 @@ STREAM_ERROR_DEFINE(stream_err_xfer_write, STREAM_ECLOSED, EBUSY,
     "write: a transfer is in progress");
 
 uint64_t
-stream_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-uint64_t
 stream_secs_ms(double secs)
 {
 	if (secs <= 0)
@@ -190,7 +182,7 @@ void
 stream_touch(struct stream *s)
 {
 	if (s->idle_ms != 0)
-		s->last_ms = stream_now_ms();
+		s->last_ms = monotime_ms();
 }
 
 /*
@@ -436,7 +428,7 @@ stream_ackwait_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	/* SIOCOUTQ: bytes sent but not acknowledged, plus bytes unsent. */
 	if (ioctl(s->wfd, SIOCOUTQ, &queued) == -1 || queued == 0 ||
-	    stream_now_ms() >= w->deadline) {
+	    monotime_ms() >= w->deadline) {
 		w->cb(s, &stream_ok, w->arg);
 		goto out;
 	}
@@ -462,7 +454,7 @@ stream_wait_acked(struct stream *s, stream_done_cb cb, void *arg)
 	w->s = s;
 	w->cb = cb;
 	w->arg = arg;
-	w->deadline = stream_now_ms() + STREAM_ACK_WAIT_MS;
+	w->deadline = monotime_ms() + STREAM_ACK_WAIT_MS;
 	w->ev = evtimer_new(s->base, stream_ackwait_cb, w);
 	stream_hold(s);
 	event_add(w->ev, &tv);
