@@ -117,6 +117,7 @@ struct stream {
 	unsigned int		 dispatching:1;
 	unsigned int		 eof:1;		/* EOF fed to the reader */
 	unsigned int		 truncated:1;	/* TLS: without close_notify */
+	unsigned int		 notified:1;	/* TLS: close_notify read */
 	unsigned int		 paused:1;	/* flow control */
 	unsigned int		 failed:1;	/* transport lost */
 	unsigned int		 closing:1;

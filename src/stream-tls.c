@@ -343,13 +343,29 @@ tls_wait_writable(struct stream *s)
 		s->wev_on = 1;
 }
 
-/* EOF: close_notify, or a TCP close without it (a truncation). */
+/*
+ * EOF: close_notify, or a TCP close without it (a truncation). With
+ * SSL_OP_IGNORE_UNEXPECTED_EOF, OpenSSL marks both as a received
+ * shutdown: only the alert itself (tls_info_cb) tells them apart.
+ */
 static void
 tls_note_eof(struct stream *s, SSL *ssl)
 {
 	s->eof = 1;
-	if (ssl == NULL || !(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+	if (!s->notified)
 		s->truncated = 1;
+}
+
+/* The peer's close_notify alert was read. */
+static void
+tls_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct stream	*s;
+
+	if (!(where & SSL_CB_READ_ALERT) || (ret & 0xff) != SSL_AD_CLOSE_NOTIFY)
+		return;
+	if ((s = SSL_get_app_data((SSL *)ssl)) != NULL)
+		s->notified = 1;
 }
 
 /*
@@ -562,6 +578,8 @@ stream_new_tls(struct event_base *base, int fd, SSL *ssl, int server,
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD);
 	SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+	SSL_set_app_data(ssl, s);
+	SSL_set_info_callback(ssl, tls_info_cb);
 	s->rsock = s->wsock = s->rpoll = s->wpoll = 1;
 	s->wbuf = bufferevent_get_output(s->bev);
 	s->handshaking = 1;
