@@ -689,11 +689,11 @@ out:
 const struct cmd_entry cmd_serve_entry = {
 	"serve", "[OPTIONS] [HOST] PORT",
 	"listen on HOST PORT (every address without HOST) and serve clients",
-	1, 2, serve_options, cmd_serve_exec
+	1, 2, serve_options, cmd_serve_exec, 0
 };
 
 const struct cmd_entry cmd_unix_serve_entry = {
 	"unix-serve", "[OPTIONS] PATH",
 	"listen on a unix socket PATH (@name: abstract) and serve clients",
-	1, 1, serve_options, cmd_serve_exec
+	1, 1, serve_options, cmd_serve_exec, 0
 };

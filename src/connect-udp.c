@@ -592,7 +592,7 @@ udp_check_target(struct uconn *u)
 	}
 	if (cmd_has(ctx, OPT_SOURCE) && *cmd_get(ctx, OPT_SOURCE) == '\0')
 		return (cmd_fail(ctx, EXIT_USAGE, "--source: empty address"));
-	return (cmd_reach_resolve(ctx, OPT_RESOLVE));
+	return (cmd_reach_resolve(ctx));
 }
 
 /* A --send over the largest datagram: refused before anything is sent. */

@@ -33,28 +33,6 @@
 #include "cmd.h"
 #include "hexdump.h"
 
-/* The command's options (cmd-serve.c's table). */
-enum {
-	OPT_KEEP_OPEN = 1,
-	OPT_ECHO,
-	OPT_DISCARD,
-	OPT_EXEC,
-	OPT_SH_EXEC,
-	OPT_BROKER,
-	OPT_MAX_CONNS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_WORKERS,
-	OPT_TLS,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_MODE,
-	OPT_HEX_DUMP,
-	OPT_PROGRESS,
-	OPT_UDP,
-	OPT_DGRAM
-};
-
 /* How much one read of a client or of stdin may hand over. */
 #define SERVE_CHUNK	STREAM_CHUNK
 
