@@ -39,7 +39,8 @@ static int	log_json;
  * numbers ("sent":3), so a consumer can add them up without parsing.
  */
 static const char *log_numeric_keys[] = {
-	"sent", "received", "pid", "status", NULL
+	"sent", "received", "pid", "status", "datagrams_sent",
+	"datagrams_received", NULL
 };
 
 /* A numeric field with a plain decimal value is written bare. */

@@ -218,13 +218,14 @@ DUMP
 	python3 -c 'import socket, sys
 a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-a.settimeout(5)
+a.settimeout(30)
 a.sendto(b"first\n", ("127.0.0.1", int(sys.argv[1])))
 b.sendto(b"second\n", ("127.0.0.1", int(sys.argv[1])))
-print(a.recv(100).decode(), end="", flush=True)' "$S_PORT" >"$T/a.out" 3>&- &
+print(a.recv(100).decode(), end="", flush=True)' "$S_PORT" >"$T/a.out" 2>"$T/a.err" 3>&- &
 	track_pid $!
-	wait_for_match "$S_OUT" '^first$'
-	wait_for_match "$S_ERR" '^cstream: ignored peer=127\.0\.0\.1:'
+	# python3 may take seconds to start on a loaded machine.
+	wait_for_match "$S_OUT" '^first$' 30
+	wait_for_match "$S_ERR" '^cstream: ignored peer=127\.0\.0\.1:' 30
 	echo 'to the first' >&4
 	wait_for_match "$T/a.out" '^to the first$'
 	stop_pid "$S_PID"
@@ -242,17 +243,17 @@ print(a.recv(100).decode(), end="", flush=True)' "$S_PORT" >"$T/a.out" 3>&- &
 	    --send 'a\n' --idle-timeout 0.2
 	python3 -c 'import socket, sys
 b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-b.settimeout(5)
+b.settimeout(30)
 b.sendto(b"b\n", ("127.0.0.1", int(sys.argv[1])))
 print(b.recv(100).decode(), end="", flush=True)' "$S_PORT" >"$T/b.out" 3>&- &
 	track_pid $!
-	wait_for lines_matching "$S_OUT" '^[ab]$' 2
+	wait_for -t 30 lines_matching "$S_OUT" '^[ab]$' 2
 	echo 'to b' >&4
 	wait_for_match "$T/b.out" '^to b$'
 	stop_pid "$S_PID"
 	[ "$(cat "$S_OUT")" = "$(printf 'a\nb')" ]
 	[ "$(grep -c '"event":"peer"' "$S_ERR")" -eq 2 ]
-	grep -Eq '^\{.*"event":"closed".*"datagrams_sent":"?1"?.*\}$' "$S_ERR"
+	grep -Eq '^\{.*"event":"closed".*"datagrams_sent":1,.*\}$' "$S_ERR"
 }
 
 @test "serve -u --allow/--deny: datagrams from refused senders are dropped (-v: denied)" {
