@@ -356,3 +356,13 @@ s.bind(sys.argv[1])' "$T/stale.sock"
 	[[ $output == *"127.0.0.1 $C_PORT closed"* ]]
 	[[ $output == *"127.0.0.1 $silent open|filtered"* ]]
 }
+
+@test "connect -u --resolve: the address given, not DNS; --progress counts the datagrams' bytes" {
+	start_server S "$CSTREAM" serve -u --echo 127.0.0.1 0
+	run -0 --separate-stderr run_with_timeout 5 "$CSTREAM" connect -u \
+	    --resolve "udp.example:$S_PORT:127.0.0.1" --progress=always \
+	    udp.example "$S_PORT" --send 'hello' --read 100
+	[ "$output" = hello ]
+	[[ ${stderr_lines[-2]} =~ ^\>\ 5\ B\  ]]
+	[[ ${stderr_lines[-1]} =~ ^\<\ 5\ B\  ]]
+}
