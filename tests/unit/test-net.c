@@ -641,19 +641,6 @@ test_listen_tcp(void)
 	ok(net_listen_tcp("::1", "0", AF_INET, 16, &fds, &n, &err) == -1 &&
 	    err.kind == STREAM_ERESOLVE, "::1 with -4: ERESOLVE");
 
-	/* SO_REUSEPORT: two sockets, one port. */
-	ok(net_listen_tcp_reuseport("127.0.0.1", "0", AF_UNSPEC, 16, &fds, &n,
-	    &err) == 0 && n == 1, "reuseport listener");
-	port = sock_port(fds[0]);
-	snprintf(ps, sizeof ps, "%d", port);
-	ok(net_listen_tcp_reuseport("127.0.0.1", ps, AF_UNSPEC, 16, &fds2, &n2,
-	    &err) == 0 && n2 == 1, "second reuseport listener, same port");
-	if (n2 == 1 && fds2 != NULL) {
-		close(fds2[0]);
-		free(fds2);
-	}
-	close(fds[0]);
-	free(fds);
 
 	lfd = listen_one("127.0.0.1", 16, &port);
 	ok(net_set_nodelay(lfd) == 0, "nodelay on a TCP socket");

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "relay.h"
@@ -374,6 +375,50 @@ test_idle(struct event_base *base)
 	fixture_free(&f);
 }
 
+/* A filter on each way sees every byte (-C, -x): no kernel transfer. */
+static void
+upper_cb(struct evbuffer *data, void *arg)
+{
+	size_t		 i, len = evbuffer_get_length(data);
+	unsigned char	*p = evbuffer_pullup(data, -1);
+	int		*calls = arg;
+
+	(*calls)++;
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] -= 'a' - 'A';
+	}
+}
+
+static void
+test_filters(struct event_base *base)
+{
+	struct fixture		f;
+	struct relay_opts	ro;
+	char			buf[64];
+	size_t			got;
+	int			calls = 0;
+
+	if (fixture_open(&f, base, 1, 0) == -1)
+		return;
+	memset(&ro, 0, sizeof ro);
+	ro.flags = RELAY_PAIR;
+	ro.a_to_b = upper_cb;
+	ro.b_to_a = upper_cb;
+	ro.filter_arg = &calls;
+	f.r = relay_start(f.a, f.b, &ro, done_cb, &f.d);
+	(void)write(f.peer, "abc", 3);
+	(void)far_read(base, f.user, buf, sizeof buf, &got, 0.3);
+	is_mem(buf, got, "ABC", 3, "filter: a to b rewritten");
+	(void)write(f.user, "xyz", 3);
+	(void)far_read(base, f.peer, buf, sizeof buf, &got, 0.3);
+	is_mem(buf, got, "XYZ", 3, "filter: b to a rewritten");
+	ok(calls >= 2, "filter: called on each way");
+	is_int(relay_bytes(f.r, RELAY_A_TO_B), 3, "relay_bytes a to b");
+	is_int(relay_bytes(f.r, RELAY_B_TO_A), 3, "relay_bytes b to a");
+	fixture_free(&f);
+}
+
 /* RELAY_PAIR: FINs pass both ways, the pair ends when both have. */
 static void
 test_pair_half_close(struct event_base *base)
@@ -481,6 +526,7 @@ main(void)
 	test_stdout_fails(base);
 	test_interrupt(base);
 	test_idle(base);
+	test_filters(base);
 	test_pair_half_close(base);
 	test_pair_reset(base, 1);
 	test_pair_reset(base, 0);

@@ -1426,6 +1426,7 @@ tls_exchange(struct event_base *base, struct stream *cs, struct stream *ss)
 	run_until(base, &r.n, 2);
 	ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0,
 	    "the server sees a clean EOF (close_notify)");
+	ok(!stream_eof_truncated(ss), "close_notify: no truncation");
 	stream_write(ss, "bye\n", 4);
 	rec_reset(&r);
 	stream_readline(cs, rec_cb, &r);
@@ -1449,6 +1450,7 @@ test_tls(struct event_base *base)
 	struct ssl_ctx_st	*sctx, *cctx;
 	struct srv		 v;
 	struct conn		 c;
+	struct rec		 r;
 	char			 cert[64], key[64], port[16], a[256];
 
 	snprintf(cert, sizeof cert, "/tmp/test-stream-%ld.crt", (long)getpid());
@@ -1495,6 +1497,27 @@ test_tls(struct event_base *base)
 		tls_exchange(base, c.s, v.s);
 	}
 	stream_abort(c.s);
+
+	/* A TCP close without close_notify: an EOF, but a truncation. */
+	v.s = NULL;
+	v.n = 0;
+	memset(&c, 0, sizeof c);
+	stream_open_connection(base, "127.0.0.1", port, &copts, connected_cb,
+	    &c);
+	run_until(base, &c.n, 5);
+	run_until(base, &v.n, 2);
+	if (c.s != NULL && v.s != NULL) {
+		run_for(base, 0.1);	/* the client takes the tickets */
+		stream_abort(c.s);
+		rec_reset(&r);
+		stream_read(v.s, 100, rec_cb, &r);
+		run_until(base, &r.n, 2);
+		ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0 &&
+		    stream_eof_truncated(v.s),
+		    "TCP closed without close_notify: EOF, a truncation");
+		stream_abort(v.s);
+	} else
+		fail_setup("a second TLS connection");
 
 	/* The wrong name: verification fails, ETLS. */
 	copts.tls_servername = "wrong.example";
