@@ -42,6 +42,7 @@
 #include <event2/event.h>
 
 #include "relay.h"
+#include "loop.h"
 #include "tap.h"
 
 struct done {
@@ -60,66 +61,6 @@ struct fixture {
 	struct relay		*r;
 	struct done		 d;
 };
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static int
-run_until(struct event_base *base, const int *flag, double secs)
-{
-	double	end = now() + secs;
-
-	while (!*flag && now() < end) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		if (!*flag)
-			usleep(500);
-	}
-	return (*flag);
-}
-
-static void
-run_for(struct event_base *base, double secs)
-{
-	int	never = 0;
-
-	run_until(base, &never, secs);
-}
-
-/* A connected loopback TCP pair: fds[0] ours, fds[1] the far end. */
-static int
-tcp_pair(int fds[2])
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			l, c = -1, s = -1;
-
-	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (-1);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(l, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    listen(l, 1) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
-	    (c = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    connect(c, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    (s = accept(l, NULL, NULL)) == -1) {
-		close(l);
-		if (c != -1)
-			close(c);
-		return (-1);
-	}
-	close(l);
-	fds[0] = s;
-	fds[1] = c;
-	return (0);
-}
 
 static void
 done_cb(struct relay *r, const struct relay_report *rep, void *arg)

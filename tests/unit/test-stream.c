@@ -54,6 +54,7 @@
 #include "stream.h"
 #include "tls.h"
 #include "xmalloc.h"
+#include "loop.h"
 #include "tap.h"
 
 /*
@@ -152,37 +153,6 @@ drain_rec_cb(struct stream *s, const struct stream_error *err, void *arg)
 
 	done_cb(s, err, arg);
 	d->wsize = stream_write_buffer_size(s);
-}
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-/* Run the loop until *flag is set or secs pass. Returns *flag. */
-static int
-run_until(struct event_base *base, const int *flag, double secs)
-{
-	double	end = now() + secs;
-
-	while (!*flag && now() < end) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		if (!*flag)
-			usleep(500);
-	}
-	return (*flag);
-}
-
-static void
-run_for(struct event_base *base, double secs)
-{
-	int	never = 0;
-
-	run_until(base, &never, secs);
 }
 
 /* Everything the peer can read within secs, until EOF (*eof set). */
@@ -1647,36 +1617,6 @@ xio_run(struct event_base *base, struct xio *io, struct xrec *xr,
 		if (!busy)
 			usleep(100);
 	}
-}
-
-/* A connected TCP pair on loopback, without the stream module. */
-static int
-tcp_pair(int fds[2])
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			l;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (-1);
-	if (bind(l, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    listen(l, 1) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
-	    (fds[0] = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
-		close(l);
-		return (-1);
-	}
-	if (connect(fds[0], (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    (fds[1] = accept(l, NULL, NULL)) == -1) {
-		close(fds[0]);
-		close(l);
-		return (-1);
-	}
-	close(l);
-	return (0);
 }
 
 /* Close with a reset (RST) rather than a FIN. */
