@@ -53,6 +53,7 @@ cmd_reach_proxy(struct cmd_ctx *ctx, int proxy_id, int noproxy_id,
     const char *host, int env, int https, struct proxy *p, int *use)
 {
 	const char	*url, *what = "--proxy", *noproxy, *cause;
+	char		*shown;
 
 	*use = 0;
 	if (cmd_has(ctx, proxy_id))
@@ -67,9 +68,12 @@ cmd_reach_proxy(struct cmd_ctx *ctx, int proxy_id, int noproxy_id,
 	    proxy_no_proxy_env();
 	if (proxy_no_proxy(noproxy, host))
 		return (0);
-	if (proxy_parse(url, p, &cause) != 0)
-		return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", what, url,
-		    cause));
+	if (proxy_parse(url, p, &cause) != 0) {
+		shown = proxy_redact(url);	/* never a password in a message */
+		cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", what, shown, cause);
+		free(shown);
+		return (EXIT_USAGE);
+	}
 	*use = 1;
 	return (0);
 }

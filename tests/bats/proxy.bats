@@ -161,7 +161,7 @@ HEAD10='HEAD / HTTP/1.0\r\n\r\n'
 	[ "${stderr_lines[0]}" = "cstream: connect: --proxy http://127.0.0.1:99999: bad port" ]
 	cs connect --proxy "http://u:%zz@127.0.0.1:1" 127.0.0.1 "$HP"
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "cstream: connect: --proxy http://u:%zz@127.0.0.1:1: bad percent-encoding in the user information" ]
+	[ "${stderr_lines[0]}" = "cstream: connect: --proxy http://u:***@127.0.0.1:1: bad percent-encoding in the user information" ]
 }
 
 @test "--noproxy bypasses --proxy for the hosts listed" {
