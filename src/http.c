@@ -15,12 +15,14 @@
  */
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "cstream.h"
 
@@ -556,6 +558,8 @@ http_json(const struct http_response *r, const char *url)
  */
 struct http_exchange {
 	char			*url;		/* for messages */
+	struct event_base	*base;
+	struct event		*timer;		/* bounds the header blocks */
 	char			*request;
 	size_t			 requestlen;
 	size_t			 limit;
@@ -568,6 +572,8 @@ struct http_exchange {
 	void			*arg;
 };
 
+static const struct timeval http_phase_tv = { (time_t)STREAM_PHASE_TIMEOUT, 0 };
+
 static void	http_connected_cb(struct stream *, const struct stream_error *,
 		    void *);
 static void	http_head_cb(struct stream *, struct evbuffer *,
@@ -578,6 +584,8 @@ static void	http_line_cb(struct stream *, struct evbuffer *,
 static void
 http_exchange_free(struct http_exchange *x)
 {
+	if (x->timer != NULL)
+		event_free(x->timer);
 	http_response_free(x->resp);
 	free(x->request);
 	free(x->url);
@@ -623,6 +631,7 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 
 	x = xcalloc(1, sizeof *x);
 	x->url = url_string(u);
+	x->base = base;
 	x->request = http_strndup(request, requestlen);
 	x->requestlen = requestlen;
 	x->limit = opts->limit != 0 ? opts->limit : STREAM_DEFAULT_LIMIT;
@@ -639,6 +648,20 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 	} else
 		proxy_open_connection(base, proxy, u->host, u->port, opts,
 		    http_connected_cb, x);
+}
+
+/* A server that never answers: the response's phase is bounded too. */
+static void
+http_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_exchange	*x = arg;
+	struct stream_error	 e;
+
+	memset(&e, 0, sizeof e);
+	e.kind = STREAM_ETIMEOUT;
+	e.sys = ETIMEDOUT;
+	http_fail(x, 0, &e, "%s: no response within %g seconds", x->url,
+	    STREAM_PHASE_TIMEOUT);
 }
 
 static void
@@ -661,6 +684,9 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	}
 	x->s = s;
 	log_connected(s);
+	x->timer = evtimer_new(x->base, http_timeout_cb, x);
+	if (x->timer != NULL)
+		evtimer_add(x->timer, &http_phase_tv);
 	if (stream_write(s, x->request, x->requestlen) < 0) {
 		e = stream_exception(s);
 		http_fail(x, 0, e, e != NULL ? NULL :
@@ -758,6 +784,8 @@ http_block_done(struct http_exchange *x)
 		return;
 	}
 	/* Done without reading the rest: close (close_notify over TLS). */
+	if (x->timer != NULL)
+		evtimer_del(x->timer);
 	log_closed(s, NULL);
 	x->s = NULL;
 	stream_close(s, http_closed_cb, x);

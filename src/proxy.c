@@ -452,13 +452,14 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 		log_event("proxy", "proxy", t->proxy.label, "scheme",
 		    proxy_scheme(&t->proxy), "target", t->host, "port",
 		    t->port, (char *)NULL);
-	if ((left = proxy_time_left(t)) > 0) {
-		t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
-		tv.tv_sec = (time_t)left;
-		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
-		if (t->timer != NULL)
-			evtimer_add(t->timer, &tv);
-	}
+	/* No --connect-timeout: the handshake gets what TLS would get. */
+	if ((left = proxy_time_left(t)) == 0)
+		left = STREAM_PHASE_TIMEOUT;
+	t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	if (t->timer != NULL)
+		evtimer_add(t->timer, &tv);
 	if (t->proxy.type == PROXY_HTTP)
 		proxy_http_handshake(t);
 	else

@@ -328,7 +328,10 @@ relay_up_cb(struct pump *p, enum pump_side side, const struct stream_error *err,
 		 * but first print what the peer said before it left (nc
 		 * does), so wait for the other direction's end.
 		 */
-		relay_refused(r, &r->up_err, err->sys);
+		if (STREAM_TRUNCATED(err))
+			r->up_err = *err;	/* the peer cut its own stream */
+		else
+			relay_refused(r, &r->up_err, err->sys);
 		r->up_failed = 1;
 		if (r->down_done)
 			relay_finish(r, &r->up_err);

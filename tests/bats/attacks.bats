@@ -5,7 +5,16 @@
 # relay bounded, truncated TLS records reported, write failures of the
 # dump, JSON and text logs that stay well formed, one rule for NUL bytes.
 
+bats_require_minimum_version 1.5.0
+
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/tls"
+
+CUT=$BATS_TEST_DIRNAME/../peers/tls_cut.py
+
+setup_file() {
+	tls_file_pki
+}
 
 setup() {
 	common_setup
@@ -38,4 +47,88 @@ cs() {
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "cstream: connect: --proxy http://***@127.0.0.1:1: bad percent-encoding in the user information" ]
 	[[ $stderr != *s3cr* ]] && [[ $stderr != *T0KEN* ]]
+}
+
+# --- 2. every phase before the relay is bounded ------------------------------
+
+# The default bound is 60 s, so the four silent peers wait side by side.
+@test "without --connect-timeout a silent proxy, TLS peer in a tunnel or HTTP server gives up after 60 s (exit 4)" {
+	local t0 t1 d P L
+
+	LIAR=$BATS_TEST_DIRNAME/../peers/lying_proxy.py
+	py_server_as HANG "$LIAR" http-hang
+	start_server SIL "$CSTREAM" serve --discard 127.0.0.1 0
+	P=$(free_port)
+	bg MS microsocks -i 127.0.0.1 -p "$P"
+	wait_for tcp_listening "$P"
+	t0=$(date +%s)
+	bg A "$CSTREAM" connect --proxy "http://127.0.0.1:$HANG_PORT" \
+	    127.0.0.1 80
+	bg B "$CSTREAM" http-head --proxy "http://127.0.0.1:$HANG_PORT" \
+	    https://127.0.0.1:1/
+	bg C "$CSTREAM" http-head "http://127.0.0.1:$SIL_PORT/"
+	bg D "$CSTREAM" connect --tls -k --proxy "socks5://127.0.0.1:$P" \
+	    127.0.0.1 "$SIL_PORT"
+	for L in A B C D; do
+		P=${L}_PID
+		wait_pid_exit "${!P}" 75 || true
+		[ "$EXIT_STATUS" = 4 ]
+	done
+	t1=$(date +%s)
+	d=$((t1 - t0))
+	[ "$d" -ge 59 ] && [ "$d" -le 72 ]
+	run cat "$A_ERR"
+	[ "$output" = "cstream: connect: proxy 127.0.0.1:$HANG_PORT: timed out opening the tunnel to 127.0.0.1 port 80" ]
+	run cat "$B_ERR"
+	[ "$output" = "cstream: http-head: proxy 127.0.0.1:$HANG_PORT: timed out opening the tunnel to 127.0.0.1 port 1" ]
+	run cat "$C_ERR"
+	[ "$output" = "cstream: http-head: http://127.0.0.1:$SIL_PORT/: no response within 60 seconds" ]
+	run cat "$D_ERR"
+	[[ $output == "cstream: connect: "*"127.0.0.1"*"$SIL_PORT"*"timed out"* ]]
+}
+
+# --- 3. a TLS record cut in the middle is an error ---------------------------
+
+@test "TLS: a record cut in the middle is 'TLS stream truncated', exit 1 (one-shot and relay)" {
+	py_server_as CS "$CUT" server "$PKI/good.crt" "$PKI/good.key" cut 2
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls -k \
+	    127.0.0.1 "$CS_PORT" --read-all </dev/null
+	# (What came before the error may be dropped, as asyncio raises a
+	# stored exception before the data: one-shot reads are all or error.)
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "cstream: connect: read from 127.0.0.1:$CS_PORT: TLS stream truncated" ]
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls -k \
+	    127.0.0.1 "$CS_PORT" </dev/null
+	[ "$status" -eq 1 ]
+	[ "${#output}" -eq 1000 ]
+	[ "$stderr" = "cstream: connect: read from 127.0.0.1:$CS_PORT: TLS stream truncated" ]
+}
+
+@test "TLS: a close at a record boundary without close_notify stays end-of-stream" {
+	py_server_as CS "$CUT" server "$PKI/good.crt" "$PKI/good.key" boundary
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls -k \
+	    127.0.0.1 "$CS_PORT" --read-all </dev/null
+	[ "$status" -eq 0 ]
+	[ "${#output}" -eq 1000 ]
+	[ "$stderr" = "" ]
+}
+
+@test "TLS: serve reports a client's cut record: exit 1 in default mode, a line with --exec" {
+	start_server S "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
+	    --key "$PKI/good.key" 127.0.0.1 0
+	run run_with_timeout 10 python3 "$CUT" client "$S_PORT" cut
+	[ "$status" -eq 0 ]
+	wait_pid_exit "$S_PID" || true
+	[ "$EXIT_STATUS" = 1 ]
+	[ "$(wc -c <"$S_OUT")" -eq 1000 ]
+	run sed 1d "$S_ERR"
+	[[ $output == "cstream: serve: read from 127.0.0.1:"*": TLS stream truncated" ]]
+
+	start_server X "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
+	    --key "$PKI/good.key" --exec "cat" 127.0.0.1 0
+	run run_with_timeout 10 python3 "$CUT" client "$X_PORT" cut
+	[ "$status" -eq 0 ]
+	wait_for_match "$X_ERR" "TLS stream truncated"
+	run sed 1d "$X_ERR"
+	[[ $output == "cstream: serve: read from 127.0.0.1:"*": TLS stream truncated" ]]
 }
