@@ -41,6 +41,9 @@
 extern const struct cmd_entry cmd_connect_entry;
 extern const struct cmd_entry cmd_unix_connect_entry;
 
+/* connect -z HOST 80 443 ...: the ports as separate words (nc). */
+#define CONNECT_MAX_WORDS	1024
+
 static const struct cmd_option connect_options[] = {
 	{ "send", 0, CMD_ARG_REQUIRED, OPT_SEND, "STR",
 	  "send STR (escapes \\r \\n \\t \\\\ \\0 \\xHH) instead of stdin" },
@@ -341,8 +344,17 @@ conn_setup_filters(struct conn *c)
 {
 	struct stream_error	 err;
 	const char		*path = cmd_get(c->ctx, OPT_HEX_DUMP);
+	char			*hint;
 
 	c->crlf_on = cmd_has(c->ctx, OPT_CRLF);
+	/* nc's -x is a proxy: never a dump file named after one. */
+	if (path != NULL && hint_is_proxy_address(path)) {
+		xasprintf(&hint, "use --proxy %s://%s",
+		    hint_proxy_scheme(NULL, path), path);
+		cmd_set_hint(c->ctx, hint);
+		return (cmd_fail(c->ctx, EXIT_USAGE, "-x %s: nc's proxy "
+		    "option; -x here is --hex-dump FILE", path));
+	}
 	if (path != NULL && (c->hd = hexdump_open(path, &err)) == NULL)
 		return (cmd_fail(c->ctx, EXIT_NET, "--hex-dump %s", err.msg));
 	c->filtering = c->crlf_on || c->hd != NULL;
@@ -534,6 +546,34 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	return (r.timeout == n ? EXIT_TIMEOUT : EXIT_NET);
 }
 
+/*
+ * connect -z HOST 80 443: nc's habit of ports as separate words, taken
+ * as the list 80,443. Elsewhere a third word is one too many.
+ */
+static int
+conn_join_ports(struct cmd_ctx *ctx, char **joined)
+{
+	struct cmd_args	*a = ctx->args;
+	char		*old;
+	int		 i;
+
+	*joined = NULL;
+	if (a->npos <= 2)
+		return (0);
+	if (!cmd_has(ctx, OPT_ZERO_IO))
+		return (cmd_fail(ctx, EXIT_USAGE, "too many arguments: %s",
+		    a->pos[2]));
+	*joined = xstrdup(a->pos[1]);
+	for (i = 2; i < a->npos; i++) {
+		old = *joined;
+		xasprintf(joined, "%s,%s", old, a->pos[i]);
+		free(old);
+	}
+	a->pos[1] = *joined;
+	a->npos = 2;
+	return (0);
+}
+
 static int
 cmd_connect_exec(struct cmd_ctx *ctx)
 {
@@ -541,9 +581,12 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	int		 is_unix = ctx->entry == &cmd_unix_connect_entry;
 	int		 rc;
 	size_t		 i;
+	char		*ports = NULL;	/* -z HOST 80 443 as 80,443 */
 
 	memset(&c, 0, sizeof c);
 	c.ctx = ctx;
+	if (!is_unix && (rc = conn_join_ports(ctx, &ports)) != 0)
+		return (rc);
 	cmd_stream_opts(ctx, &c.opts);
 	for (i = 0; i < ctx->args->nopts; i++) {
 		int id = ctx->args->opts[i].id;
@@ -591,13 +634,14 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	c.hd = NULL;
 out:
 	conn_free(&c);
+	free(ports);
 	return (rc);
 }
 
 const struct cmd_entry cmd_connect_entry = {
 	"connect", "[OPTIONS] HOST PORT",
 	"connect to HOST PORT and relay stdin/stdout, or send and read",
-	0, 2, connect_options, cmd_connect_exec
+	0, CONNECT_MAX_WORDS, connect_options, cmd_connect_exec
 };
 
 const struct cmd_entry cmd_unix_connect_entry = {

@@ -425,9 +425,15 @@ static char *
 cmd_option_hint(const char *cmd, const char *bad, int argc, char **argv,
     const struct cmd_option *all, size_t n)
 {
+	char	*line;
+
 	if (hint_is_listen(bad))
 		return (hint_listen(strncmp(cmd, "unix-", 5) == 0 ?
 		    "unix-serve" : "serve", argv, argc));
+	/* nc's and ncat's flags: the cstream spelling, not a typo's. */
+	if ((line = hint_nc_option(cmd, optopt > 0 && optopt < 256 ?
+	    optopt : 0, bad, argc, argv)) != NULL)
+		return (line);
 	return (hint_option(bad, all, n));
 }
 
@@ -494,6 +500,8 @@ cmd_parse(const struct cmd_entry *e, int argc, char **argv,
 	}
 	for (; *cause == '\0' && optind < argc; optind++)
 		cmd_args_push_pos(args, argv[optind]);
+	if (args->hint == NULL && *cause == '\0')
+		args->hint = hint_nc_quit(argc - 1, argv + 1);
 	free(lo);
 	free(all);
 	return (*cause != '\0' ? -1 : 0);
@@ -567,7 +575,7 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 	else if (*cause != '\0') {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
-		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
+		hint = cmd_option_hint("", bad, argc - 1, argv + 1,
 		    cmd_global_options, n);
 		cmd_print_error(NULL, cause);
 	} else if (ci >= argc && help) {

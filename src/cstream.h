@@ -140,6 +140,11 @@ char		*hint_connect_target(const char *, const char *);
 char		*hint_command(int, char **, int, const struct cmd_entry *const *);
 char		*hint_option(const char *, const struct cmd_option *, size_t);
 char		*hint_optional_value(const struct cmd_option *, const char *);
+int		 hint_is_proxy_address(const char *);
+char		*hint_nc_proxy(int, char **);
+const char	*hint_proxy_scheme(const char *, const char *);
+char		*hint_nc_quit(int, char **);
+char		*hint_nc_option(const char *, int, const char *, int, char **);
 
 /* completion.c: shell completion scripts from the option tables. */
 int		 completion_print(const char *shell,

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# What misleads a user who comes from nc or ncat: their everyday flags get
+# a one-line hint with the cstream spelling instead of a dead end or a
+# silent surprise (nc's -x is a proxy, cstream's a dump file); IPv6
+# literals in brackets; one address format in messages; hints on every
+# TLS command; completion after --exec.
+
+load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
+
+CU="usage: cstream connect [OPTIONS] HOST PORT"
+SU="usage: cstream serve [OPTIONS] [HOST] PORT"
+GENERIC_USAGE="usage: cstream [GLOBAL OPTIONS] COMMAND ... (cstream help lists the commands)"
+
+# usage_error EXPECTED_ERROR EXPECTED_HINT EXPECTED_USAGE -- ARGS...
+usage_error() {
+	local err=$1 hint=$2 usage=$3
+
+	shift 4
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" "$@"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "$err" ]
+	[ "${stderr_lines[1]}" = "$hint" ]
+	[ "${stderr_lines[2]}" = "$usage" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+}
+
+# --- 9. nc's -x and -X ----------------------------------------------------------
+
+@test "connect -x HOST:PORT is nc's proxy: refused with the --proxy hint, no file written" {
+	cd "$T"
+	usage_error "cstream: connect: -x 127.0.0.1:3128: nc's proxy option; -x here is --hex-dump FILE" \
+	    "hint: use --proxy http://127.0.0.1:3128" "$CU" -- \
+	    connect -x 127.0.0.1:3128 127.0.0.1 80
+	[ ! -e "$T/127.0.0.1:3128" ]
+	usage_error "cstream: connect: -x [::1]:1080: nc's proxy option; -x here is --hex-dump FILE" \
+	    "hint: use --proxy socks5://[::1]:1080" "$CU" -- \
+	    connect -x '[::1]:1080' 127.0.0.1 80
+	[ ! -e "$T/[::1]:1080" ]
+}
+
+@test "connect -x ./NAME:PORT is still a dump file" {
+	start_server S "$CSTREAM" serve --echo 127.0.0.1 0
+	cd "$T"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    -x ./d:80 127.0.0.1 "$S_PORT" --send hi --read-exactly 2
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	[ -s "$T/d:80" ]
+}
+
+@test "-X 5|4|connect: the --proxy hint with the matching scheme" {
+	usage_error "cstream: connect: unknown option: -X" \
+	    "hint: use --proxy socks5://127.0.0.1:1080" "$CU" -- \
+	    connect -X 5 -x 127.0.0.1:1080 127.0.0.1 80
+	usage_error "cstream: connect: unknown option: -X" \
+	    "hint: use --proxy socks5://127.0.0.1:1080" "$CU" -- \
+	    connect -X 4 -x 127.0.0.1:1080 127.0.0.1 80
+	usage_error "cstream: connect: unknown option: -X" \
+	    "hint: use --proxy http://127.0.0.1:3128" "$CU" -- \
+	    connect -X connect -x 127.0.0.1:3128 127.0.0.1 80
+	usage_error "cstream: connect: unknown option: -X" \
+	    "hint: use --proxy http://127.0.0.1:3128" "$CU" -- \
+	    connect -x 127.0.0.1:3128 -Xconnect 127.0.0.1 80
+	usage_error "cstream: connect: unknown option: -X" \
+	    "hint: use --proxy http://HOST:PORT" "$CU" -- \
+	    connect -X connect 127.0.0.1 80
+}
+
+# --- 10. the rest of nc's and ncat's daily flags ---------------------------------
+
+@test "nc's -w, -q, -U, -u and ncat's -e, -c, --ssl, -m: one hint line each" {
+	usage_error "cstream: connect: unknown option: -w" \
+	    "hint: nc's -w SEC: use --connect-timeout SEC, or --idle-timeout SEC for a connection gone quiet" \
+	    "$CU" -- connect -w 2 127.0.0.1 80
+	usage_error "cstream: connect: too many arguments: 80" \
+	    "hint: -q is --quiet; nc's -q SEC is not needed: the relay ends once stdin's EOF is sent and the peer closes" \
+	    "$CU" -- connect -q 1 127.0.0.1 80
+	usage_error "cstream: connect: unknown option: -U" \
+	    "hint: use 'cstream unix-connect PATH'" "$CU" -- \
+	    connect -U /tmp/x.sock
+	usage_error "cstream: serve: unknown option: -U" \
+	    "hint: use 'cstream unix-serve PATH'" "$SU" -- \
+	    serve -U /tmp/x.sock
+	usage_error "cstream: unix-connect: unknown option: -u" \
+	    "hint: UDP is 'cstream connect -u HOST PORT' and 'cstream serve -u PORT'" \
+	    "usage: cstream unix-connect [OPTIONS] PATH" -- \
+	    unix-connect -u /tmp/x.sock
+	usage_error "cstream: serve: unknown option: -e" \
+	    "hint: use --exec \"CMD\" (ncat's -e)" "$SU" -- serve -e cat 8000
+	usage_error "cstream: serve: unknown option: -c" \
+	    "hint: use --sh-exec \"CMD\" (ncat's -c)" "$SU" -- serve -c cat 8000
+	usage_error "cstream: connect: unknown option: -e" \
+	    "hint: connect runs no program: 'cstream serve --exec \"CMD\" PORT' runs one per client" \
+	    "$CU" -- connect -e /bin/sh 127.0.0.1 80
+	usage_error "cstream: connect: unknown option: --ssl" \
+	    "hint: use --tls (ncat's --ssl)" "$CU" -- connect --ssl 127.0.0.1 443
+	usage_error "cstream: serve: unknown option: -m" \
+	    "hint: use --max-conns N (ncat's -m)" "$SU" -- serve -m 5 8000
+}
+
+@test "cstream -z HOST PORT (nc's order): use 'cstream connect -z HOST PORT'" {
+	usage_error "cstream: unknown option: -z" \
+	    "hint: use 'cstream connect -z 127.0.0.1 80'" "$GENERIC_USAGE" -- \
+	    -z 127.0.0.1 80
+}
+
+@test "connect -z HOST 80 443: ports as separate words are one list" {
+	start_server A "$CSTREAM" serve --discard 127.0.0.1 0
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect -z -v \
+	    127.0.0.1 "$A_PORT" 1
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $A_PORT open" ]
+	[ "$stderr" = "127.0.0.1 1 closed" ]
+	# Without -z a third word is still one too many.
+	run --separate-stderr "$CSTREAM" connect 127.0.0.1 80 1
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cstream: connect: too many arguments: 1" ]
+	[ "${stderr_lines[1]}" = "$CU" ]
+}
