@@ -276,7 +276,7 @@ conn_check_target(struct conn *c, int is_unix)
 		c->target = xstrdup(pos[0]);
 		return (0);
 	}
-	if (*pos[0] == '\0')
+	if (*parse_unbracket(pos[0]) == '\0')
 		return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
 	if ((port = parse_port(pos[1], 0, &cause)) == -1)
 		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(pos[1],
@@ -375,6 +375,8 @@ conn_check_source(struct conn *c, int is_unix)
 
 	if (addr == NULL && port == NULL)
 		return (0);
+	if (addr != NULL)	/* -s [::1]: the value is argv's, ours */
+		addr = parse_unbracket((char *)addr);
 	if (is_unix || cmd_has(ctx, OPT_FD))
 		return (cmd_fail(ctx, EXIT_USAGE, "--source and --source-port "
 		    "are for TCP connections"));
@@ -501,7 +503,8 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	if (ctx->args->npos != (is_unix ? 1 : 2))
 		return (cmd_fail(ctx, EXIT_USAGE, "missing %s", is_unix ?
 		    "PATH" : ctx->args->npos == 0 ? "HOST PORTS" : "PORTS"));
-	o.host = ctx->args->pos[0];
+	o.host = is_unix ? ctx->args->pos[0] :
+	    parse_unbracket(ctx->args->pos[0]);
 	if (is_unix && (cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_RESOLVE)))
 		return (cmd_fail(ctx, EXIT_USAGE, "--resolve and --proxy need "
 		    "HOST PORT"));

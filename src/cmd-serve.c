@@ -457,7 +457,7 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 		return (cmd_fail(ctx, EXIT_USAGE, "missing PORT"));
 	*port = pos[npos - 1];
 	if (npos == 2) {
-		*host = pos[0];
+		*host = parse_unbracket(pos[0]);
 		if (**host == '\0')
 			return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
 	}

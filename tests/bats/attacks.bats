@@ -132,3 +132,20 @@ cs() {
 	run sed 1d "$X_ERR"
 	[[ $output == "cstream: serve: read from 127.0.0.1:"*": TLS stream truncated" ]]
 }
+
+# --- 6. --resolve with a service name as port ------------------------------------
+
+@test "--resolve HOST:SERVICE:ADDR is used for that service's port; an unknown one is exit 2" {
+	# http is 80 in the services database: the entry, not DNS, is asked.
+	cs connect --resolve foo.test:http:127.0.0.1 foo.test 80 \
+	    --connect-timeout 2
+	[ "$status" -eq 1 ]
+	[[ ${stderr_lines[0]} == "cstream: connect: connect to 127.0.0.1"*80* ]]
+	cs connect --resolve foo.test:80:127.0.0.1 foo.test http \
+	    --connect-timeout 2
+	[ "$status" -eq 1 ]
+	[[ ${stderr_lines[0]} == "cstream: connect: connect to 127.0.0.1"*80* ]]
+	cs connect --resolve foo.test:htttp:127.0.0.1 foo.test 80
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cstream: connect: --resolve foo.test:htttp:127.0.0.1: unknown service" ]
+}

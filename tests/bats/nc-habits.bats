@@ -119,3 +119,23 @@ usage_error() {
 	[ "${stderr_lines[0]}" = "cstream: connect: too many arguments: 1" ]
 	[ "${stderr_lines[1]}" = "$CU" ]
 }
+
+# --- 14. brackets around an IPv6 literal wherever a host is -----------------------
+
+@test "connect '[::1]' PORT, serve '[::1]' 0, -s '[::1]', -z '[::1]': brackets accepted" {
+	require_ipv6
+	start_server S "$CSTREAM" serve --echo '[::1]' 0
+	[ "$S_ADDR" = "[::1]:$S_PORT" ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect '[::1]' \
+	    "$S_PORT" --send hi --read-exactly 2
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    -s '[::1]' '[::1]' "$S_PORT" --send hi --read-exactly 2
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -z \
+	    '[::1]' "$S_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "::1 $S_PORT open" ]
+}
