@@ -255,6 +255,19 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	serve_maybe_done(sv);
 }
 
+/* --max-time passed: stop as on SIGTERM, then exit 4 (cmd.c). */
+static void
+serve_deadline_cb(const struct stream_error *err, void *arg)
+{
+	struct serve	*sv = arg;
+
+	if (sv->stopping) {
+		event_base_loopbreak(sv->ctx->base);
+		return;
+	}
+	serve_stop(sv, err);
+}
+
 static const int serve_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSIGNALS	(sizeof serve_signals / sizeof serve_signals[0])
 
@@ -669,6 +682,8 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_open_stdio(&sv)) != 0)
 		goto out;
 	serve_progress_start(&sv);
+	ctx->deadline_cb = serve_deadline_cb;
+	ctx->deadline_arg = &sv;
 
 	serve_signals_start(&sv);
 	sv.ev_chld = evsignal_new(ctx->base, SIGCHLD, serve_sigchld_cb, &sv);

@@ -16,11 +16,13 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -60,6 +62,7 @@ enum {
 	GOPT_LIMIT,
 	GOPT_CONNECT_TIMEOUT,
 	GOPT_IDLE_TIMEOUT,
+	GOPT_MAX_TIME,
 	GOPT_HELP
 };
 
@@ -78,6 +81,8 @@ static const struct cmd_option cmd_global_options[] = {
 	  "give up connecting after SEC seconds" },
 	{ "idle-timeout", 0, CMD_ARG_REQUIRED, GOPT_IDLE_TIMEOUT, "SEC",
 	  "close a connection idle for SEC seconds" },
+	{ "max-time", 0, CMD_ARG_REQUIRED, GOPT_MAX_TIME, "SEC",
+	  "give up the whole command after SEC seconds" },
 	{ "help", 'h', CMD_ARG_NONE, GOPT_HELP, NULL, "show this help" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
@@ -346,6 +351,9 @@ cmd_apply_globals(struct cmd_ctx *ctx)
 		case GOPT_IDLE_TIMEOUT:
 			parse_seconds(a->value, &g->idle_timeout, &cause);
 			break;
+		case GOPT_MAX_TIME:
+			parse_seconds(a->value, &g->max_time, &cause);
+			break;
 		}
 		if (cause != NULL)
 			return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", a->name,
@@ -598,11 +606,36 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 	return (EXIT_USAGE);
 }
 
+/*
+ * --max-time: the whole command's deadline, connecting, handshakes, every
+ * step and the relay alike. A server stops as on SIGTERM; anything else
+ * ends here, what is still queued dropped, as curl -m does.
+ */
+static void
+cmd_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cmd_ctx		*ctx = arg;
+	struct stream_error	 err;
+	const char		*v = cmd_get(ctx, GOPT_MAX_TIME);
+
+	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "deadline passed "
+	    "(--max-time %s)", v != NULL ? v : "");
+	if (ctx->deadline_cb != NULL) {
+		ctx->deadline_cb(&err, ctx->deadline_arg);
+		return;
+	}
+	cmd_fail_stream(ctx, &err);
+	fflush(stdout);
+	_exit(EXIT_TIMEOUT);
+}
+
 static int
 cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
     struct global_opts *g)
 {
 	struct cmd_ctx	 ctx;
+	struct event	*deadline = NULL;
+	struct timeval	 tv;
 	int		 rc;
 
 	memset(&ctx, 0, sizeof ctx);
@@ -623,7 +656,17 @@ cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
 	log_init(g);
 	if ((ctx.base = event_base_new()) == NULL)
 		return (cmd_fail(&ctx, EXIT_NET, "event_base_new failed"));
+	if (g->max_time > 0) {
+		tv.tv_sec = (time_t)g->max_time;
+		tv.tv_usec = (suseconds_t)((g->max_time - (double)tv.tv_sec) *
+		    1e6);
+		deadline = evtimer_new(ctx.base, cmd_deadline_cb, &ctx);
+		if (deadline == NULL || evtimer_add(deadline, &tv) != 0)
+			return (cmd_fail(&ctx, EXIT_NET, "evtimer_new failed"));
+	}
 	rc = e->exec(&ctx);
+	if (deadline != NULL)
+		event_free(deadline);
 	event_base_free(ctx.base);
 	return (rc);
 }

@@ -61,6 +61,7 @@ struct global_opts {
 	size_t		 limit;			/* --limit */
 	double		 connect_timeout;	/* <= 0: none */
 	double		 idle_timeout;		/* <= 0: none */
+	double		 max_time;		/* --max-time, <= 0: none */
 };
 
 /*
@@ -115,6 +116,13 @@ struct cmd_ctx {
 	struct global_opts	*g;
 	struct cmd_args		*args;
 	int			 exit_code;	/* set by cmd_fail */
+	/*
+	 * --max-time passed: a server stops as on SIGTERM and exits 4
+	 * (err says why); without a callback the command exits 4 at once.
+	 */
+	void			(*deadline_cb)(const struct stream_error *,
+				    void *);
+	void			*deadline_arg;
 };
 
 extern const struct cmd_entry *cmd_table[];

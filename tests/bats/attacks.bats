@@ -149,3 +149,42 @@ cs() {
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "cstream: connect: --resolve foo.test:htttp:127.0.0.1: unknown service" ]
 }
+
+# --- 11. --max-time: one deadline for the whole command --------------------------
+
+@test "--max-time: --read-line twice on a one-line reply ends at the deadline, exit 4" {
+	start_server S "$CSTREAM" serve --echo 127.0.0.1 0
+	t0=$(date +%s%N)
+	cs connect --max-time 0.5 127.0.0.1 "$S_PORT" --send 'hi\n' \
+	    --read-line --read-line
+	t1=$(date +%s%N)
+	[ "$status" -eq 4 ]
+	[ "$output" = hi ]
+	[ "$stderr" = "cstream: connect: deadline passed (--max-time 0.5)" ]
+	[ $(( (t1 - t0) / 1000000 )) -lt 3000 ]
+	# Before the command, as every global option.
+	cs --max-time 0.5 connect 127.0.0.1 "$S_PORT" --send 'hi\n' \
+	    --read-line --read-line
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "cstream: connect: deadline passed (--max-time 0.5)" ]
+}
+
+@test "--max-time bounds the relay, http-head's wait and a server (which stops as on SIGTERM)" {
+	start_server S "$CSTREAM" serve --discard 127.0.0.1 0
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect \
+	    --max-time 0.5 127.0.0.1 "$S_PORT" < <(sleep 8)
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "cstream: connect: deadline passed (--max-time 0.5)" ]
+	cs http-head --max-time 0.5 "http://127.0.0.1:$S_PORT/"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "cstream: http-head: deadline passed (--max-time 0.5)" ]
+	cs serve --max-time 0.5 --echo 127.0.0.1 0
+	[ "$status" -eq 4 ]
+	[ "${stderr_lines[1]}" = "cstream: serve: deadline passed (--max-time 0.5)" ]
+	cs unix-serve --max-time 0.5 --echo "$T/s.sock"
+	[ "$status" -eq 4 ]
+	[ ! -e "$T/s.sock" ]
+	cs connect --max-time 0 127.0.0.1 "$S_PORT"
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "cstream: connect: --max-time 0: "* ]]
+}
