@@ -188,3 +188,15 @@ cs() {
 	[ "$status" -eq 2 ]
 	[[ ${stderr_lines[0]} == "cstream: connect: --max-time 0: "* ]]
 }
+
+# --- 7. NUL in an HTTP proxy's reply: one rule with http-head -------------------
+
+@test "an HTTP proxy's status line with a NUL byte is refused (exit 8), as http-head refuses one" {
+	py_server_as L "$BATS_TEST_DIRNAME/../peers/lying_proxy.py" http-nul
+	cs connect --proxy "http://127.0.0.1:$L_PORT" 127.0.0.1 80
+	[ "$status" -eq 8 ]
+	[ "${stderr_lines[0]}" = "cstream: connect: proxy 127.0.0.1:$L_PORT: malformed reply to CONNECT: line 1: NUL byte" ]
+	cs http-head --proxy "http://127.0.0.1:$L_PORT" https://127.0.0.1:1/
+	[ "$status" -eq 8 ]
+	[ "${stderr_lines[0]}" = "cstream: http-head: proxy 127.0.0.1:$L_PORT: malformed reply to CONNECT: line 1: NUL byte" ]
+}
