@@ -467,40 +467,6 @@ http_header_get(const struct http_response *r, const char *name)
 	return (NULL);
 }
 
-/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t
-http_utf8_len(const unsigned char *p, size_t left)
-{
-	size_t		n, i;
-	unsigned char	lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* no overlong forms */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* no surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* nothing above U+10FFFF */
-	} else
-		return (0);
-	if (left < n || p[1] < lo || p[1] > hi)
-		return (0);
-	for (i = 2; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return (0);
-	}
-	return (n);
-}
-
 /*
  * A JSON string for any bytes: valid UTF-8 goes through, every other byte
  * is taken as Latin-1 and written \u00XX, so the output is always valid.
@@ -513,11 +479,13 @@ http_json_string(struct evbuffer *b, const char *s)
 
 	evbuffer_add(b, "\"", 1);
 	while (left > 0) {
-		n = http_utf8_len(p, left);
+		n = log_utf8_len(p, left);
 		if (n == 1 && (*p == '"' || *p == '\\'))
 			evbuffer_add_printf(b, "\\%c", *p);
 		else if (n == 1 && (*p < 0x20 || *p == 0x7f))
 			evbuffer_add_printf(b, "\\u%04x", *p);
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			evbuffer_add_printf(b, "\\u%04x", p[1]);	/* C1 */
 		else if (n > 0)
 			evbuffer_add(b, p, n);
 		else {

@@ -200,3 +200,49 @@ cs() {
 	[ "$status" -eq 8 ]
 	[ "${stderr_lines[0]}" = "cstream: http-head: proxy 127.0.0.1:$L_PORT: malformed reply to CONNECT: line 1: NUL byte" ]
 }
+
+# --- 5. JSON strings are valid UTF-8; text lines escape C1 controls ------------
+
+# unix_client_named NAME_HEX SERVER_NAME: a unix client bound to the
+# abstract name given in hex connects to @SERVER_NAME, sends hi, reads it.
+unix_client_named() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(b"\0" + bytes.fromhex(sys.argv[1]))
+s.connect(b"\0" + sys.argv[2].encode())
+s.sendall(b"hi")
+s.recv(2)
+s.close()' "$1" "$2"
+}
+
+@test "--log-format json: a peer's abstract name with bytes 0x9b 0xff is valid UTF-8 JSON (\\u00XX)" {
+	local name=cs-json-$$-$RANDOM
+
+	start_server S "$CSTREAM" -v --log-format json unix-serve --echo "@$name"
+	# "ab", 0x9b, 0xff, U+009B (c2 9b), "z"
+	unix_client_named 61629bffc29b7a "$name"
+	wait_for_match "$S_ERR" '"event":"closed"'
+	run python3 -c '
+import json, sys
+for raw in open(sys.argv[1], "rb"):
+    if raw.startswith(b"{"):
+        print(json.loads(raw.decode("utf-8", "strict"))["peer"].encode("unicode_escape").decode())' "$S_ERR"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '@ab\x9b\xff\x9bz' ]
+	[ "${lines[1]}" = '@ab\x9b\xff\x9bz' ]
+	run grep -c 'peer":"@ab\\u009b\\u00ff\\u009bz"' "$S_ERR"
+	[ "$output" = 2 ]
+}
+
+@test "text log lines escape C1 controls (a lone 0x9b and U+009B) and bytes that are not UTF-8" {
+	local name=cs-text-$$-$RANDOM
+
+	start_server S "$CSTREAM" -v unix-serve --echo "@$name"
+	unix_client_named 61629bffc29b7ac3a9 "$name"
+	wait_for_match "$S_ERR" 'closed'
+	run grep -c '^cstream: accepted peer=@ab\\x9b\\xff\\xc2\\x9bzé$' "$S_ERR"
+	[ "$output" = 1 ]
+	run grep -c $'\x9b' "$S_ERR"
+	[ "$output" = 0 ]
+}
