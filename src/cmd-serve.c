@@ -595,6 +595,20 @@ serve_free(struct serve *sv)
 	event_base_loop(sv->ctx->base, EVLOOP_NONBLOCK);
 }
 
+/*
+ * The dump failed (a full disk, /dev/full): say so at once, serving goes
+ * on, and the exit status is 1 at the end (connect's rule).
+ */
+static void
+serve_hexdump_error_cb(int error, void *arg)
+{
+	struct serve	*sv = arg;
+
+	cmd_fail(sv->ctx, EXIT_NET, "--hex-dump %s: %s",
+	    cmd_get(sv->ctx, OPT_HEX_DUMP), strerror(error));
+	sv->hd_failed = 1;
+}
+
 /* -x FILE: one dump for every client; one process writes it. */
 static int
 serve_open_hexdump(struct serve *sv)
@@ -609,6 +623,7 @@ serve_open_hexdump(struct serve *sv)
 		    "--hex-dump cannot be used with --workers"));
 	if ((sv->hd = hexdump_open(path, &err)) == NULL)
 		return (cmd_fail(sv->ctx, EXIT_NET, "--hex-dump %s", err.msg));
+	hexdump_set_error_cb(sv->hd, serve_hexdump_error_cb, sv);
 	return (0);
 }
 
@@ -705,7 +720,9 @@ out:
 	workers_stop(&sv.workers);
 	serve_free(&sv);
 	progress_finish(sv.progress);
-	(void)hexdump_close(sv.hd);
+	(void)hexdump_close(sv.hd);	/* a failure was said at once */
+	if (sv.hd_failed && rc == 0)
+		rc = EXIT_NET;
 	return (rc);
 }
 

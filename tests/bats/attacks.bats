@@ -246,3 +246,24 @@ for raw in open(sys.argv[1], "rb"):
 	run grep -c $'\x9b' "$S_ERR"
 	[ "$output" = 0 ]
 }
+
+# --- 4. serve -x: a failed dump is said at once, exit 1 at the end ---------------
+
+@test "serve -x /dev/full: one line at once, serving goes on, exit 1 at the end" {
+	head -c 300000 /dev/urandom >"$T/in.bin"
+	start_server S "$CSTREAM" serve --discard -x /dev/full 127.0.0.1 0
+	run run_with_timeout 10 "$CSTREAM" connect 127.0.0.1 "$S_PORT" \
+	    <"$T/in.bin"
+	[ "$status" -eq 0 ]
+	wait_for_match "$S_ERR" 'hex-dump'
+	# Still serving: a second client is taken.
+	run run_with_timeout 10 "$CSTREAM" connect 127.0.0.1 "$S_PORT" \
+	    <"$T/in.bin"
+	[ "$status" -eq 0 ]
+	stop_pid "$S_PID"
+	[ "$EXIT_STATUS" = 1 ]
+	run cat "$S_ERR"
+	[ "${lines[0]}" = "Serving on 127.0.0.1:$S_PORT" ]
+	[ "${lines[1]}" = "cstream: serve: --hex-dump /dev/full: No space left on device" ]
+	[ "${#lines[@]}" -eq 2 ]
+}
