@@ -267,3 +267,35 @@ for raw in open(sys.argv[1], "rb"):
 	[ "${lines[1]}" = "cstream: serve: --hex-dump /dev/full: No space left on device" ]
 	[ "${#lines[@]}" -eq 2 ]
 }
+
+# --- 8. serve --tls: a stalled handshake is freed when another client wins ----
+
+@test "serve --tls (one client): a client stalled in its handshake is closed once another is served" {
+	mkfifo "$T/in"
+	exec 4<>"$T/in"
+	BG_STDIN=$T/in start_server S "$CSTREAM" serve --tls \
+	    --cert "$PKI/good.crt" --key "$PKI/good.key" 127.0.0.1 0
+	# The stalled client: TCP connected, never a ClientHello.
+	bg STALL python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+s.settimeout(20)
+t = time.monotonic()
+try:
+    data = s.recv(1)
+except OSError:
+    data = None
+print("closed" if data == b"" else "other", round(time.monotonic() - t), flush=True)' "$S_PORT"
+	wait_for_match "$STALL_OUT" connected
+	# The served client stays connected: the server lives on.
+	mkfifo "$T/cin"
+	exec 5<>"$T/cin"
+	BG_STDIN=$T/cin bg C "$CSTREAM" connect --tls -k 127.0.0.1 "$S_PORT"
+	echo hello >&4
+	wait_for_match "$C_OUT" hello
+	wait_for -t 5 grep -q closed "$STALL_OUT"
+	run cat "$STALL_OUT"
+	[ "${lines[1]}" = "closed 0" ] || [ "${lines[1]}" = "closed 1" ]
+	exec 4>&- 5>&-
+}
