@@ -442,6 +442,7 @@ serve_setup_tls(struct serve *sv)
 {
 	struct cmd_ctx		*ctx = sv->ctx;
 	struct stream_error	 err;
+	char			 fp[TLS_FINGERPRINT_LEN];
 
 	if (!cmd_has(ctx, OPT_TLS)) {
 		if (cmd_has(ctx, OPT_CERT) || cmd_has(ctx, OPT_KEY))
@@ -449,8 +450,20 @@ serve_setup_tls(struct serve *sv)
 			    "--cert and --key need --tls"));
 		return (0);
 	}
-	if (!cmd_has(ctx, OPT_CERT) || !cmd_has(ctx, OPT_KEY))
-		return (cmd_fail(ctx, EXIT_USAGE, "--tls needs --cert and --key"));
+	if (cmd_has(ctx, OPT_CERT) != cmd_has(ctx, OPT_KEY))
+		return (cmd_fail(ctx, EXIT_USAGE, "--cert and --key go "
+		    "together"));
+	if (!cmd_has(ctx, OPT_CERT)) {
+		/* ncat's way: a quick TLS server needs no openssl command. */
+		sv->opts.tls_ctx = tls_server_ctx_selfsigned(fp, sizeof fp,
+		    &err);
+		if (sv->opts.tls_ctx == NULL)
+			return (cmd_fail(ctx, EXIT_NET, "%s", err.msg));
+		log_warnx("%s: no --cert and --key: a throwaway self-signed "
+		    "certificate, SHA-256 fingerprint %s", ctx->entry->name,
+		    fp);
+		return (0);
+	}
 	sv->opts.tls_ctx = tls_server_ctx(cmd_get(ctx, OPT_CERT),
 	    cmd_get(ctx, OPT_KEY), &err);
 	/* A certificate or key that will not load is a file problem: 1. */

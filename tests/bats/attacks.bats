@@ -299,3 +299,30 @@ print("closed" if data == b"" else "other", round(time.monotonic() - t), flush=T
 	[ "${lines[1]}" = "closed 0" ] || [ "${lines[1]}" = "closed 1" ]
 	exec 4>&- 5>&-
 }
+
+# --- 13. serve --tls without --cert/--key: a throwaway certificate ---------------
+
+@test "serve --tls without --cert/--key: a self-signed certificate in memory, its SHA-256 fingerprint in one warning" {
+	require_cmd openssl
+	start_server S "$CSTREAM" serve --tls --echo 127.0.0.1 0
+	run grep -c . "$S_ERR"
+	[ "$output" = 2 ]
+	run grep '^cstream: serve: no --cert and --key' "$S_ERR"
+	[[ $output =~ ^"cstream: serve: no --cert and --key: a throwaway self-signed certificate, SHA-256 fingerprint "([0-9A-F:]{95})$ ]]
+	fp=${BASH_REMATCH[1]}
+	run run_with_timeout 5 "$CSTREAM" connect --tls -k 127.0.0.1 \
+	    "$S_PORT" --send hi --read-exactly 2
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	run bash -c "openssl s_client -connect 127.0.0.1:$S_PORT </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256"
+	[ "$output" = "sha256 Fingerprint=$fp" ]
+	# Verified, it is what it is: self-signed (exit 7).
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect --tls \
+	    127.0.0.1 "$S_PORT" --send hi --read-exactly 2
+	[ "$status" -eq 7 ]
+	# One of --cert and --key alone is still a usage error.
+	cs serve --tls --cert "$PKI/good.crt" 127.0.0.1 0
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cstream: serve: --cert and --key go together" ]
+}
