@@ -172,10 +172,7 @@ http_head_fail(struct http_head *h, const struct stream_error *err)
 	if (err->kind == STREAM_ERESOLVE)
 		return (cmd_fail(h->ctx, EXIT_RESOLVE,
 		    "could not resolve host %s", h->url.host));
-	rc = cmd_fail_stream(h->ctx, err);
-	if (tls_error_is_untrusted(err))
-		hint_print("use --cafile FILE to trust its issuer, or -k to "
-		    "skip verification");
+	rc = cmd_fail_stream(h->ctx, err);	/* with its TLS hint */
 	return (rc);
 }
 

@@ -32,6 +32,7 @@
 #include "net.h"
 #include "parse.h"
 #include "suggest.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 /*
@@ -245,10 +246,20 @@ cmd_exit_code(const struct stream_error *err)
 	return (EXIT_NET);
 }
 
+/*
+ * A stream's error as the command's. A certificate nothing trusted
+ * issued gets the two ways out, on every TLS command alike.
+ */
 int
 cmd_fail_stream(struct cmd_ctx *ctx, const struct stream_error *err)
 {
-	return (cmd_fail(ctx, cmd_exit_code(err), "%s", err->msg));
+	int	rc;
+
+	rc = cmd_fail(ctx, cmd_exit_code(err), "%s", err->msg);
+	if (tls_error_is_untrusted(err))
+		hint_print("use --cafile FILE to trust its issuer, or -k to "
+		    "skip verification");
+	return (rc);
 }
 
 /* The last occurrence of an option (later ones override), or NULL. */

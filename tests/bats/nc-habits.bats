@@ -139,3 +139,41 @@ usage_error() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "::1 $S_PORT open" ]
 }
+
+# --- 16. the untrusted-certificate hint on every TLS command; completion ------
+
+@test "connect --tls to an untrusted certificate gets the hint http-head gives" {
+	start_server S "$CSTREAM" serve --tls --echo 127.0.0.1 0
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect --tls \
+	    127.0.0.1 "$S_PORT" </dev/null
+	[ "$status" -eq 7 ]
+	[[ ${stderr_lines[0]} == "cstream: connect: tls handshake with 127.0.0.1"*"self-signed certificate" ]]
+	[ "${stderr_lines[1]}" = "hint: use --cafile FILE to trust its issuer, or -k to skip verification" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" http-head \
+	    "https://127.0.0.1:$S_PORT/"
+	[ "$status" -eq 7 ]
+	[ "${stderr_lines[1]}" = "hint: use --cafile FILE to trust its issuer, or -k to skip verification" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+}
+
+@test "bash completion after --exec offers programs from PATH, not shell builtins" {
+	mkdir "$T/bin"
+	printf '#!/bin/sh\n' >"$T/bin/cs-prog-xyz"
+	chmod +x "$T/bin/cs-prog-xyz"
+	"$CSTREAM" --completion bash >"$T/cstream.bash"
+	comp() {
+		PATH=$T/bin:/usr/bin:/bin bash -c 'source "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_cstream && printf "%s\n" "${COMPREPLY[@]}"' \
+		    _ "$T/cstream.bash" cstream "$@"
+	}
+	run comp serve --exec cs-prog
+	[ "$output" = cs-prog-xyz ]
+	run comp serve --exec compge
+	[ "$output" = "" ]
+	run comp serve --exec cd
+	[ "$output" = "" ]
+	run comp serve --exec ech
+	[ "$output" = echo ]
+}
