@@ -261,7 +261,7 @@ conn_check_target(struct conn *c, int is_unix)
 	int		 npos = ctx->args->npos, want = is_unix ? 1 : 2;
 	int		 port;
 	const char	*cause;
-	char		 msg[300];
+	char		 msg[300], hp[300];
 
 	if ((is_unix || cmd_has(ctx, OPT_FD)) && (cmd_has(ctx, OPT_RESOLVE) ||
 	    cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_NOPROXY)))
@@ -290,7 +290,8 @@ conn_check_target(struct conn *c, int is_unix)
 		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(pos[1],
 		    cause, msg, sizeof msg)));
 	snprintf(c->port, sizeof c->port, "%d", port);	/* "http": 80 */
-	xasprintf((char **)&c->target, "%s port %s", pos[0], c->port);
+	net_hostport(pos[0], c->port, hp, sizeof hp);
+	c->target = xstrdup(hp);
 	if (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0)
 		return (ctx->exit_code);
 	return (cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, pos[0], 0, 0,

@@ -449,10 +449,11 @@ proxy_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
 	struct stream_error	 err;
+	char			 hp[300];
 
 	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "proxy %s: timed "
-	    "out opening the tunnel to %s port %s", t->proxy.label, t->host,
-	    t->port);
+	    "out opening the tunnel to %s", t->proxy.label,
+	    net_hostport(t->host, t->port, hp, sizeof hp));
 	t->verdict = PROXY_PROBE_TIMEOUT;
 	proxy_tunnel_done(t, &err);
 }

@@ -34,6 +34,7 @@
 #include <openssl/x509v3.h>
 
 #include "error.h"
+#include "net.h"
 #include "tls.h"
 
 /*
@@ -290,7 +291,7 @@ tls_ssl_new(struct ssl_ctx_st *ctx, const char *servername, int server,
 }
 
 /*
- * " port N" for the socket under a client SSL: a host name alone does not
+ * The port of the socket under a client SSL: a host name alone does not
  * say which of its servers refused (libevent gives the SSL a socket BIO).
  */
 static void
@@ -305,10 +306,10 @@ tls_peer_port(struct ssl_st *ssl, char *buf, size_t len)
 	    getpeername(fd, (struct sockaddr *)&ss, &sslen) != 0)
 		return;
 	if (ss.ss_family == AF_INET)
-		snprintf(buf, len, " port %u",
+		snprintf(buf, len, "%u",
 		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	else if (ss.ss_family == AF_INET6)
-		snprintf(buf, len, " port %u",
+		snprintf(buf, len, "%u",
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 }
 
@@ -316,14 +317,15 @@ tls_peer_port(struct ssl_st *ssl, char *buf, size_t len)
  * Why the handshake failed, in the verifier's words when it refused the
  * certificate ("certificate verify failed: hostname mismatch"), else in
  * OpenSSL's ("wrong version number" for a peer that does not speak TLS).
- * A client names the server: "tls handshake with HOST port PORT".
+ * A client names the server: "tls handshake with HOST:PORT".
  */
 void
 tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 {
 	X509_VERIFY_PARAM	*param;
 	const char		*host = NULL;
-	char			*ip = NULL, who[300] = "", port[16];
+	char			*ip = NULL, who[300] = "", port[16] = "";
+	char			 hp[280];
 	long			 v;
 
 	if (ssl != NULL && !SSL_is_server(ssl)) {
@@ -337,8 +339,11 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 		if ((host = X509_VERIFY_PARAM_get0_host(param, 0)) == NULL)
 			host = ip = X509_VERIFY_PARAM_get1_ip_asc(param);
 		tls_peer_port(ssl, port, sizeof port);
-		if (host != NULL)
-			snprintf(who, sizeof who, " with %s%s", host, port);
+		if (host != NULL && *port != '\0')
+			snprintf(who, sizeof who, " with %s", net_hostport(host,
+			    port, hp, sizeof hp));
+		else if (host != NULL)
+			snprintf(who, sizeof who, " with %s", host);
 		OPENSSL_free(ip);
 		ERR_pop_to_mark();
 	}

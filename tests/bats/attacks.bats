@@ -78,9 +78,9 @@ cs() {
 	d=$((t1 - t0))
 	[ "$d" -ge 59 ] && [ "$d" -le 72 ]
 	run cat "$A_ERR"
-	[ "$output" = "cstream: connect: proxy 127.0.0.1:$HANG_PORT: timed out opening the tunnel to 127.0.0.1 port 80" ]
+	[ "$output" = "cstream: connect: proxy 127.0.0.1:$HANG_PORT: timed out opening the tunnel to 127.0.0.1:80" ]
 	run cat "$B_ERR"
-	[ "$output" = "cstream: http-head: proxy 127.0.0.1:$HANG_PORT: timed out opening the tunnel to 127.0.0.1 port 1" ]
+	[ "$output" = "cstream: http-head: proxy 127.0.0.1:$HANG_PORT: timed out opening the tunnel to 127.0.0.1:1" ]
 	run cat "$C_ERR"
 	[ "$output" = "cstream: http-head: http://127.0.0.1:$SIL_PORT/: no response within 60 seconds" ]
 	run cat "$D_ERR"
@@ -140,11 +140,11 @@ cs() {
 	cs connect --resolve foo.test:http:127.0.0.1 foo.test 80 \
 	    --connect-timeout 2
 	[ "$status" -eq 1 ]
-	[[ ${stderr_lines[0]} == "cstream: connect: connect to 127.0.0.1"*80* ]]
+	[[ ${stderr_lines[0]} == "cstream: connect: connect to 127.0.0.1:80: "* ]]
 	cs connect --resolve foo.test:80:127.0.0.1 foo.test http \
 	    --connect-timeout 2
 	[ "$status" -eq 1 ]
-	[[ ${stderr_lines[0]} == "cstream: connect: connect to 127.0.0.1"*80* ]]
+	[[ ${stderr_lines[0]} == "cstream: connect: connect to 127.0.0.1:80: "* ]]
 	cs connect --resolve foo.test:htttp:127.0.0.1 foo.test 80
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "cstream: connect: --resolve foo.test:htttp:127.0.0.1: unknown service" ]

@@ -177,3 +177,26 @@ usage_error() {
 	run comp serve --exec ech
 	[ "$output" = echo ]
 }
+
+# --- 15. one address format in messages ----------------------------------------------
+
+@test "messages write every address HOST:PORT, [v6]:PORT, as 'Serving on' does" {
+	local p
+
+	p=$(free_port)
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 "$p"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "cstream: connect: connect to 127.0.0.1:$p: Connection refused" ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    --resolve "x.test:$p:[::1],127.0.0.1" x.test "$p"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "cstream: connect: connect to [::1]:$p: Connection refused; 127.0.0.1:$p: Connection refused" ]
+	start_server S "$CSTREAM" serve --echo 127.0.0.1 0
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 \
+	    "$S_PORT" --send 'ab' -N --read-line
+	[ "$status" -eq 5 ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$S_PORT: EOF after 2 bytes (--read-line)" ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" serve 127.0.0.1 "$S_PORT"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "cstream: serve: bind to 127.0.0.1:$S_PORT: Address already in use" ]
+}

@@ -208,5 +208,5 @@ all_plain_lines() {
 	[ "${#stderr_lines[@]}" -eq 3 ]
 	[[ ${stderr_lines[0]} =~ ^\>\ 0\ B\ $TM\ \[$RATE\]$ ]]
 	[[ ${stderr_lines[1]} =~ ^\<\ 0\ B\ $TM\ \[$RATE\]$ ]]
-	[ "${stderr_lines[2]}" = "cstream: connect: connect to 127.0.0.1 port $port: Connection refused" ]
+	[ "${stderr_lines[2]}" = "cstream: connect: connect to 127.0.0.1:$port: Connection refused" ]
 }

@@ -111,5 +111,5 @@ serve_tls() {
 	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls \
 	    --cafile "$PKI/ca.crt" localhost "$port" --send 'x\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$port: "* ]]
 }
