@@ -29,6 +29,7 @@
 #include "connect-scan.h"
 #include "connect.h"
 #include "log-stream.h"
+#include "log.h"
 #include "net.h"
 #include "parse.h"
 #include "progress.h"
@@ -131,6 +132,8 @@ conn_progress_start(struct conn *c)
 	if (mode == -1)
 		return (cmd_fail(c->ctx, EXIT_USAGE,
 		    "--progress=%s: only --progress=always is known", v));
+	if (!progress_visible(mode))
+		log_warnx("%s: %s", c->ctx->entry->name, PROGRESS_HIDDEN);
 	size = c->oneshot ? oneshot_size(c) : progress_fd_size(STDIN_FILENO);
 	c->progress = progress_start(c->ctx->base, mode,
 	    PROGRESS_SENT | PROGRESS_RECEIVED, size, conn_progress_count_cb, c);

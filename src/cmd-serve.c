@@ -688,10 +688,13 @@ serve_parse_progress(struct serve *sv)
 static void
 serve_progress_start(struct serve *sv)
 {
+	int	mode = progress_mode(cmd_get(sv->ctx, OPT_PROGRESS));
+
 	if (!cmd_has(sv->ctx, OPT_PROGRESS))
 		return;
-	sv->progress = progress_start(sv->ctx->base,
-	    progress_mode(cmd_get(sv->ctx, OPT_PROGRESS)),
+	if (!progress_visible(mode))
+		log_warnx("%s: %s", sv->ctx->entry->name, PROGRESS_HIDDEN);
+	sv->progress = progress_start(sv->ctx->base, mode,
 	    sv->mode == MODE_DISCARD ? PROGRESS_RECEIVED :
 	    PROGRESS_SENT | PROGRESS_RECEIVED, sv->mode == MODE_RELAY ?
 	    progress_fd_size(STDIN_FILENO) : -1, serve_progress_count_cb, sv);

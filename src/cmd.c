@@ -126,16 +126,19 @@ cmd_find(const char *name, char *cause, size_t causelen)
 static void
 cmd_print_options(FILE *f, const struct cmd_option *o)
 {
-	char	left[64];
+	char		 left[64];
+	const char	*sep;
 
 	for (; o->name != NULL; o++) {
+		/* An optional value only ever follows '=': no space. */
+		sep = o->argname == NULL || o->has_arg == CMD_ARG_OPTIONAL ?
+		    "" : " ";
 		if (o->flag != 0)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
-			    o->name, o->argname ? " " : "",
-			    o->argname ? o->argname : "");
+			    o->name, sep, o->argname ? o->argname : "");
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", o->name,
-			    o->argname ? " " : "", o->argname ? o->argname : "");
+			    sep, o->argname ? o->argname : "");
 		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
 	}
 }
