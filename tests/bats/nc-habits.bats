@@ -200,3 +200,22 @@ usage_error() {
 	[ "$status" -eq 1 ]
 	[ "${stderr_lines[0]}" = "cstream: serve: bind to 127.0.0.1:$S_PORT: Address already in use" ]
 }
+
+# --- 17. the man page's BUGS section is true: --max-conns bounds --exec -----------
+
+@test "serve --exec --max-conns 1: a second client while the first's program runs is closed" {
+	start_server S "$CSTREAM" serve --exec "sleep 3" --max-conns 1 \
+	    127.0.0.1 0
+	bg C1 "$CSTREAM" connect 127.0.0.1 "$S_PORT"
+	sleep 0.5	# the first client's program is running
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
+	    127.0.0.1 "$S_PORT" </dev/null
+	[ "$status" -eq 0 ]
+	wait_for_match "$S_ERR" 'max-conns'
+	run sed 1d "$S_ERR"
+	[[ $output == "cstream: serve: max-conns 1 reached: closed 127.0.0.1:"* ]]
+	# The man page says no more that it does not.
+	run grep -c "does not bound the number of children" \
+	    "$BATS_TEST_DIRNAME/../../man/cstream.1"
+	[ "$output" = 0 ]
+}
