@@ -23,6 +23,7 @@
 #include "net.h"
 #include "parse.h"
 #include "proxy.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -75,7 +76,7 @@ cmd_reach_proxy(struct cmd_ctx *ctx, const char *host, int env, int https,
 	if (proxy_no_proxy(noproxy, host))
 		return (0);
 	if (proxy_parse(url, p, &cause) != 0) {
-		shown = proxy_redact(url);	/* never a password in a message */
+		shown = url_redact(url);	/* never a password in a message */
 		cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", what, shown, cause);
 		free(shown);
 		return (EXIT_USAGE);

@@ -33,6 +33,7 @@
 #include "parse.h"
 #include "suggest.h"
 #include "tls.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -707,7 +708,7 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
     const char *cause, const char *bad, int help)
 {
 	const struct cmd_entry	*e;
-	char			 msg[256], *hint = NULL;
+	char			 msg[256], *hint = NULL, *shown;
 	size_t			 n;
 
 	if (kind == CMD_BAD_NO_VALUE)
@@ -726,9 +727,12 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
 		cmd_list(stderr);
 		return (EXIT_USAGE);
 	} else {
+		/* A URL as the command: never its password in the lines. */
+		shown = argv[ci] = url_redact(argv[ci]);
 		if (cmd_find(argv[ci], &e, msg, sizeof msg) == CMD_UNKNOWN)
 			hint = hint_command(argc, argv, ci, cmd_table);
 		cmd_print_error(NULL, msg);
+		free(shown);
 	}
 	hint_print(hint);
 	free(hint);

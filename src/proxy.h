@@ -47,8 +47,6 @@ struct proxy {
 /* Parse a proxy URL; -1 with a static *cause, *p untouched then. */
 int		 proxy_parse(const char *, struct proxy *, const char **cause);
 void		 proxy_free(struct proxy *);
-/* The URL with its user information masked, for messages (allocated). */
-char		*proxy_redact(const char *);
 const char	*proxy_scheme(const struct proxy *);
 /* curl's environment: the proxy URL for an http or https URL, or NULL. */
 const char	*proxy_from_env(int https);

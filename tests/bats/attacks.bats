@@ -49,6 +49,17 @@ cs() {
 	[[ $stderr != *s3cr* ]] && [[ $stderr != *T0KEN* ]]
 }
 
+@test "a URL's password never reaches a message or a hint (http-head, a URL as the command)" {
+	cs http-head 'https://alice:s3cretPW@127.0.0.1:1/'
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cstream: http-head: invalid URL https://alice:***@127.0.0.1:1/: user information (user@) is not supported (use -H 'Authorization: ...')" ]
+	cs 'http://alice:s3cretPW@127.0.0.1/'
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cstream: unknown command: http://alice:***@127.0.0.1/" ]
+	[ "${stderr_lines[1]}" = "hint: use 'cstream http-head http://alice:***@127.0.0.1/'" ]
+	[[ $stderr != *s3cr* ]]
+}
+
 # --- 2. every phase before the relay is bounded ------------------------------
 
 # The default bound is 60 s, so the four silent peers wait side by side.
