@@ -98,7 +98,7 @@ s_server_rev() {
 	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
 	    --send 'olleh\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$port: "* ]]
 	# The same server and client without the policy agree.
 	port=$(free_port)
 	s_server_rev "$port" -ciphersuites TLS_AES_128_GCM_SHA256
@@ -117,7 +117,7 @@ s_server_rev() {
 	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
 	    --send 'olleh\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$port: "* ]]
 }
 
 @test "a policy that allows TLS 1.0 does not lower cstream's floor: TLS 1.1 refused, exit 7" {
@@ -129,7 +129,7 @@ s_server_rev() {
 	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
 	    --send 'x\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$port: "* ]]
 }
 
 @test "TLS 1.1 is refused without openssl.cnf saying so: exit 7" {
