@@ -415,10 +415,11 @@ proxy_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
 	struct stream_error	 err;
+	char			 hp[300];
 
 	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "proxy %s: timed "
-	    "out opening the tunnel to %s port %s", t->proxy.label, t->host,
-	    t->port);
+	    "out opening the tunnel to %s", t->proxy.label,
+	    net_hostport(t->host, t->port, hp, sizeof hp));
 	t->verdict = PROXY_PROBE_TIMEOUT;
 	proxy_tunnel_done(t, &err);
 }
@@ -443,12 +444,13 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 		log_event("proxy", "proxy", t->proxy.label, "scheme",
 		    proxy_scheme(&t->proxy), "target", t->host, "port",
 		    t->port, (char *)NULL);
-	if ((left = proxy_time_left(t)) > 0) {
-		t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
-		monotime_tv(left, &tv);
-		if (t->timer != NULL)
-			evtimer_add(t->timer, &tv);
-	}
+	/* No --connect-timeout: the handshake gets what TLS would get. */
+	if ((left = proxy_time_left(t)) == 0)
+		left = STREAM_PHASE_TIMEOUT;
+	t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
+	monotime_tv(left, &tv);
+	if (t->timer != NULL)
+		evtimer_add(t->timer, &tv);
 	if (t->proxy.type == PROXY_HTTP)
 		proxy_http_handshake(t);
 	else

@@ -419,7 +419,9 @@ relay_flow_end(struct relay_flow *f, enum pump_side side,
 		    FLOW_SENT : FLOW_DONE;
 		relay_note_end(r, f->src, RELAY_END_EOF);
 	} else if (f->dst == r->a && side == PUMP_SIDE_WRITE &&
-	    err->kind != STREAM_ETIMEOUT && !(r->opts.flags & RELAY_PAIR)) {
+	    err->kind != STREAM_ETIMEOUT && !STREAM_TRUNCATED(err) &&
+	    !(r->opts.flags & RELAY_PAIR)) {
+		/* (A record cut mid-way fails our writes too: no refusal.) */
 		f->state = FLOW_REFUSED;
 		relay_refused(r, &f->err, err->sys);
 		relay_note_end(r, r->a, RELAY_END_RESET);

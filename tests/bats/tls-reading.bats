@@ -96,7 +96,7 @@ refused_under_policy() {
 	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$1" \
 	    --send 'olleh\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $1: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$1: "* ]]
 }
 
 @test "OPENSSL_CONF is read: its system_default cipher suites apply" {
@@ -139,5 +139,5 @@ refused_under_policy() {
 	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls \
 	    --cafile "$PKI/ca.crt" localhost "$port" --send 'x\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$port: "* ]]
 }
