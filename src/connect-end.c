@@ -23,6 +23,7 @@
 
 #include "connect.h"
 #include "progress.h"
+#include "timing.h"
 
 /*
  * How a connect ends, success or failure, and what it writes to stdout on
@@ -66,10 +67,16 @@ conn_progress_end(struct conn *c)
 void
 conn_end(struct conn *c, const struct stream_error *err)
 {
+	struct timings	t;
+
 	if (c->done)
 		return;
 	c->done = 1;
 	conn_progress_end(c);
+	if (c->net != NULL) {
+		timing_get(&t, stream_first_byte_ms(c->net));
+		timing_log(&t, NULL);
+	}
 	if (err != NULL && err->kind != STREAM_OK)
 		c->code = cmd_fail_stream(c->ctx, err);
 	if (c->io != NULL && stream_exception(c->io) == NULL &&

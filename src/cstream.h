@@ -51,6 +51,7 @@ struct ssl_st;
 #define EXIT_TLS	7	/* TLS handshake or verification failed */
 #define EXIT_PROTO	8	/* malformed HTTP response, too many redirects */
 #define EXIT_HTTP	9	/* HTTP status >= 400 with --fail */
+#define EXIT_EXPECT	10	/* --expect or --expect-status not met */
 
 /* Global options, valid for every command. */
 struct global_opts {

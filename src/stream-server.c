@@ -51,6 +51,7 @@
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
+#include "timing.h"
 #include "tls.h"
 #include "xmalloc.h"
 
@@ -80,7 +81,8 @@ connect_hs_cb(struct stream *s, const struct stream_error *err, void *arg)
 	if (err->kind != STREAM_OK) {
 		stream_abort(s);
 		s = NULL;
-	}
+	} else
+		timing_mark(TIMING_TLS);
 	c->cb(s, err, c->arg);
 	connect_free(c);
 }

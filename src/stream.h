@@ -259,6 +259,7 @@ int		 stream_peer_addr(struct stream *, struct sockaddr_storage *,
 
 /* Total bytes read from and written to the transport (for -v logs). */
 unsigned long long stream_bytes_in(struct stream *);
+double		 stream_first_byte_ms(struct stream *);
 unsigned long long stream_bytes_out(struct stream *);
 
 /*
