@@ -187,6 +187,13 @@ cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
 	va_end(ap);
+	/* An attempt of --wait: its error is the last one, if the last. */
+	if (ctx->hold_errors && code != EXIT_USAGE) {
+		strlcpy(ctx->held, msg != NULL ? msg : fmt, sizeof ctx->held);
+		free(msg);
+		ctx->exit_code = code;
+		return (code);
+	}
 	cmd_print_error(ctx->entry->name, msg != NULL ? msg : fmt);
 	free(msg);
 	if (code == EXIT_USAGE && ctx->args != NULL) {

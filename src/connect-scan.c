@@ -78,6 +78,7 @@ struct scan {
 	struct stream_error		*err;
 	struct portscan_result		*res_count;
 	double				 dns_ms;	/* timing.c */
+	struct portscan_port		*rec;	/* o->record, or our own */
 };
 
 static void	scan_fill(struct scan *);
@@ -231,18 +232,11 @@ portscan_timings(const struct portscan_port *pp, struct timings *t)
 static void
 scan_print_one(struct scan *sc, size_t i)
 {
-	struct portscan_port	pp;
 	struct timings		t;
 
 	if (sc->o->quiet)
 		return;
-	if (sc->o->record != NULL)
-		pp = sc->o->record[i];
-	else {
-		pp.dns_ms = sc->dns_ms;
-		pp.connect_ms = pp.done_ms = -1;
-	}
-	portscan_timings(&pp, &t);
+	portscan_timings(&sc->rec[i], &t);
 	portscan_print_timed(sc->o, sc->ports[i], sc->state[i], &t);
 }
 
@@ -299,9 +293,7 @@ scan_record(struct scan_slot *sl, enum portscan_state st)
 	struct scan		*sc = sl->scan;
 	struct portscan_port	*pp;
 
-	if (sc->o->record == NULL)
-		return;
-	pp = &sc->o->record[sl->idx];
+	pp = &sc->rec[sl->idx];
 	pp->state = (unsigned char)st;
 	pp->error = st == PORTSCAN_ST_OPEN ? 0 : st == PORTSCAN_ST_TIMEOUT ?
 	    ETIMEDOUT : sl->error != 0 ? sl->error : ECONNREFUSED;
@@ -572,6 +564,7 @@ portscan_run(struct event_base *base, const struct portscan_opts *o,
 		return (-1);
 	sc.dns_ms = timing_now_ms();
 	sc.state = xcalloc(n, 1);
+	sc.rec = o->record != NULL ? o->record : xcalloc(n, sizeof *sc.rec);
 	sc.nslots = o->concurrency < n ? o->concurrency : (unsigned int)n;
 	sc.slots = xcalloc(sc.nslots, sizeof *sc.slots);
 	sc.free = xcalloc(sc.nslots, sizeof *sc.free);
@@ -589,6 +582,8 @@ portscan_run(struct event_base *base, const struct portscan_opts *o,
 	if (!sc.failed && sc.next_print < sc.n)
 		event_base_dispatch(base);
 	scan_free(&sc);
+	if (sc.rec != o->record)
+		free(sc.rec);
 	fflush(stdout);
 	return (sc.failed ? -1 : 0);
 }

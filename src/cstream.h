@@ -116,6 +116,8 @@ struct cmd_ctx {
 	struct global_opts	*g;
 	struct cmd_args		*args;
 	int			 exit_code;	/* set by cmd_fail */
+	int			 hold_errors;	/* cmd_fail keeps, not prints */
+	char			 held[512];	/* ... the last message kept */
 };
 
 extern const struct cmd_entry *cmd_table[];

@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 
 #include "cstream.h"
+#include "timing.h"
 
 /*
  * HTTP/1.x for http-head: the request, the response header block and its
@@ -722,6 +723,7 @@ http_head_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	x->have_head = 1;
+	timing_set(TIMING_FIRST_BYTE, stream_first_byte_ms(s));
 	stream_readuntil(s, "\n", 1, http_line_cb, x);
 }
 

@@ -59,6 +59,13 @@ timing_mark(enum timing_point p)
 }
 
 void
+timing_set(enum timing_point p, double ms)
+{
+	if (p < TIMING_NPOINTS)
+		timing_marks[p] = ms;
+}
+
+void
 timing_reset(void)
 {
 	size_t	i;
@@ -88,7 +95,8 @@ timing_get(struct timings *t, double first_byte_ms)
 	size_t	i;
 
 	memcpy(t->ms, timing_marks, sizeof t->ms);
-	t->ms[TIMING_FIRST_BYTE] = first_byte_ms;
+	if (first_byte_ms >= 0)
+		t->ms[TIMING_FIRST_BYTE] = first_byte_ms;
 	t->ms[TIMING_TOTAL] = timing_now_ms();
 	for (i = 0; i < TIMING_NPOINTS; i++) {
 		if (t->ms[i] < 0)

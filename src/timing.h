@@ -46,8 +46,9 @@ void		 timing_init(void);
 double		 timing_now_ms(void);
 /* The process-wide marks of the connection under way. */
 void		 timing_mark(enum timing_point);
+void		 timing_set(enum timing_point, double ms);
 void		 timing_reset(void);
-/* The marks so far, total_ms set to now, first_byte_ms given (< 0: none). */
+/* The marks so far, total_ms now, first_byte_ms if given (>= 0). */
 void		 timing_get(struct timings *, double first_byte_ms);
 void		 timing_clear(struct timings *);
 /* ",\"dns_ms\":1.234,..." for a JSON object: the keys present only. */
