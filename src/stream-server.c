@@ -414,6 +414,27 @@ stream_start_unix_server(struct event_base *base, const char *path,
 	return (srv);
 }
 
+/*
+ * Listening sockets opened for us (socket activation): served as our
+ * own, except that a unix socket's file is not ours to remove.
+ */
+struct stream_server *
+stream_start_server_fds(struct event_base *base, const int *fds, size_t n,
+    const struct stream_opts *opts, stream_accept_cb cb, void *arg,
+    struct stream_error *err)
+{
+	struct stream_server	*srv;
+	int			*copy;
+
+	copy = xcalloc(n, sizeof *copy);
+	memcpy(copy, fds, n * sizeof *copy);
+	srv = server_new(base, opts, cb, arg, n);
+	if (server_listen(srv, copy, err) != 0)
+		srv = NULL;
+	free(copy);
+	return (srv);
+}
+
 size_t
 stream_server_naddrs(struct stream_server *srv)
 {
