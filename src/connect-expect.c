@@ -22,6 +22,7 @@
 #include <event2/buffer.h>
 
 #include "connect.h"
+#include "xmalloc.h"
 
 /*
  * --expect REGEX: the bytes a --read* step read must match a POSIX

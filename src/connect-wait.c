@@ -24,7 +24,10 @@
 
 #include "connect.h"
 #include "connect-scan.h"
+#include "log.h"
+#include "parse.h"
 #include "timing.h"
+#include "xmalloc.h"
 
 /*
  * --wait SEC (doc/cli.md, "Waiting"): the job of wait-for-it and

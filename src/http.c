@@ -22,8 +22,14 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "http.h"
+#include "log-stream.h"
+#include "log.h"
+#include "proxy.h"
 #include "timing.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * HTTP/1.x for http-head: the request, the response header block and its

@@ -27,7 +27,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "parse.h"
 #include "serve.h"
+#include "stream.h"
+#include "xmalloc.h"
 
 /*
  * Telling others the server is ready (doc/cli.md, "Readiness"), once
