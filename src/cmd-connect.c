@@ -434,7 +434,10 @@ conn_free(struct conn *c)
 	size_t	i;
 
 	conn_progress_end(c);
-	log_closed(c->net, NULL);
+	if (c->timed)
+		log_closed_timed(c->net, &c->timings);
+	else
+		log_closed(c->net, NULL);
 	for (i = 0; i < NSIGNALS; i++) {
 		if (c->sigev[i] != NULL)
 			event_free(c->sigev[i]);

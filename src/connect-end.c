@@ -67,15 +67,14 @@ conn_progress_end(struct conn *c)
 void
 conn_end(struct conn *c, const struct stream_error *err)
 {
-	struct timings	t;
 
 	if (c->done)
 		return;
 	c->done = 1;
 	conn_progress_end(c);
-	if (c->net != NULL) {
-		timing_get(&t, stream_first_byte_ms(c->net));
-		timing_log(&t, NULL);
+	if (c->net != NULL) {	/* reported with the closed event */
+		timing_get(&c->timings, stream_first_byte_ms(c->net));
+		c->timed = 1;
 	}
 	if (err != NULL && err->kind != STREAM_OK)
 		c->code = cmd_fail_stream(c->ctx, err);

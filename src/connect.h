@@ -32,6 +32,7 @@
 #include "crlf.h"
 #include "hexdump.h"
 #include "proxy.h"
+#include "timing.h"
 
 struct progress;
 
@@ -112,6 +113,8 @@ struct conn {
 	struct proxy		 proxy;
 	int			 use_proxy;
 	struct conn_wait	*wait;		/* --wait SEC, or NULL */
+	struct timings		 timings;	/* taken at the end */
+	int			 timed;
 };
 
 /* connect-end.c */

@@ -141,6 +141,12 @@ log_init(int verbose, int quiet, int json)
 }
 
 int
+log_json_format(void)
+{
+	return (log_json);
+}
+
+int
 log_verbose(void)
 {
 	return (log_level > 0);

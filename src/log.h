@@ -33,6 +33,7 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+int		 log_json_format(void);	/* --log-format json */
 /* s with control bytes as \xHH, for messages that echo untrusted bytes. */
 void		 log_puts_quoted(const char *);
 /*

@@ -35,6 +35,12 @@ static const char *timing_keys[TIMING_NPOINTS] = {
 static struct timespec	timing_start;
 static double		timing_marks[TIMING_NPOINTS] = { -1, -1, -1, -1, -1 };
 
+const char *
+timing_key(size_t i)
+{
+	return (i < TIMING_NPOINTS ? timing_keys[i] : NULL);
+}
+
 void
 timing_init(void)
 {

@@ -40,6 +40,8 @@ struct timings {
 	double		 ms[TIMING_NPOINTS];	/* < 0: absent */
 };
 
+/* "dns_ms" ... "total_ms". */
+const char	*timing_key(size_t);
 /* The command's start: main() calls it first. */
 void		 timing_init(void);
 /* Milliseconds since timing_init. */
