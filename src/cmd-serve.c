@@ -45,27 +45,6 @@
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_unix_serve_entry;
 
-enum {
-	OPT_KEEP_OPEN = 1,
-	OPT_ECHO,
-	OPT_DISCARD,
-	OPT_EXEC,
-	OPT_SH_EXEC,
-	OPT_BROKER,
-	OPT_MAX_CONNS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_WORKERS,
-	OPT_TLS,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_MODE,
-	OPT_HEX_DUMP,
-	OPT_PROGRESS,
-	OPT_READY_FILE,
-	OPT_READY_FD
-};
-
 static const struct cmd_option serve_options[] = {
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of every client's bytes to FILE (- for stderr)" },
@@ -745,11 +724,11 @@ out:
 const struct cmd_entry cmd_serve_entry = {
 	"serve", "[OPTIONS] [HOST] PORT",
 	"listen on HOST PORT (every address without HOST) and serve clients",
-	0, 2, serve_options, cmd_serve_exec
+	0, 2, serve_options, cmd_serve_exec, 0
 };
 
 const struct cmd_entry cmd_unix_serve_entry = {
 	"unix-serve", "[OPTIONS] PATH",
 	"listen on a unix socket PATH (@name: abstract) and serve clients",
-	0, 1, serve_options, cmd_serve_exec
+	0, 1, serve_options, cmd_serve_exec, 0
 };
