@@ -464,24 +464,31 @@ http_head_wait(struct http_head *h, long long max_redirs, double sec)
 	char		*buf = NULL, a[16], ms[32];
 	size_t		 len = 0;
 	unsigned int	 attempt = 0;
+	long long	 us;
 	int		 rc;
 
-	tv.tv_sec = (time_t)sec;
-	tv.tv_usec = (suseconds_t)((sec - (double)tv.tv_sec) * 1e6);
 	ev = evtimer_new(ctx->base, http_head_deadline_cb, ctx->base);
-	evtimer_add(ev, &tv);
 	for (;;) {
 		start = timing_now_ms();
+		/* The timer bounds this attempt by what is left of SEC. */
+		us = (long long)((deadline - start) * 1000);
+		if (us < 1000)
+			us = 1000;
+		tv.tv_sec = (time_t)(us / 1000000);
+		tv.tv_usec = (suseconds_t)(us % 1000000);
+		evtimer_add(ev, &tv);
 		free(buf);
 		buf = NULL;
 		rc = http_head_attempt(h, max_redirs, (deadline - start) /
 		    1000, &buf, &len);
+		evtimer_del(ev);
 		snprintf(a, sizeof a, "%u", ++attempt);
 		if (rc != 0)
 			break;
 		log_event("wait", "attempt", a, "error", ctx->held,
 		    (char *)NULL);
-		if (start + 1000 >= deadline) {
+		if (start + 1000 >= deadline ||
+		    timing_now_ms() >= deadline - 1) {
 			http_head_sleep_until(deadline);
 			rc = cmd_fail(ctx, EXIT_TIMEOUT, "%s: not ready after "
 			    "%s s: %s", h->urlstr, cmd_get(ctx, OPT_WAIT),

@@ -58,7 +58,7 @@ late_server() {
 	[ "$status" -eq 4 ]
 	[ "$stderr" = "cstream: connect: 127.0.0.1 port $p: not ready after 2 s: connect to 127.0.0.1 port $p: Connection refused" ]
 	[ "$t" -ge 1900 ]
-	[ "$t" -lt 2600 ]
+	[ "$t" -lt 3000 ]
 }
 
 @test "connect --wait: a peer that never answers still ends at SEC" {
@@ -70,7 +70,7 @@ late_server() {
 	t=$(( $(ms) - t0 ))
 	[ "$status" -eq 4 ]
 	[[ $stderr == "cstream: connect: 127.0.0.1 port $PY_PORT: not ready after 1.5 s: "* ]]
-	[ "$t" -lt 2200 ]
+	[ "$t" -lt 2700 ]
 }
 
 @test "connect --wait -v shows each attempt, then ready" {
@@ -111,7 +111,7 @@ late_server() {
 	lo=$p hi=$q
 	[ "$lo" -lt "$hi" ] || { lo=$q; hi=$p; }
 	[ "$stderr" = "cstream: connect: not ready after 1.5 s: 127.0.0.1 port $lo: Connection refused, 127.0.0.1 port $hi: Connection refused" ]
-	[ "$t" -lt 2200 ]
+	[ "$t" -lt 2700 ]
 }
 
 @test "unix-connect --wait: the socket file appears late" {
@@ -149,7 +149,19 @@ late_server() {
 	[ "$status" -eq 4 ]
 	[ -z "$output" ]
 	[ "$stderr" = "cstream: http-head: http://127.0.0.1:$PY_PORT/: not ready after 1.5 s: HTTP 503" ]
-	[ "$t" -lt 2200 ]
+	[ "$t" -lt 2700 ]
+}
+
+@test "http-head --wait: a server that never answers still ends at SEC" {
+	py_server "$PEERS/send_server.py" '' hold
+	t0=$(ms)
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" http-head \
+	    --wait 1.5 "http://127.0.0.1:$PY_PORT/"
+	t=$(( $(ms) - t0 ))
+	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	[ "$stderr" = "cstream: http-head: http://127.0.0.1:$PY_PORT/: not ready after 1.5 s: http://127.0.0.1:$PY_PORT/: no response" ]
+	[ "$t" -lt 2700 ]
 }
 
 @test "http-head --wait --expect-status: waits for the status named" {
