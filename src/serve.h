@@ -32,6 +32,7 @@
 
 #include "cstream.h"
 #include "hexdump.h"
+#include "proxy-protocol.h"
 
 /* How much one read of a client or of stdin may hand over. */
 #define SERVE_CHUNK	STREAM_CHUNK
@@ -42,7 +43,8 @@ enum serve_mode {
 	MODE_ECHO,
 	MODE_DISCARD,
 	MODE_EXEC,
-	MODE_BROKER
+	MODE_BROKER,
+	MODE_FORWARD
 };
 
 /* --allow / --deny: one address or CIDR block. */
@@ -68,6 +70,35 @@ struct workers {
 
 struct client;
 struct progress;
+struct fwd_conn;
+struct serve;
+
+/* --to HOST:PORT or --to-unix PATH: one back end. */
+struct fwd_target {
+	int			 is_unix;
+	char			*host;		/* IPv6 without brackets; a path */
+	char			*port;		/* numeric; NULL for unix */
+	char			*label;		/* "host:port", "[v6]:port", path */
+};
+
+/* Forward mode: the back ends and how each client reaches one. */
+struct forward {
+	struct fwd_target	*targets;
+	size_t			 n;
+	int			 rr;		/* --balance rr */
+	size_t			 next;		/* rr: the next client's first */
+	struct stream_opts	 opts;		/* timeouts, family; --to-tls */
+	struct proxy		 proxy;		/* --proxy */
+	int			 use_proxy;
+	const char		*src_addr;	/* -s */
+	int			 send_proxy;	/* --send-proxy: 0, 1 or 2 */
+};
+
+/* --accept-proxy: a client whose PROXY header is still being read. */
+struct pp_reader;
+TAILQ_HEAD(pp_readers, pp_reader);
+typedef void	(*pp_accept_cb)(struct serve *, struct stream *,
+		    const struct pp_header *);
 
 /*
  * A writer that several readers feed (stdout with --keep-open, a client
@@ -92,6 +123,8 @@ struct client {
 	int			 in_dropping;	/* --exec: the child reads no more */
 	struct event		*linger;	/* --exec: lingering close bound */
 	char			*peer;		/* its address, or "" */
+	struct pp_header	*pp;		/* --accept-proxy: its header */
+	struct fwd_conn		*fwd;		/* forward mode */
 	struct hexdump_conn	*hdc;		/* -x, NULL without */
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */
@@ -130,6 +163,9 @@ struct serve {
 	struct progress		*progress;	/* --progress */
 	unsigned long long	 gone_out;	/* --progress: clients gone */
 	unsigned long long	 gone_in;
+	struct forward		*fwd;		/* --to, --to-unix */
+	int			 accept_proxy;	/* --accept-proxy */
+	struct pp_readers	 pp_readers;
 
 	/* The command's, for the files below it (no call goes up). */
 	void			(*stop)(struct serve *,
@@ -138,7 +174,8 @@ struct serve {
 };
 
 /* serve-client.c */
-struct client *client_new(struct serve *, struct stream *);
+struct client *client_new(struct serve *, struct stream *,
+	    const struct pp_header *);
 void	client_close(struct client *, int flush);
 void	client_error(struct client *, const struct stream_error *);
 void	serve_maybe_done(struct serve *);
@@ -160,6 +197,17 @@ int	exec_parse_command(struct serve *, const char *exec,
 void	exec_client(struct client *);
 void	exec_reap(struct serve *);
 void	exec_free(struct serve *);
+
+/* serve-forward.c */
+int	forward_add(struct forward *, int is_unix, const char *spec,
+	    const char **cause);
+void	forward_client(struct client *);
+void	forward_forget(struct client *);
+void	forward_free(struct forward *);
+
+/* serve-accept-proxy.c */
+void	pp_accept_start(struct serve *, struct stream *, pp_accept_cb);
+void	pp_accept_stop_all(struct serve *);
 
 /* serve-workers.c */
 int	workers_start(struct workers *, long long n, struct event_base *);
