@@ -129,11 +129,12 @@ conn_progress_start(struct conn *c)
 }
 
 static void
-conn_relay_done_cb(struct relay *r, const struct stream_error *err, void *arg)
+conn_relay_done_cb(struct relay *r, const struct relay_report *rep,
+    void *arg)
 {
 	struct conn	*c = arg;
 
-	conn_end(c, err);
+	conn_end(c, rep->err);
 }
 
 /* The connection is up: wire stdio, then relay or run the steps. */
@@ -142,7 +143,7 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
 	struct conn		*c = arg;
 	struct stream_error	 e;
-	int			 flags = 0;
+	struct relay_opts	 ro;
 
 	if (s == NULL) {
 		conn_end(c, err);
@@ -161,14 +162,15 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 		oneshot_start(c);
 		return;
 	}
+	memset(&ro, 0, sizeof ro);
 	if (cmd_has(c->ctx, OPT_NO_SHUTDOWN))
-		flags |= RELAY_NO_SHUTDOWN;
+		ro.flags |= RELAY_NO_SHUTDOWN;
 	if (isatty(STDIN_FILENO))
-		flags |= RELAY_STDIN_TTY;
-	c->relay = relay_start_filtered(c->net, c->io, flags,
-	    c->filtering ? conn_sent_filter_cb : NULL,
-	    c->hd != NULL ? conn_received_filter_cb : NULL, c,
-	    conn_relay_done_cb, c);
+		ro.flags |= RELAY_STDIN_TTY;
+	ro.b_to_a = c->filtering ? conn_sent_filter_cb : NULL;
+	ro.a_to_b = c->hd != NULL ? conn_received_filter_cb : NULL;
+	ro.filter_arg = c;
+	c->relay = relay_start(c->net, c->io, &ro, conn_relay_done_cb, c);
 }
 
 /*

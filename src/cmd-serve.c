@@ -172,13 +172,28 @@ client_discard_cb(struct stream *s, struct evbuffer *data,
 
 /* Default mode: the one client is relayed with stdio; its end is ours. */
 static void
-client_relay_cb(struct relay *r, const struct stream_error *err, void *arg)
+client_relay_cb(struct relay *r, const struct relay_report *rep, void *arg)
 {
 	struct client	*cl = arg;
 	struct serve	*sv = cl->sv;
 
-	client_close(cl, err->kind == STREAM_OK);
-	serve_stop(sv, err);
+	client_close(cl, rep->err->kind == STREAM_OK);
+	serve_stop(sv, rep->err);
+}
+
+/* Like nc -l: one client, relayed with stdio. */
+static void
+client_relay(struct client *cl)
+{
+	struct serve		*sv = cl->sv;
+	struct relay_opts	 ro;
+
+	memset(&ro, 0, sizeof ro);
+	ro.flags = isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0;
+	ro.b_to_a = sv->hd ? hexdump_sent_cb : NULL;
+	ro.a_to_b = sv->hd ? hexdump_received_cb : NULL;
+	ro.filter_arg = cl->hdc;
+	cl->relay = relay_start(cl->s, sv->io, &ro, client_relay_cb, cl);
 }
 
 /* A client admitted (its PROXY header read, with --accept-proxy). */
@@ -194,11 +209,7 @@ serve_admit(struct serve *sv, struct stream *s, const struct pp_header *pp)
 		/* Like nc -l: one client; stop listening for others. */
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
-		cl->relay = relay_start_filtered(s, sv->io,
-		    isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0,
-		    sv->hd ? hexdump_sent_cb : NULL,
-		    sv->hd ? hexdump_received_cb : NULL, cl->hdc,
-		    client_relay_cb, cl);
+		client_relay(cl);
 		break;
 	case MODE_ECHO:
 		/*

@@ -134,23 +134,6 @@ forward_free(struct forward *f)
 	proxy_free(&f->proxy);
 }
 
-static const char *
-fwd_end_word(const struct stream_error *err)
-{
-	switch (err->kind) {
-	case STREAM_OK:
-		return ("eof");
-	case STREAM_ERESET:
-		return ("reset");
-	case STREAM_ETIMEOUT:
-		return ("timeout");
-	case STREAM_ETLS:
-		return ("tls-error");
-	default:
-		return ("error");
-	}
-}
-
 /* The pair's last -v line: bytes each way, how each side ended. */
 static void
 fwd_log_closed(struct fwd_conn *fc)
@@ -160,16 +143,17 @@ fwd_log_closed(struct fwd_conn *fc)
 	if (fc->logged || fc->cl == NULL)
 		return;
 	fc->logged = 1;
-	if (fc->relay != NULL) {
-		fc->up = relay_bytes_sent(fc->relay);
-		fc->down = relay_bytes_received(fc->relay);
+	if (fc->relay != NULL && fc->client_end == NULL) {
+		/* The server stops: the pair ends here, still open. */
+		fc->up = relay_bytes(fc->relay, RELAY_A_TO_B);
+		fc->down = relay_bytes(fc->relay, RELAY_B_TO_A);
 	}
 	snprintf(up, sizeof up, "%llu", fc->up);
 	snprintf(down, sizeof down, "%llu", fc->down);
 	log_event("closed", "peer", fc->cl->peer, "backend", fc->t->label,
 	    "sent", down, "received", up, "peer_end", fc->client_end != NULL ?
-	    fc->client_end : "closed", "backend_end", fc->backend_end != NULL ?
-	    fc->backend_end : "closed", (char *)NULL);
+	    fc->client_end : "open", "backend_end", fc->backend_end != NULL ?
+	    fc->backend_end : "open", (char *)NULL);
 }
 
 static void
@@ -209,35 +193,41 @@ forward_forget(struct client *cl)
 		    NULL);
 }
 
-/* The pair is over (relay.c's rules): both sides go, as they ended. */
+/*
+ * The pair is over, by relay.c's rules, which also chose how each side
+ * is to be closed (a reset where the other side was reset): close both.
+ */
 static void
-fwd_relay_done_cb(struct relay *r, const struct stream_error *err, void *arg)
+fwd_relay_done_cb(struct relay *r, const struct relay_report *rep, void *arg)
 {
 	struct fwd_conn	*fc = arg;
 	struct client	*cl = fc->cl;
 
-	fc->client_end = fc->backend_end = fwd_end_word(err);
-	/* A reset or a failure must not reach either side as a clean end. */
-	if (err->kind != STREAM_OK) {
-		stream_reset_on_close(fc->be);
-		stream_reset_on_close(cl->s);
-	}
-	client_close(cl, err->kind == STREAM_OK);
+	fc->client_end = relay_end_name(rep->a_end);
+	fc->backend_end = relay_end_name(rep->b_end);
+	fc->up = rep->bytes[RELAY_A_TO_B];
+	fc->down = rep->bytes[RELAY_B_TO_A];
+	client_close(cl, rep->err->kind == STREAM_OK ||
+	    rep->err->kind == STREAM_ETIMEOUT);
 }
 
 /* Both sockets are up: one -v line, then relay.c joins them. */
 static void
 fwd_pair_start(struct fwd_conn *fc)
 {
-	struct client	*cl = fc->cl;
-	struct serve	*sv = cl->sv;
+	struct client		*cl = fc->cl;
+	struct serve		*sv = cl->sv;
+	struct relay_opts	 ro;
 
 	log_event("forward", "peer", cl->peer, "backend", fc->t->label,
 	    (char *)NULL);
-	/* net is the back end, io the client: -x says what each sent. */
-	fc->relay = relay_start_filtered(fc->be, cl->s, RELAY_EOF_TO_IO,
-	    sv->hd ? hexdump_received_cb : NULL,
-	    sv->hd ? hexdump_sent_cb : NULL, cl->hdc, fwd_relay_done_cb, fc);
+	/* a is the client, b the back end; -x dumps what each sent. */
+	memset(&ro, 0, sizeof ro);
+	ro.flags = RELAY_PAIR;
+	ro.a_to_b = sv->hd ? hexdump_received_cb : NULL;
+	ro.b_to_a = sv->hd ? hexdump_sent_cb : NULL;
+	ro.filter_arg = cl->hdc;
+	fc->relay = relay_start(cl->s, fc->be, &ro, fwd_relay_done_cb, fc);
 }
 
 /* Every back end failed for this client: a reset at once, one line. */

@@ -239,10 +239,13 @@ bulk_check() {
 	    --to "127.0.0.1:$W_PORT"
 	mkfifo "$T/in"
 	exec 4<>"$T/in"
-	bg C "$CSTREAM" connect 127.0.0.1 "$F_PORT"
-	exec 4>&-
+	BG_STDIN=$T/in bg C "$CSTREAM" connect 127.0.0.1 "$F_PORT"
 	wait_for_match "$F_ERR" '^cstream: closed ' 5
-	grep -q '^cstream: closed .*_end=timeout' "$F_ERR"
+	exec 4>&-
+	grep -q '^cstream: closed .* sent=0 received=0 peer_end=timeout backend_end=open$' "$F_ERR"
+	# ordinary closes both ways: nothing was cut
+	wait_for_match "$W_OUT" '^(eof|reset) '
+	[ "$(tail -1 "$W_OUT")" = "eof 0" ]
 }
 
 # --- real peers -------------------------------------------------------------
