@@ -403,8 +403,7 @@ serve_parse_mode(struct serve *sv)
 	static const struct { int id; enum serve_mode mode; } modes[] = {
 		{ OPT_KEEP_OPEN, MODE_KEEP_OPEN }, { OPT_ECHO, MODE_ECHO },
 		{ OPT_DISCARD, MODE_DISCARD }, { OPT_EXEC, MODE_EXEC },
-		{ OPT_SH_EXEC, MODE_EXEC }, { OPT_BROKER, MODE_BROKER },
-		{ OPT_TO, MODE_FORWARD }, { OPT_TO_UNIX, MODE_FORWARD }
+		{ OPT_SH_EXEC, MODE_EXEC }, { OPT_BROKER, MODE_BROKER }
 	};
 	struct cmd_ctx	*ctx = sv->ctx;
 	size_t		 i;
@@ -412,14 +411,20 @@ serve_parse_mode(struct serve *sv)
 
 	sv->mode = MODE_RELAY;
 	for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-		if (cmd_has(ctx, modes[i].id) && sv->mode != modes[i].mode) {
+		if (cmd_has(ctx, modes[i].id)) {
 			sv->mode = modes[i].mode;
 			n++;
 		}
 	}
 	if (n > 1)
 		return (cmd_fail(ctx, EXIT_USAGE, "choose one of --keep-open, "
-		    "--echo, --discard, --exec, --sh-exec, --broker, --to"));
+		    "--echo, --discard, --exec, --sh-exec, --broker"));
+	if (cmd_has(ctx, OPT_TO) || cmd_has(ctx, OPT_TO_UNIX)) {
+		if (n > 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--to and --to-unix "
+			    "forward every client: no other mode with them"));
+		sv->mode = MODE_FORWARD;
+	}
 	if (exec_parse_command(sv, cmd_get(ctx, OPT_EXEC),
 	    cmd_get(ctx, OPT_SH_EXEC)) != 0)
 		return (cmd_fail(ctx, EXIT_USAGE, "--exec: empty command"));
@@ -562,6 +567,10 @@ serve_parse_forward(struct serve *sv)
 	int			 rc;
 
 	sv->accept_proxy = cmd_has(ctx, OPT_ACCEPT_PROXY);
+	/* The header comes before the ClientHello: not read over TLS yet. */
+	if (sv->accept_proxy && cmd_has(ctx, OPT_TLS))
+		return (cmd_fail(ctx, EXIT_USAGE,
+		    "--accept-proxy cannot be used with --tls"));
 	if (sv->mode != MODE_FORWARD)
 		return (serve_forward_only(sv));
 	f = sv->fwd = xcalloc(1, sizeof *f);

@@ -26,10 +26,11 @@
 
 /*
  * --accept-proxy: every client must begin with a PROXY protocol header
- * (proxy-protocol.c) within PP_DEADLINE seconds. The header is read
- * exactly, never a byte further, so what follows it is the payload the
- * mode reads; a missing or invalid header closes the client with one -v
- * line and nothing delivered to the mode.
+ * (proxy-protocol.c) within PP_DEADLINE seconds. Each read asks for at
+ * most what the parser still needs, never a byte further, so what follows
+ * the header is the payload the mode reads; bytes that cannot begin a
+ * header are refused as soon as they come. A missing or invalid header
+ * closes the client with one -v line and nothing delivered to the mode.
  */
 
 #define PP_DEADLINE	3
@@ -83,8 +84,11 @@ pp_read_cb(struct stream *s, struct evbuffer *data,
 	char			 cause[128];
 
 	if (err->kind != STREAM_OK) {
-		pp_refuse(r, err->kind == STREAM_EINCOMPLETE ? "closed before "
-		    "a PROXY protocol header" : err->msg);
+		pp_refuse(r, err->msg);
+		return;
+	}
+	if (len == 0) {
+		pp_refuse(r, "closed before a PROXY protocol header");
 		return;
 	}
 	r->buf = xreallocarray(r->buf, r->have + len, 1);
@@ -106,7 +110,7 @@ pp_read_cb(struct stream *s, struct evbuffer *data,
 static void
 pp_read_more(struct pp_reader *r, size_t need)
 {
-	stream_readexactly(r->s, need - r->have, pp_read_cb, r);
+	stream_read(r->s, (ssize_t)(need - r->have), pp_read_cb, r);
 }
 
 void

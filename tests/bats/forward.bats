@@ -85,6 +85,7 @@ bulk_check() {
 	[ "$(head -1 "$T/run.err")" = "cstream: serve: --send-proxy needs --to or --to-unix" ]
 	out_run 5 "$CSTREAM" serve 127.0.0.1 0 --echo --to 127.0.0.1:1
 	[ "$RC" = 2 ]
+	[ "$(head -1 "$T/run.err")" = "cstream: serve: --to and --to-unix forward every client: no other mode with them" ]
 	out_run 5 "$CSTREAM" serve 127.0.0.1 0 --to 127.0.0.1:1 --balance x
 	[ "$RC" = 2 ]
 	[ "$(head -1 "$T/run.err")" = "cstream: serve: --balance x: rr or first" ]
@@ -348,4 +349,147 @@ bulk_check() {
 	    --to-cafile "$PKI/ca.crt"
 	bulk_check B "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost \
 	    "$F_PORT"
+}
+
+# --- the PROXY protocol -----------------------------------------------------
+
+# start_haproxy SERVER_OPTS PORT: haproxy in tcp mode on a free port of
+# 127.0.0.1 (sets H_PORT, H_PID) with one server, 127.0.0.1:PORT, given
+# SERVER_OPTS (send-proxy, send-proxy-v2).
+start_haproxy() {
+	require_cmd haproxy
+	H_PORT=$(free_port)
+	cat >"$T/haproxy.cfg" <<-CFG
+	global
+		maxconn 64
+	defaults
+		mode tcp
+		timeout connect 5s
+		timeout client 10s
+		timeout server 10s
+	frontend f
+		bind 127.0.0.1:$H_PORT
+		default_backend b
+	backend b
+		server s1 127.0.0.1:$2 $1
+	CFG
+	bg H haproxy -db -f "$T/haproxy.cfg"
+	wait_for tcp_listening "$H_PORT"
+}
+
+# start_nginx_pp: nginx's stream module behind a PROXY protocol listener
+# that answers each connection with the client address it was told
+# ($proxy_protocol_addr:$proxy_protocol_port). Sets NGINX_PORT_P.
+start_nginx_pp() {
+	require_cmd nginx
+	[ -e "${NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}" ] ||
+	    skip "libnginx-mod-stream is not installed"
+	NGINX_STREAM='server { listen 127.0.0.1:@P@ proxy_protocol;
+	    return "$proxy_protocol_addr:$proxy_protocol_port\n"; }' \
+	    nginx_start "$T/ngx" P -- ""
+}
+
+@test "accept-proxy: haproxy's PROXY v1 names the client: -v and --exec see it" {
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --accept-proxy \
+	    --allow 127.0.0.1 --sh-exec 'echo "$CSTREAM_PEER_ADDR $CSTREAM_PEER_PORT"'
+	start_haproxy send-proxy "$S_PORT"
+	out_run 10 "$CSTREAM" -v connect -s 127.0.0.2 127.0.0.1 "$H_PORT" --read-all
+	[ "$RC" = 0 ]
+	port=$(sed -n 's/^cstream: connected peer=.* local=127\.0\.0\.2:\([0-9]*\)$/\1/p' "$T/run.err")
+	[ -n "$port" ]
+	[ "$(cat "$T/run.out")" = "127.0.0.2 $port" ]
+	wait_for_match "$S_ERR" '^cstream: closed '
+	grep -q "^cstream: accepted peer=127\.0\.0\.2:$port\$" "$S_ERR"
+	! grep -q "^cstream: accepted peer=127\.0\.0\.1:" "$S_ERR"
+}
+
+@test "accept-proxy: haproxy's PROXY v2 names the client" {
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --accept-proxy \
+	    --sh-exec 'echo "$CSTREAM_PEER_ADDR"'
+	start_haproxy send-proxy-v2 "$S_PORT"
+	out_run 10 "$CSTREAM" connect -s 127.0.0.2 127.0.0.1 "$H_PORT" --read-all
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "127.0.0.2" ]
+}
+
+@test "accept-proxy: no header or a bad one: closed, one -v line, nothing delivered" {
+	start_server S "$CSTREAM" -v serve 127.0.0.1 0 --accept-proxy \
+	    --sh-exec 'echo ran'
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" --send 'GET / HTTP/1.0\r\n\r\n' \
+	    --read-all
+	[ "$(cat "$T/run.out")" = "" ]
+	wait_for_match "$S_ERR" '^cstream: proxy-header '
+	grep -q '^cstream: proxy-header peer=127\.0\.0\.1:[0-9]* error=no PROXY protocol header$' "$S_ERR"
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" \
+	    --send 'PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n' --read-all
+	[ "$(cat "$T/run.out")" = "" ]
+	wait_for_match "$S_ERR" 'error=PROXY v1 header not ended by CRLF$'
+	# the 3 s deadline
+	mkfifo "$T/in"
+	exec 4<>"$T/in"
+	BG_STDIN=$T/in bg C "$CSTREAM" connect 127.0.0.1 "$S_PORT"
+	wait_for_match "$S_ERR" 'error=no PROXY protocol header within 3 s$' 6
+	exec 4>&-
+	! grep -q '^cstream: accepted ' "$S_ERR"
+	! grep -q '^cstream: exec ' "$S_ERR"
+}
+
+@test "accept-proxy: the payload after the header is the mode's, byte for byte" {
+	start_server S "$CSTREAM" serve 127.0.0.1 0 --accept-proxy --echo
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$S_PORT" \
+	    --send 'PROXY UNKNOWN\r\nPROXY TCP4 x\r\n' -N --read-all
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = $'PROXY TCP4 x\r' ]
+}
+
+@test "send-proxy: nginx's stream module gets the real client (v1 and v2)" {
+	start_nginx_pp
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$NGINX_PORT_P" \
+	    --send-proxy
+	start_server G "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$NGINX_PORT_P" \
+	    --send-proxy=2
+	out_run 10 "$CSTREAM" -v connect -s 127.0.0.2 127.0.0.1 "$F_PORT" --read-all
+	port=$(sed -n 's/^cstream: connected peer=.* local=127\.0\.0\.2:\([0-9]*\)$/\1/p' "$T/run.err")
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "127.0.0.2:$port" ]
+	out_run 10 "$CSTREAM" -v connect -s 127.0.0.3 127.0.0.1 "$G_PORT" --read-all
+	port=$(sed -n 's/^cstream: connected peer=.* local=127\.0\.0\.3:\([0-9]*\)$/\1/p' "$T/run.err")
+	nginx_stop
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "127.0.0.3:$port" ]
+}
+
+@test "send-proxy: haproxy -> --accept-proxy --send-proxy=2 -> nginx: the client arrives" {
+	start_nginx_pp
+	start_server F "$CSTREAM" -v serve 127.0.0.1 0 --accept-proxy \
+	    --to "127.0.0.1:$NGINX_PORT_P" --send-proxy=2
+	start_haproxy send-proxy "$F_PORT"
+	out_run 10 "$CSTREAM" -v connect -s 127.0.0.2 127.0.0.1 "$H_PORT" --read-all
+	port=$(sed -n 's/^cstream: connected peer=.* local=127\.0\.0\.2:\([0-9]*\)$/\1/p' "$T/run.err")
+	nginx_stop
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "127.0.0.2:$port" ]
+	grep -q "^cstream: forward peer=127\.0\.0\.2:$port backend=127\.0\.0\.1:$NGINX_PORT_P\$" "$F_ERR"
+}
+
+@test "send-proxy with --to-tls: the header goes before the ClientHello (nginx ssl proxy_protocol)" {
+	require_cmd nginx
+	[ -e "${NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}" ] ||
+	    skip "libnginx-mod-stream is not installed"
+	NGINX_STREAM="server { listen 127.0.0.1:@S@ ssl proxy_protocol;
+	    ssl_certificate $PKI/good.crt; ssl_certificate_key $PKI/good.key;
+	    return \"\$proxy_protocol_addr\\n\"; }" nginx_start "$T/ngx" S -- ""
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "localhost:$NGINX_PORT_S" \
+	    --to-tls --to-cafile "$PKI/ca.crt" --send-proxy=2
+	out_run 10 "$CSTREAM" connect -s 127.0.0.4 127.0.0.1 "$F_PORT" --read-all
+	nginx_stop
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "127.0.0.4" ]
+}
+
+@test "accept-proxy: not with --tls (the header would come before the handshake)" {
+	out_run 5 "$CSTREAM" serve 127.0.0.1 0 --accept-proxy --tls \
+	    --cert "$PKI/good.crt" --key "$PKI/good.key" --echo
+	[ "$RC" = 2 ]
+	[ "$(head -1 "$T/run.err")" = "cstream: serve: --accept-proxy cannot be used with --tls" ]
 }
