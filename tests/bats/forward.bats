@@ -494,3 +494,86 @@ start_nginx_pp() {
 	[ "$RC" = 2 ]
 	[ "$(head -1 "$T/run.err")" = "cstream: serve: --accept-proxy cannot be used with --tls" ]
 }
+
+# --- -x, --progress, JSON, limits -------------------------------------------
+
+@test "forward: -x dumps both directions of a forwarded pair" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'read l; echo "re $l"'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    -x "$T/dump"
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$F_PORT" --send 'hi\n' --read-line
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "re hi" ]
+	stop_pid "$F_PID"
+	grep -Eq '^< 127\.0\.0\.1:[0-9]+ 0 3$' "$T/dump"
+	grep -Eq '^> 127\.0\.0\.1:[0-9]+ 0 6$' "$T/dump"
+	grep -q '|hi.|' "$T/dump"
+	grep -q '|re hi.|' "$T/dump"
+}
+
+@test "forward: --progress=always counts forwarded pairs" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --echo
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    --progress=always
+	out_run 5 "$CSTREAM" connect --send 12345 -N --read-all 127.0.0.1 "$F_PORT"
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = 12345 ]
+	stop_pid "$F_PID"
+	[ "$EXIT_STATUS" -eq 0 ]
+	mapfile -t err <"$F_ERR"
+	[[ ${err[-2]} =~ ^\>\ 5\ B\  ]]
+	[[ ${err[-1]} =~ ^\<\ 5\ B\  ]]
+}
+
+@test "forward: JSON events for the pair" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --echo
+	start_server F "$CSTREAM" -v --log-format json serve 127.0.0.1 0 \
+	    --to "127.0.0.1:$B_PORT"
+	out_run 5 "$CSTREAM" connect --send abc -N --read-all 127.0.0.1 "$F_PORT"
+	[ "$RC" = 0 ]
+	wait_for_match "$F_ERR" '"event":"closed"'
+	grep -Eq "^\{\"time\":[0-9.]+,\"event\":\"forward\",\"peer\":\"127\.0\.0\.1:[0-9]+\",\"backend\":\"127\.0\.0\.1:$B_PORT\"\}\$" "$F_ERR"
+	grep -Eq "^\{\"time\":[0-9.]+,\"event\":\"closed\",\"peer\":\"127\.0\.0\.1:[0-9]+\",\"backend\":\"127\.0\.0\.1:$B_PORT\",\"sent\":3,\"received\":3,\"peer_end\":\"eof\",\"backend_end\":\"eof\"\}\$" "$F_ERR"
+}
+
+# fd_count PID: its open descriptors.
+fd_count() {
+	ls "/proc/$1/fd" | wc -l
+}
+
+fds_are() {
+	[ "$(fd_count "$1")" -le "$2" ]
+}
+
+@test "forward: 1,000 clients that vanish mid-transfer: descriptors back to baseline, CPU idle" {
+	# an echo back end: 64 KiB each way in flight when each client goes
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --echo
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT"
+	base=$(fd_count "$F_PID")
+	out_run 120 python3 "$PEER" vanish "$F_PORT" 1000
+	[ "$RC" = 0 ]
+	wait_for -t 20 fds_are "$F_PID" "$base"
+	# CPU idle afterwards: no tick of user or system time in 1 s
+	read -r -a st <"/proc/$F_PID/stat"
+	before=$(( st[13] + st[14] ))
+	sleep 1
+	read -r -a st <"/proc/$F_PID/stat"
+	[ $(( st[13] + st[14] - before )) -le 1 ]
+	pid_running "$F_PID"
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$F_PORT" --send 'still\n' --read-line
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = still ]
+}
+
+@test "forward: a slow reader does not grow the forwarder (bounded memory)" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --sh-exec "cat '$BIG'"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT"
+	py_server_as W "$PEER" watch
+	# a client that reads nothing for 2 s while 64 MiB wait to come
+	bg C python3 -c "import socket, time
+s = socket.create_connection(('127.0.0.1', $F_PORT))
+time.sleep(2)"
+	sleep 1.5
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$F_PID/status")
+	[ "$rss" -lt 30000 ]
+}
