@@ -26,9 +26,15 @@
 
 #include <event2/event.h>
 
-#include "connect.h"
 #include "connect-scan.h"
+#include "connect.h"
+#include "log-stream.h"
+#include "net.h"
+#include "parse.h"
 #include "progress.h"
+#include "relay.h"
+#include "tls.h"
+#include "xmalloc.h"
 
 /*
  * connect HOST PORT and unix-connect PATH: open a stream, then either

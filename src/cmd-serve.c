@@ -27,8 +27,13 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "log.h"
+#include "parse.h"
 #include "progress.h"
+#include "relay.h"
 #include "serve.h"
+#include "tls.h"
+#include "xmalloc.h"
 
 /*
  * serve [HOST] PORT and unix-serve PATH: listen, and give each client to
@@ -129,8 +134,6 @@ static const struct cmd_option serve_options[] = {
 
 #define SERVE_MAX_CONNS_DEFAULT	1024
 #define SERVE_GRACE_SECONDS	5
-
-static void	serve_stop(struct serve *, const struct stream_error *);
 
 /* --allow and --deny, for a client just accepted. */
 static int
@@ -278,7 +281,7 @@ serve_grace_cb(evutil_socket_t fd, short events, void *arg)
  * Stop: no new clients, the unix socket file goes, open clients get
  * SERVE_GRACE_SECONDS to flush what is queued for them.
  */
-static void
+void
 serve_stop(struct serve *sv, const struct stream_error *err)
 {
 	struct timeval	 tv = { SERVE_GRACE_SECONDS, 0 };
@@ -774,7 +777,7 @@ serve_open_hexdump(struct serve *sv)
  * --progress: the bytes of every client, those gone included. A client
  * leaves its counts here as it goes.
  */
-static void
+void
 serve_forget(struct client *cl)
 {
 	cl->sv->gone_out += stream_bytes_out(cl->s);
@@ -837,8 +840,6 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 
 	memset(&sv, 0, sizeof sv);
 	sv.ctx = ctx;
-	sv.stop = serve_stop;
-	sv.forget = serve_forget;
 	TAILQ_INIT(&sv.clients);
 	TAILQ_INIT(&sv.io_waiters);
 	TAILQ_INIT(&sv.pp_readers);

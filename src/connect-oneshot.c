@@ -26,7 +26,10 @@
 #include <event2/event.h>
 
 #include "connect.h"
+#include "parse.h"
 #include "progress.h"
+#include "relay.h"
+#include "xmalloc.h"
 
 /*
  * connect's one-shot mode: the --send* and --read* options become a list

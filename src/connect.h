@@ -26,9 +26,10 @@
 
 #include <sys/types.h>
 
-#include "cstream.h"
+#include "cmd.h"
 #include "crlf.h"
 #include "hexdump.h"
+#include "proxy.h"
 
 struct progress;
 

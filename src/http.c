@@ -22,7 +22,13 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "http.h"
+#include "log.h"
+#include "log-stream.h"
+#include "proxy.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * HTTP/1.x for http-head: the request, the response header block and its

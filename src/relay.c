@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 
 #include "compat.h"
+#include "log.h"
 #include "relay.h"
 #include "xmalloc.h"
 

@@ -22,7 +22,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "log.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 /*
  * --accept-proxy: every client must begin with a PROXY protocol header

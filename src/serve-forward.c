@@ -25,7 +25,13 @@
 
 #include <event2/event.h>
 
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "relay.h"
 #include "serve.h"
+#include "tls.h"
+#include "xmalloc.h"
 
 /*
  * Forward mode, serve --to and --to-unix: each client gets a connection
