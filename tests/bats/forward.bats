@@ -577,3 +577,32 @@ time.sleep(2)"
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$F_PID/status")
 	[ "$rss" -lt 30000 ]
 }
+
+@test "forward: TLS close_notify becomes a FIN at the back end; a truncation a reset" {
+	py_server_as W "$PEER" watch
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --tls --cert "$PKI/good.crt" \
+	    --key "$PKI/good.key" --to "127.0.0.1:$W_PORT"
+	out_run 10 python3 -c "import socket, ssl
+c = ssl.create_default_context(cafile='$PKI/ca.crt')
+s = c.wrap_socket(socket.create_connection(('127.0.0.1', $F_PORT)), server_hostname='localhost')
+s.sendall(b'abc')
+s.unwrap().close()"
+	[ "$RC" = 0 ]
+	wait_for_match "$W_OUT" '^(eof|reset) '
+	[ "$(tail -1 "$W_OUT")" = "eof 3" ]
+	py_server_as V "$PEER" watch
+	start_server G "$CSTREAM" -v serve 127.0.0.1 0 --tls --cert "$PKI/good.crt" \
+	    --key "$PKI/good.key" --to "127.0.0.1:$V_PORT"
+	# Python closes the socket without close_notify: a truncation
+	out_run 10 python3 -c "import socket, ssl, time
+c = ssl.create_default_context(cafile='$PKI/ca.crt')
+s = c.wrap_socket(socket.create_connection(('127.0.0.1', $G_PORT)), server_hostname='localhost')
+s.sendall(b'abcd')
+time.sleep(0.3)
+s.close()"
+	[ "$RC" = 0 ]
+	wait_for_match "$V_OUT" '^(eof|reset) '
+	[ "$(tail -1 "$V_OUT")" = "reset 4" ]
+	wait_for_match "$G_ERR" '^cstream: closed '
+	grep -q '^cstream: closed .* peer_end=tls ' "$G_ERR"
+}
