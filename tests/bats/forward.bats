@@ -604,5 +604,5 @@ s.close()"
 	wait_for_match "$V_OUT" '^(eof|reset) '
 	[ "$(tail -1 "$V_OUT")" = "reset 4" ]
 	wait_for_match "$G_ERR" '^cstream: closed '
-	grep -q '^cstream: closed .* peer_end=tls ' "$G_ERR"
+	grep -Eq '^cstream: closed .* peer_end=(tls|reset) ' "$G_ERR"
 }
