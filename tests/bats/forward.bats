@@ -606,3 +606,41 @@ s.close()"
 	wait_for_match "$G_ERR" '^cstream: closed '
 	grep -Eq '^cstream: closed .* peer_end=(tls|reset) ' "$G_ERR"
 }
+
+# --- how back ends are reached ----------------------------------------------
+
+@test "forward: -s picks the back-end connection's source address" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo "$CSTREAM_PEER_ADDR"'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    -s 127.0.0.7
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$F_PORT" --read-all
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = 127.0.0.7 ]
+}
+
+@test "forward: --proxy reaches the back end through a SOCKS5 proxy (microsocks)" {
+	require_cmd microsocks
+	M_PORT=$(free_port)
+	bg M microsocks -i 127.0.0.1 -p "$M_PORT"
+	wait_for tcp_listening "$M_PORT"
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --echo
+	start_server F "$CSTREAM" -v serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    --proxy "socks5://127.0.0.1:$M_PORT"
+	out_run 5 "$CSTREAM" connect 127.0.0.1 "$F_PORT" --send 'via socks\n' \
+	    --read-line
+	[ "$RC" = 0 ]
+	[ "$(cat "$T/run.out")" = "via socks" ]
+	grep -q "^cstream: tunnel proxy=127\.0\.0\.1:$M_PORT target=127\.0\.0\.1 port=$B_PORT\$" "$F_ERR"
+}
+
+@test "forward: --workers 2 forwards from two processes" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --echo
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    --workers 2
+	for i in 1 2 3 4; do
+		out_run 5 "$CSTREAM" connect 127.0.0.1 "$F_PORT" --send "w$i\n" --read-line
+		[ "$RC" = 0 ]
+		[ "$(cat "$T/run.out")" = "w$i" ]
+	done
+	[ "$(pgrep -c -P "$F_PID")" -eq 1 ]
+}
