@@ -590,6 +590,8 @@ serve_parse_forward(struct serve *sv)
 	cmd_stream_opts(ctx, &f->opts);
 	f->opts.full_cb = NULL;
 	f->opts.full_arg = NULL;
+	if (f->opts.connect_timeout <= 0)
+		f->opts.connect_timeout = SERVE_FWD_CONNECT_TIMEOUT;
 	if ((rc = serve_forward_reach(sv, f)) != 0)
 		return (rc);
 	return (serve_forward_tls(sv, f));

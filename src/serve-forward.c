@@ -42,9 +42,6 @@
  * the PROXY header sent, TLS started; and the -v lines of the pair.
  */
 
-/* A back end that neither accepts nor refuses is given up after this. */
-#define FWD_CONNECT_TIMEOUT	10.0
-
 struct fwd_conn {
 	struct client		*cl;		/* NULL once the client is gone */
 	struct forward		*f;
@@ -455,7 +452,5 @@ forward_client(struct client *cl)
 	/* Round robin: each client starts one further; failover from there. */
 	if (f->rr)
 		fc->first = f->next++ % f->n;
-	if (f->opts.connect_timeout <= 0)
-		f->opts.connect_timeout = FWD_CONNECT_TIMEOUT;
 	fwd_try(fc);
 }

@@ -74,6 +74,12 @@ struct progress;
 struct fwd_conn;
 struct serve;
 
+/*
+ * A back end that neither accepts nor refuses is given up after this,
+ * without --connect-timeout (not the kernel's two minutes per client).
+ */
+#define SERVE_FWD_CONNECT_TIMEOUT	10.0
+
 /* --to HOST:PORT or --to-unix PATH: one back end. */
 struct fwd_target {
 	int			 is_unix;
