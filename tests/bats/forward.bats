@@ -644,3 +644,21 @@ s.close()"
 	done
 	[ "$(pgrep -c -P "$F_PID")" -eq 1 ]
 }
+
+@test "forward: plain pairs move their bytes with splice(2); -x turns it off" {
+	require_cmd strace
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --echo
+	start_server F strace -f -qq -e trace=splice -o "$T/strace" "$CSTREAM" \
+	    serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT"
+	head -c 1048576 /dev/urandom >"$T/in"
+	out_run 10 "$CSTREAM" connect 127.0.0.1 "$F_PORT" <"$T/in"
+	[ "$RC" = 0 ]
+	cmp "$T/in" "$T/run.out"
+	grep -q 'splice(' "$T/strace"
+	start_server G strace -f -qq -e trace=splice -o "$T/strace2" "$CSTREAM" \
+	    serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" -x /dev/null
+	out_run 10 "$CSTREAM" connect 127.0.0.1 "$G_PORT" <"$T/in"
+	[ "$RC" = 0 ]
+	cmp "$T/in" "$T/run.out"
+	! grep -q 'splice(' "$T/strace2"
+}
