@@ -22,7 +22,8 @@
  * The serve command's private header: the server and its clients, shared
  * by cmd-serve.c (the command), serve-client.c (a client's life), serve-acl.c
  * (--allow/--deny), serve-fanout.c (-k stdin and --broker), serve-exec.c
- * (--exec, --sh-exec) and serve-workers.c (--workers). They are one floor
+ * (--exec, --sh-exec), serve-workers.c (--workers), serve-forward.c (--to,
+ * --to-unix) and serve-accept-proxy.c (--accept-proxy). They are one floor
  * (commands, doc/architecture.md) and call each other by name.
  */
 
