@@ -66,11 +66,6 @@ static const struct cmd_option connect_options[] = {
 	  "read until EOF to stdout" },
 	{ "fd", 0, CMD_ARG_REQUIRED, OPT_FD, "N",
 	  "use the connected socket on descriptor N" },
-	{ "tls", 0, CMD_ARG_NONE, OPT_TLS, NULL, "TLS client" },
-	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
-	  "trust the certificates in FILE" },
-	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
-	  "do not verify the server's certificate" },
 	{ "no-shutdown", 0, CMD_ARG_NONE, OPT_NO_SHUTDOWN, NULL,
 	  "do not half-close at stdin EOF" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
@@ -85,16 +80,6 @@ static const struct cmd_option connect_options[] = {
 	  "send each LF as CRLF (nc -C, ncat -C)" },
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of the bytes sent and received to FILE (- for stderr)" },
-	{ "source", 's', CMD_ARG_REQUIRED, OPT_SOURCE, "ADDR",
-	  "connect from local address ADDR (nc -s)" },
-	{ "source-port", 'p', CMD_ARG_REQUIRED, OPT_SOURCE_PORT, "PORT",
-	  "connect from local port PORT (nc -p)" },
-	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
-	  "ADDR[,ADDR]... for HOST:PORT, not DNS (repeatable)" },
-	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
-	  "connect through an http://, socks5:// or socks5h:// proxy" },
-	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
-	  "hosts (comma-separated, * for all) reached without the proxy" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -288,9 +273,9 @@ conn_check_target(struct conn *c, int is_unix)
 		    cause, msg, sizeof msg)));
 	snprintf(c->port, sizeof c->port, "%d", port);	/* "http": 80 */
 	xasprintf((char **)&c->target, "%s port %s", pos[0], c->port);
-	if (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0)
+	if (cmd_reach_resolve(ctx) != 0)
 		return (ctx->exit_code);
-	return (cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, pos[0], 0, 0,
+	return (cmd_reach_proxy(ctx, pos[0], 0, 0,
 	    &c->proxy, &c->use_proxy));
 }
 
@@ -522,8 +507,8 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 		o.concurrency = portscan_max_concurrency();
 	o.verbose = ctx->g->verbose;
 	o.json = cmd_has(ctx, OPT_JSON);
-	if (!is_unix && (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0 ||
-	    cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, o.host, 0, 0, &p,
+	if (!is_unix && (cmd_reach_resolve(ctx) != 0 ||
+	    cmd_reach_proxy(ctx, o.host, 0, 0, &p,
 	    &use_proxy) != 0)) {
 		free(ports);
 		return (ctx->exit_code);
@@ -605,11 +590,13 @@ out:
 const struct cmd_entry cmd_connect_entry = {
 	"connect", "[OPTIONS] HOST PORT",
 	"connect to HOST PORT and relay stdin/stdout, or send and read",
-	0, 2, connect_options, cmd_connect_exec
+	0, 2, connect_options, cmd_connect_exec,
+	CMD_OPTS_TLS_CLIENT | CMD_OPTS_SOURCE | CMD_OPTS_PROXY
 };
 
 const struct cmd_entry cmd_unix_connect_entry = {
 	"unix-connect", "[OPTIONS] PATH",
 	"connect to a unix socket and relay stdin/stdout, or send and read",
-	0, 1, connect_options, cmd_connect_exec
+	0, 1, connect_options, cmd_connect_exec,
+	CMD_OPTS_TLS_CLIENT | CMD_OPTS_SOURCE | CMD_OPTS_PROXY
 };

@@ -45,36 +45,6 @@
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_unix_serve_entry;
 
-enum {
-	OPT_KEEP_OPEN = 1,
-	OPT_ECHO,
-	OPT_DISCARD,
-	OPT_EXEC,
-	OPT_SH_EXEC,
-	OPT_BROKER,
-	OPT_MAX_CONNS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_WORKERS,
-	OPT_TLS,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_MODE,
-	OPT_HEX_DUMP,
-	OPT_PROGRESS,
-	OPT_TO,
-	OPT_TO_UNIX,
-	OPT_BALANCE,
-	OPT_TO_TLS,
-	OPT_TO_CAFILE,
-	OPT_TO_INSECURE,
-	OPT_SEND_PROXY,
-	OPT_ACCEPT_PROXY,
-	OPT_RESOLVE,
-	OPT_SOURCE,
-	OPT_PROXY
-};
-
 static const struct cmd_option serve_options[] = {
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of every client's bytes to FILE (- for stderr)" },
@@ -555,7 +525,7 @@ serve_forward_reach(struct serve *sv, struct forward *f)
 		if (f->src_addr != NULL)	/* -s binds the proxy connection */
 			f->proxy.src_addr = xstrdup(f->src_addr);
 	}
-	return (cmd_reach_resolve(ctx, OPT_RESOLVE));
+	return (cmd_reach_resolve(ctx));
 }
 
 /* --to and --to-unix, in the order given: the back ends. */
@@ -876,11 +846,11 @@ out:
 const struct cmd_entry cmd_serve_entry = {
 	"serve", "[OPTIONS] [HOST] PORT",
 	"listen on HOST PORT (every address without HOST) and serve clients",
-	1, 2, serve_options, cmd_serve_exec
+	1, 2, serve_options, cmd_serve_exec, 0
 };
 
 const struct cmd_entry cmd_unix_serve_entry = {
 	"unix-serve", "[OPTIONS] PATH",
 	"listen on a unix socket PATH (@name: abstract) and serve clients",
-	1, 1, serve_options, cmd_serve_exec
+	1, 1, serve_options, cmd_serve_exec, 0
 };

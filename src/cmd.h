@@ -65,11 +65,101 @@ struct global_opts {
 #define CMD_ARG_REQUIRED	1
 #define CMD_ARG_OPTIONAL	2	/* only as --name=value */
 
+/*
+ * Option ids: one space for every command, so an option shared by several
+ * commands (a block below, or the same name in two tables) has one id.
+ * The read steps of connect stay contiguous (OPT_READ_LINE..OPT_READ_ALL).
+ */
+enum cmd_opt_id {
+	/* Global options, valid for every command (cmd.c). */
+	OPT_IPV4 = 1,
+	OPT_IPV6,
+	OPT_VERBOSE,
+	OPT_QUIET,
+	OPT_LOG_FORMAT,
+	OPT_LIMIT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_HELP,
+
+	/* Shared blocks (cmd.c, CMD_OPTS_*). */
+	OPT_TLS,
+	OPT_CAFILE,
+	OPT_INSECURE,
+	OPT_PROXY,
+	OPT_NOPROXY,
+	OPT_RESOLVE,
+	OPT_SOURCE,
+	OPT_SOURCE_PORT,
+
+	/* Options of several commands, each table with its own help line. */
+	OPT_JSON,
+	OPT_PROGRESS,
+	OPT_HEX_DUMP,
+
+	/* connect and unix-connect. */
+	OPT_SEND,
+	OPT_SEND_FILE,
+	OPT_EOF,
+	OPT_READ_LINE,
+	OPT_READ_UNTIL,
+	OPT_READ_EXACTLY,
+	OPT_READ,
+	OPT_READ_ALL,
+	OPT_FD,
+	OPT_NO_SHUTDOWN,
+	OPT_ZERO_IO,
+	OPT_CONCURRENCY,
+	OPT_CRLF,
+
+	/* serve and unix-serve. */
+	OPT_KEEP_OPEN,
+	OPT_ECHO,
+	OPT_DISCARD,
+	OPT_EXEC,
+	OPT_SH_EXEC,
+	OPT_BROKER,
+	OPT_MAX_CONNS,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_WORKERS,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_MODE,
+	OPT_ACCEPT_PROXY,
+	/* serve's forwarding (-s, --proxy and --resolve are the ids above). */
+	OPT_TO,
+	OPT_TO_UNIX,
+	OPT_BALANCE,
+	OPT_TO_TLS,
+	OPT_TO_CAFILE,
+	OPT_TO_INSECURE,
+	OPT_SEND_PROXY,
+
+	/* http-head. */
+	OPT_PREFIX,
+	OPT_HEADER,
+	OPT_HTTP10,
+	OPT_LOCATION,
+	OPT_MAX_REDIRS,
+	OPT_FAIL
+};
+
+/*
+ * Blocks of options that several commands share, defined once in cmd.c
+ * and merged into a command's table (after its own options) as the global
+ * options are: a command names its blocks in cmd_entry.blocks.
+ */
+#define CMD_OPTS_TLS_VERIFY	0x1	/* --cafile, -k/--insecure */
+#define CMD_OPTS_TLS_CLIENT	0x3	/* --tls, and the verify block */
+#define CMD_OPTS_PROXY		0x4	/* --proxy, --noproxy, --resolve */
+#define CMD_OPTS_SOURCE		0x8	/* -s/--source, -p/--source-port */
+
 struct cmd_option {
 	const char	*name;		/* long name, without -- */
 	int		 flag;		/* short letter, or 0 */
 	int		 has_arg;
-	int		 id;		/* the command's own code, 1..999 */
+	int		 id;		/* an OPT_ of enum cmd_opt_id */
 	const char	*argname;	/* for help: "STR", "FILE", NULL for flags */
 	const char	*help;		/* one line for --help */
 };
@@ -98,6 +188,7 @@ struct cmd_entry {
 	int			 max_pos;
 	const struct cmd_option	*options;	/* terminated by a NULL name */
 	int			(*exec)(struct cmd_ctx *);
+	int			 blocks;	/* CMD_OPTS_*: shared options */
 };
 
 struct cmd_ctx {
@@ -112,6 +203,8 @@ extern const struct cmd_entry *cmd_table[];
 
 /* cmd.c */
 int		 cmd_run(int argc, char **argv, struct global_opts *);
+/* A command's whole table: its own options, then its blocks. */
+const struct cmd_option *cmd_options(const struct cmd_entry *);
 int		 cmd_has(struct cmd_ctx *, int id);
 const char	*cmd_get(struct cmd_ctx *, int id);
 int		 cmd_exit_code(const struct stream_error *);
@@ -138,9 +231,8 @@ int		 completion_print(const char *shell,
 
 /* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
 struct proxy;
-int		 cmd_reach_resolve(struct cmd_ctx *, int resolve_id);
-int		 cmd_reach_proxy(struct cmd_ctx *, int proxy_id, int noproxy_id,
-		     const char *host, int env, int https, struct proxy *,
-		     int *use);
+int		 cmd_reach_resolve(struct cmd_ctx *);
+int		 cmd_reach_proxy(struct cmd_ctx *, const char *host, int env,
+		     int https, struct proxy *, int *use);
 
 #endif /* CMD_H */

@@ -33,33 +33,6 @@
 
 struct progress;
 
-enum {
-	OPT_SEND = 1,
-	OPT_SEND_FILE,
-	OPT_EOF,
-	OPT_READ_LINE,
-	OPT_READ_UNTIL,
-	OPT_READ_EXACTLY,
-	OPT_READ,
-	OPT_READ_ALL,
-	OPT_FD,
-	OPT_TLS,
-	OPT_CAFILE,
-	OPT_INSECURE,
-	OPT_NO_SHUTDOWN,
-	OPT_PROGRESS,
-	OPT_ZERO_IO,
-	OPT_JSON,
-	OPT_CONCURRENCY,
-	OPT_CRLF,
-	OPT_HEX_DUMP,
-	OPT_SOURCE,
-	OPT_SOURCE_PORT,
-	OPT_RESOLVE,
-	OPT_PROXY,
-	OPT_NOPROXY
-};
-
 /* One step of one-shot mode: something to send, or a read operation. */
 struct step {
 	int		 id;		/* OPT_SEND ... OPT_READ_ALL */
