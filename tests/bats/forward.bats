@@ -214,7 +214,7 @@ bulk_check() {
 @test "forward: a client's reset becomes a reset at the back end" {
 	py_server_as W "$PEER" watch
 	start_server F "$CSTREAM" -v serve 127.0.0.1 0 --to "127.0.0.1:$W_PORT"
-	out_run 5 python3 "$PEER" reset-client "$F_PORT"
+	out_run 20 python3 "$PEER" reset-client "$F_PORT"
 	[ "$RC" = 0 ]
 	wait_for_match "$W_OUT" '^(eof|reset) '
 	[ "$(tail -1 "$W_OUT")" = "reset 6" ]
@@ -582,7 +582,7 @@ time.sleep(2)"
 	py_server_as W "$PEER" watch
 	start_server F "$CSTREAM" serve 127.0.0.1 0 --tls --cert "$PKI/good.crt" \
 	    --key "$PKI/good.key" --to "127.0.0.1:$W_PORT"
-	out_run 10 python3 -c "import socket, ssl
+	out_run 20 python3 -c "import socket, ssl
 c = ssl.create_default_context(cafile='$PKI/ca.crt')
 s = c.wrap_socket(socket.create_connection(('127.0.0.1', $F_PORT)), server_hostname='localhost')
 s.sendall(b'abc')
@@ -594,7 +594,7 @@ s.unwrap().close()"
 	start_server G "$CSTREAM" -v serve 127.0.0.1 0 --tls --cert "$PKI/good.crt" \
 	    --key "$PKI/good.key" --to "127.0.0.1:$V_PORT"
 	# Python closes the socket without close_notify: a truncation
-	out_run 10 python3 -c "import socket, ssl, time
+	out_run 20 python3 -c "import socket, ssl, time
 c = ssl.create_default_context(cafile='$PKI/ca.crt')
 s = c.wrap_socket(socket.create_connection(('127.0.0.1', $G_PORT)), server_hostname='localhost')
 s.sendall(b'abcd')
