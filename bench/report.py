@@ -443,9 +443,29 @@ def server_rows(val, servers, points, name, cellf):
     return body
 
 
+def fwd_section(rows):
+    """bulk through a forwarder (transport fwd): one table of its own"""
+    fwd = [r for r in rows if r["section"] == "bulk" and r["metric"] == "GBps" and r["transport"] == "fwd"]
+    if not fwd:
+        return []
+    body = []
+    for r in fwd:
+        why = failed_reason(r["note"])
+        parts = [x.strip() for x in r["note"].split(";") if x.strip()]
+        runs = next((x[5:] for x in parts if x.startswith("runs=")), "")
+        ver = next((x[9:] for x in parts if x.startswith("verified=")), "")
+        fm = next((x[12:] for x in parts if x.startswith("foreign_max=")), "")
+        body.append([bold(r["name"]), "failed: " + why if why is not None else fnum(r["value"], "{:.2f}"),
+                     runs, "ok" if ver == "yes" else "FAIL", f"{fm}%" if fm else ""])
+    return ["## a(2). Bulk through a forwarder (one TCP stream, socat -b 131072 client and sink)\n",
+            "`direct`: client to sink on loopback; the others through `cstream serve --to`, "
+            "`socat TCP-LISTEN,fork TCP:` and haproxy `mode tcp` with `option splice-auto`.\n",
+            table(["forwarder", "GB/s", "runs", "verified", "foreign load max"], body), ""]
+
+
 def bulk_section(rows):
     out = []
-    bulk = [r for r in rows if r["section"] == "bulk" and r["metric"] == "GBps"]
+    bulk = [r for r in rows if r["section"] == "bulk" and r["metric"] == "GBps" and r["transport"] != "fwd"]
     if not bulk:
         return out
     d = Data(rows)
@@ -760,6 +780,7 @@ def main():
     out.append("")
     out += targets_md(rows)
     out += bulk_section(rows)
+    out += fwd_section(rows)
     out += echo_section(rows)
     out += idle_section(rows)
     out += sink_section(rows)
