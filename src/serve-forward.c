@@ -170,7 +170,7 @@ fwd_free_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * The client goes (client_close, through the serve's forget hook): log
+ * The client goes (client_close, through serve_forget): log
  * the pair's end, and let the back end go too. A connect still under way
  * frees us when it calls back.
  */
