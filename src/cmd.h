@@ -133,6 +133,15 @@ enum cmd_opt_id {
 	OPT_MODE,
 	OPT_READY_FILE,
 	OPT_READY_FD,
+	OPT_ACCEPT_PROXY,
+	/* serve's forwarding (-s, --proxy and --resolve are the ids above). */
+	OPT_TO,
+	OPT_TO_UNIX,
+	OPT_BALANCE,
+	OPT_TO_TLS,
+	OPT_TO_CAFILE,
+	OPT_TO_INSECURE,
+	OPT_SEND_PROXY,
 
 	/* http-head. */
 	OPT_PREFIX,

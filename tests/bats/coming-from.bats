@@ -206,6 +206,87 @@ unix_listening() {
 	[ "$output" = "hello" ]
 }
 
+@test "socat TCP-LISTEN:port,fork TCP:host:port2: cstream serve port --to host:port2" {
+	echo_peer
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	for msg in a bb; do
+		run run_with_timeout 5 socat - TCP:127.0.0.1:"$F_PORT" <<<"$msg"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$msg" ]
+	done
+}
+
+@test "socat TCP-LISTEN:port,fork UNIX-CONNECT:path: cstream serve port --to-unix path" {
+	bg P socat UNIX-LISTEN:"$T/sock",fork EXEC:"rev"
+	wait_for unix_listening "$T/sock"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to-unix "$T/sock"
+	run run_with_timeout 5 socat - TCP:127.0.0.1:"$F_PORT" <<<"olleh"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "socat UNIX-LISTEN:path,fork TCP:host:port: cstream unix-serve path --to host:port" {
+	echo_peer
+	start_server F "$CSTREAM" unix-serve "$T/f.sock" --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 socat - UNIX-CONNECT:"$T/f.sock" <<<"over unix"
+	[ "$status" -eq 0 ]
+	[ "$output" = "over unix" ]
+}
+
+@test "rinetd: 0.0.0.0 port host port2: cstream serve port --to host:port2" {
+	echo_peer
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" <<<"like rinetd"
+	[ "$status" -eq 0 ]
+	[ "$output" = "like rinetd" ]
+}
+
+@test "stunnel: accept=port connect=host:port2: cstream serve --tls --cert crt --key key port --to host:port2" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	echo_peer
+	start_server F "$CSTREAM" serve --tls --cert "$T/pki/good.crt" \
+	    --key "$T/pki/good.key" 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 socat - \
+	    OPENSSL:127.0.0.1:"$F_PORT",cafile="$T/pki/ca.crt" <<<"in clear behind"
+	[ "$status" -eq 0 ]
+	[ "$output" = "in clear behind" ]
+}
+
+@test "stunnel: client=yes accept=port connect=host:port2: cstream serve port --to host:port2 --to-tls" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	port=$(free_port)
+	bg P socat OPENSSL-LISTEN:"$port",bind=127.0.0.1,fork,reuseaddr,cert="$T/pki/good.crt",key="$T/pki/good.key",verify=0 EXEC:rev
+	wait_for -t 10 tcp_listening "$port"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "localhost:$port" \
+	    --to-tls --to-cafile "$T/pki/ca.crt"
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" <<<"slt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "tls" ]
+}
+
+@test "haproxy: mode tcp, server ... send-proxy: cstream serve port --to host:port2 --send-proxy" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --accept-proxy \
+	    --sh-exec 'echo "$CSTREAM_PEER_ADDR"'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    --send-proxy
+	run run_with_timeout 5 nc -s 127.0.0.5 -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.5" ]
+}
+
+@test "haproxy: balance roundrobin: cstream serve port --to h1:p --to h2:p --balance rr" {
+	start_server A "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo one'
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo two'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$A_PORT" \
+	    --to "127.0.0.1:$B_PORT" --balance rr
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$output" = one ]
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$output" = two ]
+}
+
 @test "curl -I url: cstream http-head url" {
 	py_server "$PEERS/head_server.py"
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" http-head \
