@@ -324,6 +324,8 @@ udp_bound() {
 	wait_for_match "$S_OUT" '^from socat$'
 	stop_pid "$S_PID"
 	[ ! -e "$T/dg.sock" ]
+}
+
 @test "socat TCP-LISTEN:port,fork TCP:host:port2: cstream serve port --to host:port2" {
 	echo_peer
 	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
