@@ -28,11 +28,13 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "net.h"
 #include "parse.h"
 #include "progress.h"
 #include "relay.h"
 #include "serve.h"
 #include "tls.h"
+#include "xmalloc.h"
 
 /*
  * serve [HOST] PORT and unix-serve PATH: listen, and give each client to
@@ -76,6 +78,32 @@ static const struct cmd_option serve_options[] = {
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "bytes, rate and time on stderr (a terminal, unless =always)" },
+	{ "ready-file", 0, CMD_ARG_REQUIRED, OPT_READY_FILE, "FILE",
+	  "once listening, write the Serving on lines to FILE (atomically)" },
+	{ "ready-fd", 0, CMD_ARG_REQUIRED, OPT_READY_FD, "N",
+	  "once listening, write the Serving on lines to descriptor N, close it" },
+	{ "to", 0, CMD_ARG_REQUIRED, OPT_TO, "HOST:PORT",
+	  "forward each client to HOST:PORT (repeatable: failover)" },
+	{ "to-unix", 0, CMD_ARG_REQUIRED, OPT_TO_UNIX, "PATH",
+	  "forward each client to a unix socket (@name: abstract)" },
+	{ "balance", 0, CMD_ARG_REQUIRED, OPT_BALANCE, "rr",
+	  "with several back ends: round robin, not first that accepts" },
+	{ "to-tls", 0, CMD_ARG_NONE, OPT_TO_TLS, NULL,
+	  "TLS towards the back end, verified" },
+	{ "to-cafile", 0, CMD_ARG_REQUIRED, OPT_TO_CAFILE, "FILE",
+	  "trust the certificates in FILE for --to-tls" },
+	{ "to-insecure", 0, CMD_ARG_NONE, OPT_TO_INSECURE, NULL,
+	  "do not verify the back end's certificate" },
+	{ "send-proxy", 0, CMD_ARG_OPTIONAL, OPT_SEND_PROXY, "[=2]",
+	  "send a PROXY protocol v1 (=2: v2) header to the back end" },
+	{ "accept-proxy", 0, CMD_ARG_NONE, OPT_ACCEPT_PROXY, NULL,
+	  "require a PROXY protocol header from every client" },
+	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
+	  "ADDR[,ADDR]... for a back end HOST:PORT, not DNS (repeatable)" },
+	{ "source", 's', CMD_ARG_REQUIRED, OPT_SOURCE, "ADDR",
+	  "connect to the back end from local address ADDR" },
+	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
+	  "reach the back end through an http://, socks5:// or socks5h:// proxy" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -146,22 +174,13 @@ client_relay(struct client *cl)
 	cl->relay = relay_start(cl->s, sv->io, &ro, client_relay_cb, cl);
 }
 
+/* A client admitted (its PROXY header read, with --accept-proxy). */
 static void
-serve_accept_cb(struct stream *s, void *arg)
+serve_admit(struct serve *sv, struct stream *s, const struct pp_header *pp)
 {
-	struct serve	*sv = arg;
 	struct client	*cl;
 
-	if (sv->stopping || !serve_permitted(sv, s)) {
-		char peer[128] = "";
-
-		stream_get_extra_info(s, "peername", peer, sizeof peer);
-		if (!sv->stopping)
-			log_event("denied", "peer", peer, (char *)NULL);
-		stream_abort(s);
-		return;
-	}
-	cl = client_new(sv, s);
+	cl = client_new(sv, s, pp);
 
 	switch (sv->mode) {
 	case MODE_RELAY:
@@ -197,7 +216,31 @@ serve_accept_cb(struct stream *s, void *arg)
 	case MODE_BROKER:
 		fanout_client_read(cl);
 		break;
+	case MODE_FORWARD:
+		forward_client(cl);
+		break;
 	}
+}
+
+/* --allow and --deny judge the connecting peer, a balancer's too. */
+static void
+serve_accept_cb(struct stream *s, void *arg)
+{
+	struct serve	*sv = arg;
+
+	if (sv->stopping || !serve_permitted(sv, s)) {
+		char peer[128] = "";
+
+		stream_get_extra_info(s, "peername", peer, sizeof peer);
+		if (!sv->stopping)
+			log_event("denied", "peer", peer, (char *)NULL);
+		stream_abort(s);
+		return;
+	}
+	if (sv->accept_proxy)
+		pp_accept_start(sv, s, serve_admit);
+	else
+		serve_admit(sv, s, NULL);
 }
 
 static void
@@ -227,10 +270,12 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
+	ready_stopping(sv);
 	if (sv->srv != NULL) {
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
 	}
+	pp_accept_stop_all(sv);
 	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
 		next = TAILQ_NEXT(cl, entry);
 		/* A program still writing gets the grace period to finish. */
@@ -366,6 +411,12 @@ serve_parse_mode(struct serve *sv)
 	if (n > 1)
 		return (cmd_fail(ctx, EXIT_USAGE, "choose one of --keep-open, "
 		    "--echo, --discard, --exec, --sh-exec, --broker"));
+	if (cmd_has(ctx, OPT_TO) || cmd_has(ctx, OPT_TO_UNIX)) {
+		if (n > 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--to and --to-unix "
+			    "forward every client: no other mode with them"));
+		sv->mode = MODE_FORWARD;
+	}
 	if (exec_parse_command(sv, cmd_get(ctx, OPT_EXEC),
 	    cmd_get(ctx, OPT_SH_EXEC)) != 0)
 		return (cmd_fail(ctx, EXIT_USAGE, "--exec: empty command"));
@@ -418,6 +469,123 @@ serve_parse_options(struct serve *sv)
 	return (0);
 }
 
+/* Options that only mean something with a back end. */
+static int
+serve_forward_only(struct serve *sv)
+{
+	static const int	 ids[] = { OPT_BALANCE, OPT_TO_TLS,
+				    OPT_TO_CAFILE, OPT_TO_INSECURE,
+				    OPT_SEND_PROXY, OPT_RESOLVE, OPT_SOURCE,
+				    OPT_PROXY };
+	struct cmd_args		*args = sv->ctx->args;
+	size_t			 i, j;
+
+	for (i = 0; i < args->nopts; i++) {
+		for (j = 0; j < sizeof ids / sizeof ids[0]; j++) {
+			if (args->opts[i].id == ids[j])
+				return (cmd_fail(sv->ctx, EXIT_USAGE, "%s needs "
+				    "--to or --to-unix", args->opts[i].name));
+		}
+	}
+	return (0);
+}
+
+/* --to-tls, --to-cafile, --to-insecure: the back end's TLS client. */
+static int
+serve_forward_tls(struct serve *sv, struct forward *f)
+{
+	struct cmd_ctx		*ctx = sv->ctx;
+	struct stream_error	 err;
+
+	if (!cmd_has(ctx, OPT_TO_TLS)) {
+		if (cmd_has(ctx, OPT_TO_CAFILE) || cmd_has(ctx, OPT_TO_INSECURE))
+			return (cmd_fail(ctx, EXIT_USAGE,
+			    "--to-cafile and --to-insecure need --to-tls"));
+		return (0);
+	}
+	f->opts.tls_ctx = tls_client_ctx(cmd_get(ctx, OPT_TO_CAFILE),
+	    cmd_has(ctx, OPT_TO_INSECURE), &err);
+	if (f->opts.tls_ctx == NULL)
+		return (cmd_fail_stream(ctx, &err));
+	return (0);
+}
+
+/* --balance, --send-proxy, -s, --proxy, --resolve. */
+static int
+serve_forward_reach(struct serve *sv, struct forward *f)
+{
+	struct cmd_ctx	*ctx = sv->ctx;
+	const char	*v, *cause;
+
+	if ((v = cmd_get(ctx, OPT_BALANCE)) != NULL) {
+		if (strcmp(v, "rr") != 0 && strcmp(v, "first") != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--balance %s: "
+			    "rr or first", v));
+		f->rr = strcmp(v, "rr") == 0;
+	}
+	if (cmd_has(ctx, OPT_SEND_PROXY)) {
+		v = cmd_get(ctx, OPT_SEND_PROXY);
+		if (v == NULL || strcmp(v, "1") == 0)
+			f->send_proxy = 1;
+		else if (strcmp(v, "2") == 0)
+			f->send_proxy = 2;
+		else
+			return (cmd_fail(ctx, EXIT_USAGE, "--send-proxy=%s: "
+			    "the version is 1 or 2", v));
+	}
+	if ((v = cmd_get(ctx, OPT_SOURCE)) != NULL && *v == '\0')
+		return (cmd_fail(ctx, EXIT_USAGE, "--source: empty address"));
+	f->src_addr = v;
+	if ((v = cmd_get(ctx, OPT_PROXY)) != NULL && *v != '\0') {
+		if (proxy_parse(v, &f->proxy, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--proxy %s: %s", v,
+			    cause));
+		f->use_proxy = 1;
+		if (f->src_addr != NULL)	/* -s binds the proxy connection */
+			f->proxy.src_addr = xstrdup(f->src_addr);
+	}
+	return (cmd_reach_resolve(ctx));
+}
+
+/* --to and --to-unix, in the order given: the back ends. */
+static int
+serve_parse_forward(struct serve *sv)
+{
+	struct cmd_ctx		*ctx = sv->ctx;
+	struct cmd_args		*args = ctx->args;
+	struct forward		*f;
+	const char		*cause;
+	size_t			 i;
+	int			 rc;
+
+	sv->accept_proxy = cmd_has(ctx, OPT_ACCEPT_PROXY);
+	/* The header comes before the ClientHello: not read over TLS yet. */
+	if (sv->accept_proxy && cmd_has(ctx, OPT_TLS))
+		return (cmd_fail(ctx, EXIT_USAGE,
+		    "--accept-proxy cannot be used with --tls"));
+	if (sv->mode != MODE_FORWARD)
+		return (serve_forward_only(sv));
+	f = sv->fwd = xcalloc(1, sizeof *f);
+	for (i = 0; i < args->nopts; i++) {
+		int id = args->opts[i].id;
+
+		if (id != OPT_TO && id != OPT_TO_UNIX)
+			continue;
+		if (forward_add(f, id == OPT_TO_UNIX, args->opts[i].value,
+		    &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s",
+			    args->opts[i].name, args->opts[i].value, cause));
+	}
+	cmd_stream_opts(ctx, &f->opts);
+	f->opts.full_cb = NULL;
+	f->opts.full_arg = NULL;
+	if (f->opts.connect_timeout <= 0)
+		f->opts.connect_timeout = SERVE_FWD_CONNECT_TIMEOUT;
+	if ((rc = serve_forward_reach(sv, f)) != 0)
+		return (rc);
+	return (serve_forward_tls(sv, f));
+}
+
 static int
 serve_setup_tls(struct serve *sv)
 {
@@ -453,7 +621,35 @@ serve_setup_tls(struct serve *sv)
 	return (0);
 }
 
-/* [HOST] PORT, or PATH. */
+/*
+ * No address: the listening sockets of socket activation (LISTEN_PID,
+ * LISTEN_FDS for this process), or a usage error as ever.
+ */
+static int
+serve_activation(struct serve *sv)
+{
+	struct cmd_ctx		*ctx = sv->ctx;
+	struct stream_error	 err;
+	size_t			 i;
+	char			 fd[16];
+
+	if (net_activation_fds(&sv->act_fds, &sv->act_names, &sv->nact,
+	    &err) != 0)
+		return (cmd_fail_stream(ctx, &err));
+	if (sv->nact == 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "missing argument"));
+	if (cmd_has(ctx, OPT_MODE))
+		return (cmd_fail(ctx, EXIT_USAGE, "--mode: the socket is the "
+		    "service manager's"));
+	for (i = 0; i < sv->nact; i++) {
+		snprintf(fd, sizeof fd, "%d", sv->act_fds[i]);
+		log_event("activated", "fd", fd, "name", sv->act_names[i],
+		    (char *)NULL);
+	}
+	return (0);
+}
+
+/* [HOST] PORT, or PATH; neither with socket activation. */
 static int
 serve_check_target(struct serve *sv, const char **host, const char **port)
 {
@@ -465,6 +661,8 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 	char		 msg[300];
 
 	*host = *port = NULL;
+	if (npos == 0)
+		return (serve_activation(sv));
 	if (ctx->entry == &cmd_unix_serve_entry) {
 		if (npos != 1)
 			return (cmd_fail(ctx, EXIT_USAGE, "missing PATH"));
@@ -504,9 +702,9 @@ serve_parse_workers(struct serve *sv)
 		return (cmd_fail(ctx, EXIT_USAGE, "--workers %s: %s",
 		    cmd_get(ctx, OPT_WORKERS), cause));
 	if (sv->mode != MODE_ECHO && sv->mode != MODE_DISCARD &&
-	    sv->mode != MODE_EXEC)
+	    sv->mode != MODE_EXEC && sv->mode != MODE_FORWARD)
 		return (cmd_fail(ctx, EXIT_USAGE, "--workers needs --echo, "
-		    "--discard, --exec or --sh-exec"));
+		    "--discard, --exec, --sh-exec or --to"));
 	return (0);
 }
 
@@ -516,6 +714,8 @@ serve_start_workers(struct serve *sv)
 	if (workers_start(&sv->workers, sv->nworkers, sv->ctx->base) != 0)
 		return (cmd_fail(sv->ctx, EXIT_NET, "fork: %s",
 		    strerror(errno)));
+	if (sv->nworkers > 1 && sv->workers.n == 0)
+		ready_forget(sv);	/* the first process speaks for all */
 	return (0);
 }
 
@@ -528,7 +728,10 @@ serve_listen(struct serve *sv, const char *host, const char *port)
 
 	sv->opts.log_cb = serve_log_cb;
 	sv->opts.log_arg = sv;
-	if (ctx->entry == &cmd_unix_serve_entry)
+	if (sv->nact > 0)
+		sv->srv = stream_start_server_fds(ctx->base, sv->act_fds,
+		    sv->nact, &sv->opts, serve_accept_cb, sv, &err);
+	else if (ctx->entry == &cmd_unix_serve_entry)
 		sv->srv = stream_start_unix_server(ctx->base, port, &sv->opts,
 		    serve_accept_cb, sv, &err);
 	else
@@ -541,6 +744,7 @@ serve_listen(struct serve *sv, const char *host, const char *port)
 			fprintf(stderr, "Serving on %s\n",
 			    stream_server_addr(sv->srv, i));
 	}
+	ready_announce(sv, sv->srv);
 	return (0);
 }
 
@@ -582,6 +786,9 @@ serve_free(struct serve *sv)
 	if (sv->ev_chld != NULL)
 		event_free(sv->ev_chld);
 	exec_free(sv);
+	pp_accept_stop_all(sv);
+	forward_free(sv->fwd);
+	free(sv->fwd);
 	acl_free(&sv->acl);
 	if (sv->opts.tls_ctx != NULL)
 		tls_ctx_free(sv->opts.tls_ctx);
@@ -631,6 +838,7 @@ serve_forget(struct client *cl)
 	cl->sv->gone_out += stream_bytes_out(cl->s);
 	cl->sv->gone_in += stream_bytes_in(cl->s);
 	fanout_forget(cl);
+	forward_forget(cl);
 }
 
 static void
@@ -692,14 +900,18 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	sv.ctx = ctx;
 	TAILQ_INIT(&sv.clients);
 	TAILQ_INIT(&sv.io_waiters);
+	TAILQ_INIT(&sv.pp_readers);
 	cmd_stream_opts(ctx, &sv.opts);
 	if ((rc = serve_check_target(&sv, &host, &port)) != 0 ||
 	    (rc = serve_parse_options(&sv)) != 0 ||
 	    (rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
+	    (rc = serve_parse_forward(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||
 	    (rc = serve_open_hexdump(&sv)) != 0 ||
 	    (rc = serve_parse_progress(&sv)) != 0 ||
+	    (rc = ready_parse(&sv, cmd_get(ctx, OPT_READY_FILE),
+	    cmd_get(ctx, OPT_READY_FD))) != 0 ||
 	    (rc = serve_listen(&sv, host, port)) != 0 ||
 	    (rc = serve_start_workers(&sv)) != 0 ||
 	    (rc = serve_open_stdio(&sv)) != 0)
@@ -715,7 +927,9 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	rc = sv.code;
 out:
 	workers_stop(&sv.workers);
+	ready_free(&sv);
 	serve_free(&sv);
+	net_activation_free(sv.act_fds, sv.act_names, sv.nact);
 	progress_finish(sv.progress);
 	(void)hexdump_close(sv.hd);	/* a failure was said at once */
 	if (sv.hd_failed && rc == 0)
@@ -726,11 +940,11 @@ out:
 const struct cmd_entry cmd_serve_entry = {
 	"serve", "[OPTIONS] [HOST] PORT",
 	"listen on HOST PORT (every address without HOST) and serve clients",
-	1, 2, serve_options, cmd_serve_exec, 0
+	0, 2, serve_options, cmd_serve_exec, 0
 };
 
 const struct cmd_entry cmd_unix_serve_entry = {
 	"unix-serve", "[OPTIONS] PATH",
 	"listen on a unix socket PATH (@name: abstract) and serve clients",
-	1, 1, serve_options, cmd_serve_exec, 0
+	0, 1, serve_options, cmd_serve_exec, 0
 };

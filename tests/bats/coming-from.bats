@@ -206,6 +206,87 @@ unix_listening() {
 	[ "$output" = "hello" ]
 }
 
+@test "socat TCP-LISTEN:port,fork TCP:host:port2: cstream serve port --to host:port2" {
+	echo_peer
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	for msg in a bb; do
+		run run_with_timeout 5 socat - TCP:127.0.0.1:"$F_PORT" <<<"$msg"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$msg" ]
+	done
+}
+
+@test "socat TCP-LISTEN:port,fork UNIX-CONNECT:path: cstream serve port --to-unix path" {
+	bg P socat UNIX-LISTEN:"$T/sock",fork EXEC:"rev"
+	wait_for unix_listening "$T/sock"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to-unix "$T/sock"
+	run run_with_timeout 5 socat - TCP:127.0.0.1:"$F_PORT" <<<"olleh"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "socat UNIX-LISTEN:path,fork TCP:host:port: cstream unix-serve path --to host:port" {
+	echo_peer
+	start_server F "$CSTREAM" unix-serve "$T/f.sock" --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 socat - UNIX-CONNECT:"$T/f.sock" <<<"over unix"
+	[ "$status" -eq 0 ]
+	[ "$output" = "over unix" ]
+}
+
+@test "rinetd: 0.0.0.0 port host port2: cstream serve port --to host:port2" {
+	echo_peer
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" <<<"like rinetd"
+	[ "$status" -eq 0 ]
+	[ "$output" = "like rinetd" ]
+}
+
+@test "stunnel: accept=port connect=host:port2: cstream serve --tls --cert crt --key key port --to host:port2" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	echo_peer
+	start_server F "$CSTREAM" serve --tls --cert "$T/pki/good.crt" \
+	    --key "$T/pki/good.key" 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 socat - \
+	    OPENSSL:127.0.0.1:"$F_PORT",cafile="$T/pki/ca.crt" <<<"in clear behind"
+	[ "$status" -eq 0 ]
+	[ "$output" = "in clear behind" ]
+}
+
+@test "stunnel: client=yes accept=port connect=host:port2: cstream serve port --to host:port2 --to-tls" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	port=$(free_port)
+	bg P socat OPENSSL-LISTEN:"$port",bind=127.0.0.1,fork,reuseaddr,cert="$T/pki/good.crt",key="$T/pki/good.key",verify=0 EXEC:rev
+	wait_for -t 10 tcp_listening "$port"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "localhost:$port" \
+	    --to-tls --to-cafile "$T/pki/ca.crt"
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" <<<"slt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "tls" ]
+}
+
+@test "haproxy: mode tcp, server ... send-proxy: cstream serve port --to host:port2 --send-proxy" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --accept-proxy \
+	    --sh-exec 'echo "$CSTREAM_PEER_ADDR"'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    --send-proxy
+	run run_with_timeout 5 nc -s 127.0.0.5 -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.5" ]
+}
+
+@test "haproxy: balance roundrobin: cstream serve port --to h1:p --to h2:p --balance rr" {
+	start_server A "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo one'
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo two'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$A_PORT" \
+	    --to "127.0.0.1:$B_PORT" --balance rr
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$output" = one ]
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$output" = two ]
+}
+
 @test "curl -I url: cstream http-head url" {
 	py_server "$PEERS/head_server.py"
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" http-head \
@@ -233,4 +314,55 @@ Content-Length: 5" ]
 	mapfile -t tty <"$T/tty"
 	[[ ${tty[-2]} =~ \>\ 4\.88\ KiB\ [0-9:]+\ \[[0-9.]+\ [KMG]?i?B/s\]\ \[====================\]\ 100%\<EOL\>$ ]]
 	[[ ${tty[-1]} =~ ^\<\ 9\ B\ [0-9:]+\ \[[0-9.]+\ [KMG]?i?B/s\]\<EOL\>$ ]]
+}
+
+@test "curl -w '%{time_connect} %{time_starttransfer}' -sI url: cstream http-head --json url" {
+	py_server "$PEERS/head_server.py"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" http-head --json \
+	    "http://127.0.0.1:$PY_PORT/"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | python3 -c '
+import json, sys
+o = json.loads(sys.stdin.readline())
+assert o["status"] == 200, o
+v = [o[k] for k in ("dns_ms", "connect_ms", "first_byte_ms", "total_ms")]
+assert v == sorted(v), o'
+}
+
+@test "wait-for-it host:port -t 30: cstream connect -z --wait 30 host port" {
+	p=$(free_port)
+	bg L bash -c 'sleep 1; exec "$@"' _ "$CSTREAM" serve --discard \
+	    127.0.0.1 "$p"
+	run --separate-stderr run_with_timeout 35 "$CSTREAM" connect -z \
+	    --wait 30 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $p open" ]
+}
+
+@test "dockerize -wait tcp://host:port -timeout 30s: cstream connect -z --wait 30 host port" {
+	start_server S "$CSTREAM" serve --discard 127.0.0.1 0
+	run --separate-stderr run_with_timeout 35 "$CSTREAM" connect -z \
+	    --wait 30 127.0.0.1 "$S_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $S_PORT open" ]
+	[ -z "$stderr" ]
+}
+
+@test "dockerize -wait http://host/health -timeout 30s: cstream http-head --wait 30 http://host/health" {
+	py_server "$PEERS/ready_server.py" 1
+	run --separate-stderr run_with_timeout 35 "$CSTREAM" http-head \
+	    --wait 30 "http://127.0.0.1:$PY_PORT/health"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "HTTP/1.1 200 OK" ]
+}
+
+@test "check_tcp -H host -p port -s 'PING\r\n' -e +PONG: cstream connect host port --send 'PING\r\n' --read-line --expect '\+PONG'" {
+	require_cmd redis-server
+	p=$(free_port)
+	bg R redis-server --port "$p" --bind 127.0.0.1 --save '' \
+	    --appendonly no --daemonize no --dir "$T"
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --wait 5 \
+	    127.0.0.1 "$p" --send 'PING\r\n' --read-line --expect '\+PONG'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'+PONG\r' ]
 }
