@@ -572,7 +572,7 @@ cmd_option_hint(const char *cmd, const char *bad, int argc, char **argv,
  * order" mode, so options may come before or after the positional
  * arguments and "--" ends the options. Returns 0, or -1 with *cause.
  */
-static int
+int
 cmd_parse(const struct cmd_entry *e, int argc, char **argv,
     struct cmd_args *args, char *cause, size_t causelen)
 {
@@ -637,7 +637,7 @@ cmd_parse(const struct cmd_entry *e, int argc, char **argv,
 	return (*cause != '\0' ? -1 : 0);
 }
 
-static void
+void
 cmd_args_free(struct cmd_args *args)
 {
 	size_t	i;

@@ -205,6 +205,14 @@ extern const struct cmd_entry *cmd_table[];
 int		 cmd_run(int argc, char **argv, struct global_opts *);
 /* A command's whole table: its own options, then its blocks. */
 const struct cmd_option *cmd_options(const struct cmd_entry *);
+/*
+ * argv (argv[0] the command's name) into args: the command's options and
+ * the global ones, in any order with the positional arguments. 0, or -1
+ * with *cause (and args->hint, perhaps). cmd_run's; the unit tests' too.
+ */
+int		 cmd_parse(const struct cmd_entry *, int argc, char **argv,
+		     struct cmd_args *, char *cause, size_t causelen);
+void		 cmd_args_free(struct cmd_args *);
 int		 cmd_has(struct cmd_ctx *, int id);
 const char	*cmd_get(struct cmd_ctx *, int id);
 int		 cmd_exit_code(const struct stream_error *);

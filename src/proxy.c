@@ -114,13 +114,14 @@ proxy_parse_scheme(const char **s, struct proxy *p, const char **cause)
 static int
 proxy_parse_userinfo(const char **s, struct proxy *p, const char **cause)
 {
-	const char	*at, *colon, *end;
+	const char	*at, *next, *colon, *end;
 
 	end = *s + strcspn(*s, "/?#");
 	if ((at = memchr(*s, '@', end - *s)) == NULL)
 		return (0);
-	while ((end = memchr(at + 1, '@', end - at - 1)) != NULL)
-		at = end;	/* the last @ ends the user information */
+	/* The last @ ends the user information. */
+	while ((next = memchr(at + 1, '@', end - at - 1)) != NULL)
+		at = next;
 	colon = memchr(*s, ':', at - *s);
 	p->user = proxy_decode(*s, (colon != NULL ? colon : at) - *s);
 	if (colon != NULL)
