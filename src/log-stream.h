@@ -26,5 +26,11 @@ struct stream;
 
 void		 log_connected(struct stream *);
 void		 log_closed(struct stream *, const char *peer);
+/*
+ * connect's closed event with its timings: in JSON the keys join the
+ * event, in text they follow on a "timings" line of their own.
+ */
+struct timings;
+void		 log_closed_timed(struct stream *, const struct timings *);
 
 #endif /* LOG_STREAM_H */

@@ -172,6 +172,10 @@ struct serve {
 	struct progress		*progress;	/* --progress */
 	unsigned long long	 gone_out;	/* --progress: clients gone */
 	unsigned long long	 gone_in;
+	struct serve_ready	*ready;		/* serve-ready.c */
+	int			*act_fds;	/* socket activation's */
+	char			**act_names;
+	size_t			 nact;
 	struct forward		*fwd;		/* --to, --to-unix */
 	int			 accept_proxy;	/* --accept-proxy */
 	struct pp_readers	 pp_readers;
@@ -218,6 +222,13 @@ void	forward_free(struct forward *);
 /* serve-accept-proxy.c */
 void	pp_accept_start(struct serve *, struct stream *, pp_accept_cb);
 void	pp_accept_stop_all(struct serve *);
+
+/* serve-ready.c */
+int	ready_parse(struct serve *, const char *file, const char *fd);
+void	ready_announce(struct serve *, struct stream_server *);
+void	ready_stopping(struct serve *);
+void	ready_forget(struct serve *);
+void	ready_free(struct serve *);
 
 /* serve-workers.c */
 int	workers_start(struct workers *, long long n, struct event_base *);
