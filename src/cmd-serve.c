@@ -78,6 +78,10 @@ static const struct cmd_option serve_options[] = {
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "bytes, rate and time on stderr (a terminal, unless =always)" },
+	{ "udp", 'u', CMD_ARG_NONE, OPT_UDP, NULL,
+	  "UDP: datagrams from any peer (nc -lu)" },
+	{ "dgram", 0, CMD_ARG_NONE, OPT_DGRAM, NULL,
+	  "unix-serve: a datagram socket (nc -lUu)" },
 	{ "ready-file", 0, CMD_ARG_REQUIRED, OPT_READY_FILE, "FILE",
 	  "once listening, write the Serving on lines to FILE (atomically)" },
 	{ "ready-fd", 0, CMD_ARG_REQUIRED, OPT_READY_FD, "N",
@@ -903,8 +907,15 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	TAILQ_INIT(&sv.pp_readers);
 	cmd_stream_opts(ctx, &sv.opts);
 	if ((rc = serve_check_target(&sv, &host, &port)) != 0 ||
-	    (rc = serve_parse_options(&sv)) != 0 ||
-	    (rc = serve_setup_tls(&sv)) != 0 ||
+	    (rc = serve_parse_options(&sv)) != 0)
+		goto out;
+	if (cmd_has(ctx, OPT_UDP) || cmd_has(ctx, OPT_DGRAM)) {
+		/* Datagrams: serve-udp.c, on the datagram transport. */
+		rc = udp_serve_run(&sv, host, port,
+		    ctx->entry == &cmd_unix_serve_entry);
+		goto out;
+	}
+	if ((rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
 	    (rc = serve_parse_forward(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||

@@ -99,6 +99,8 @@ enum cmd_opt_id {
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_HEX_DUMP,
+	OPT_UDP,		/* -u: datagrams (connect, serve) */
+	OPT_DGRAM,		/* --dgram: unix datagrams */
 	OPT_WAIT,		/* connect, unix-connect, http-head */
 
 	/* connect and unix-connect. */
@@ -244,6 +246,8 @@ void		 cmd_set_hint(struct cmd_ctx *, char *);
 /* cmd-hint.c: the second line of a usage error (allocated, or NULL). */
 void		 hint_print(const char *);
 int		 hint_is_listen(const char *);
+int		 hint_is_udp(const char *);
+char		*hint_udp(char **, int);
 char		*hint_listen(const char *, char **, int);
 char		*hint_connect_target(const char *, const char *);
 char		*hint_command(int, char **, int, const struct cmd_entry *const *);

@@ -98,6 +98,8 @@ void	conn_sent_filter_cb(struct evbuffer *, void *);
 void	conn_received_filter_cb(struct evbuffer *, void *);
 int	conn_output(struct conn *, struct evbuffer *);
 
+/* connect-udp.c: connect -u and unix-connect --dgram, the whole command. */
+int	udp_connect_run(struct cmd_ctx *, int is_unix);
 /* connect-expect.c: --expect REGEX after a --read* step. */
 int	expect_compile(struct conn *, struct step *, const struct cmd_arg *);
 void	expect_keep(struct conn *, struct step *, struct evbuffer *);

@@ -212,6 +212,10 @@ void	exec_client(struct client *);
 void	exec_reap(struct serve *);
 void	exec_free(struct serve *);
 
+/* serve-udp.c: serve -u and unix-serve --dgram, after the common options. */
+int	udp_serve_run(struct serve *, const char *host, const char *port,
+	    int is_unix);
+
 /* serve-forward.c */
 int	forward_add(struct forward *, int is_unix, const char *spec,
 	    const char **cause);

@@ -206,6 +206,124 @@ unix_listening() {
 	[ "$output" = "hello" ]
 }
 
+# udp_port: a UDP port of 127.0.0.1 free a moment ago (nc, ncat, socat).
+udp_port() {
+	python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# udp_bound PORT: a UDP socket is bound to PORT.
+udp_bound() {
+	awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" { f = 1 } END { exit !f }' \
+	    /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+@test "nc -u host port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg N nc.openbsd -u -l 127.0.0.1 "$port"
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    <<<"hello nc"
+	[ "$status" -eq 0 ]
+	wait_for_match "$N_OUT" '^hello nc$'
+}
+
+@test "nc -lu port: cstream serve -u port" {
+	start_server S "$CSTREAM" serve -u 127.0.0.1 0
+	printf 'from nc\n' | run_with_timeout 5 nc.openbsd -u -w1 127.0.0.1 \
+	    "$S_PORT"
+	wait_for_match "$S_OUT" '^from nc$'
+	stop_pid "$S_PID"
+	[ "$EXIT_STATUS" -eq 0 ]
+}
+
+@test "nc -zu host ports: cstream connect -zu host ports" {
+	start_server S "$CSTREAM" serve -u --echo 127.0.0.1 0
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -zu \
+	    127.0.0.1 "$S_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $S_PORT open" ]
+}
+
+@test "nc -Uu path: cstream unix-connect --dgram path" {
+	bg P socat -u UNIX-RECV:"$T/dg.sock" -
+	wait_for_file "$T/dg.sock"
+	run run_with_timeout 5 "$CSTREAM" unix-connect --dgram "$T/dg.sock" \
+	    <<<"hello unix"
+	[ "$status" -eq 0 ]
+	wait_for_match "$P_OUT" '^hello unix$'
+}
+
+@test "ncat --udp host port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg N ncat -l --udp 127.0.0.1 "$port"
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    <<<"hello ncat"
+	[ "$status" -eq 0 ]
+	wait_for_match "$N_OUT" '^hello ncat$'
+}
+
+@test "ncat -l --udp port: cstream serve -u port" {
+	start_server S "$CSTREAM" serve -u 127.0.0.1 0
+	printf 'from ncat\n' | run_with_timeout 5 ncat --udp --send-only \
+	    127.0.0.1 "$S_PORT"
+	wait_for_match "$S_OUT" '^from ncat$'
+}
+
+@test "socat - UDP:host:port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg P socat UDP-LISTEN:"$port",bind=127.0.0.1 PIPE
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    --send 'hello\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+}
+
+@test "socat - UDP-SENDTO:host:port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg P socat -u UDP-RECV:"$port",bind=127.0.0.1 -
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    <<<"to socat"
+	[ "$status" -eq 0 ]
+	wait_for_match "$P_OUT" '^to socat$'
+}
+
+@test "socat UDP-LISTEN:port -: cstream serve -u port" {
+	start_server S "$CSTREAM" serve -u 127.0.0.1 0
+	printf 'from socat\n' | run_with_timeout 5 socat -u - \
+	    UDP-SENDTO:127.0.0.1:"$S_PORT"
+	wait_for_match "$S_OUT" '^from socat$'
+}
+
+@test "socat UDP-RECVFROM:port,fork PIPE: cstream serve -u --echo port" {
+	start_server S "$CSTREAM" serve -u --echo 127.0.0.1 0
+	run run_with_timeout 5 socat -t 1 - UDP-SENDTO:127.0.0.1:"$S_PORT" \
+	    <<<"echo me"
+	[ "$status" -eq 0 ]
+	[ "$output" = "echo me" ]
+}
+
+@test "socat - UNIX-SENDTO:path: cstream unix-connect --dgram path" {
+	bg P socat -u UNIX-RECV:"$T/dg.sock" -
+	wait_for_file "$T/dg.sock"
+	run run_with_timeout 5 "$CSTREAM" unix-connect --dgram "$T/dg.sock" \
+	    --send '<13>hello\n'
+	[ "$status" -eq 0 ]
+	wait_for_match "$P_OUT" '^<13>hello$'
+}
+
+@test "socat UNIX-RECV:path -: cstream unix-serve --dgram path" {
+	start_server S "$CSTREAM" unix-serve --dgram "$T/dg.sock"
+	printf 'from socat\n' | run_with_timeout 5 socat -u - \
+	    UNIX-SENDTO:"$T/dg.sock"
+	wait_for_match "$S_OUT" '^from socat$'
+	stop_pid "$S_PID"
+	[ ! -e "$T/dg.sock" ]
 @test "socat TCP-LISTEN:port,fork TCP:host:port2: cstream serve port --to host:port2" {
 	echo_peer
 	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
