@@ -145,7 +145,7 @@ bulk_check() {
 	[ "$RC" = 0 ]
 	[ "$(cat "$T/run.out")" = hi ]
 	wait_for_match "$F_ERR" '^cstream: closed peer='
-	grep -q "^cstream: failover peer=127\.0\.0\.1:[0-9]* backend=127\.0\.0\.1:$dead error=connect to 127\.0\.0\.1 port $dead: Connection refused\$" "$F_ERR"
+	grep -q "^cstream: failover peer=127\.0\.0\.1:[0-9]* backend=127\.0\.0\.1:$dead error=connect to 127\.0\.0\.1:$dead: Connection refused\$" "$F_ERR"
 	grep -q "^cstream: forward peer=127\.0\.0\.1:[0-9]* backend=127\.0\.0\.1:$B_PORT\$" "$F_ERR"
 	grep -q "^cstream: closed peer=127\.0\.0\.1:[0-9]* backend=127\.0\.0\.1:$B_PORT sent=3 received=3 peer_end=eof backend_end=eof\$" "$F_ERR"
 }
