@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -29,6 +30,7 @@
 #include "connect.h"
 #include "connect-scan.h"
 #include "progress.h"
+#include "tls-cert.h"
 
 /*
  * connect HOST PORT and unix-connect PATH: open a stream, then either
@@ -60,11 +62,6 @@ static const struct cmd_option connect_options[] = {
 	  "read until EOF to stdout" },
 	{ "fd", 0, CMD_ARG_REQUIRED, OPT_FD, "N",
 	  "use the connected socket on descriptor N" },
-	{ "tls", 0, CMD_ARG_NONE, OPT_TLS, NULL, "TLS client" },
-	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
-	  "trust the certificates in FILE" },
-	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
-	  "do not verify the server's certificate" },
 	{ "no-shutdown", 0, CMD_ARG_NONE, OPT_NO_SHUTDOWN, NULL,
 	  "do not half-close at stdin EOF" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
@@ -89,6 +86,31 @@ static const struct cmd_option connect_options[] = {
 	  "connect through an http://, socks5:// or socks5h:// proxy" },
 	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
 	  "hosts (comma-separated, * for all) reached without the proxy" },
+	{ "tls", 0, CMD_ARG_NONE, OPT_TLS, NULL, "TLS client" },
+	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
+	  "trust the certificates in FILE" },
+	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
+	  "do not verify the server's certificate" },
+	{ "cert", 0, CMD_ARG_REQUIRED, TOPT_CERT, "FILE",
+	  "client certificate (PEM, chain allowed)" },
+	{ "key", 0, CMD_ARG_REQUIRED, TOPT_KEY, "FILE",
+	  "its private key (default: in the --cert file)" },
+	{ "alpn", 0, CMD_ARG_REQUIRED, TOPT_ALPN, "LIST",
+	  "offer these ALPN protocols (comma-separated)" },
+	{ "servername", 0, CMD_ARG_REQUIRED, TOPT_SERVERNAME, "NAME",
+	  "send NAME as SNI and verify the certificate for it" },
+	{ "no-sni", 0, CMD_ARG_NONE, TOPT_NO_SNI, NULL,
+	  "send no server name (SNI)" },
+	{ "tls-min", 0, CMD_ARG_REQUIRED, TOPT_TLS_MIN, "1.2|1.3",
+	  "lowest TLS version to accept" },
+	{ "tls-max", 0, CMD_ARG_REQUIRED, TOPT_TLS_MAX, "1.2|1.3",
+	  "highest TLS version to offer" },
+	{ "show-cert", 0, CMD_ARG_OPTIONAL, OPT_SHOW_CERT, "[=pem]",
+	  "print the server's certificate chain and close" },
+	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
+	  "exit 11 if a certificate expires within DAYS" },
+	{ "starttls", 0, CMD_ARG_REQUIRED, OPT_STARTTLS, "PROTO",
+	  "smtp, imap, pop3, ftp or postgres: upgrade to TLS" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -136,6 +158,60 @@ conn_relay_done_cb(struct relay *r, const struct stream_error *err, void *arg)
 	conn_end(c, err);
 }
 
+static void
+conn_cert_closed_cb(struct stream *s, const struct stream_error *err,
+    void *arg)
+{
+	conn_end(arg, NULL);
+}
+
+/*
+ * --show-cert and --expire-warn, right after the handshake: the chain the
+ * server sent, printed, then checked. 1 when the connection ends here:
+ * --show-cert, or --expire-warn without steps, checks only and closes
+ * (as check_http -C), with close_notify; exit 11 when a certificate
+ * expires within DAYS.
+ */
+static int
+conn_check_cert(struct conn *c)
+{
+	struct tls_summary	 sum;
+	char			*json, msg[512];
+	time_t			 now = time(NULL);
+	int			 expiring = 0;
+
+	if (tls_summary_get(stream_ssl_object(c->net), &sum) != 0) {
+		conn_fail(c, EXIT_TLS, "%s: no certificate from the server",
+		    c->target);
+		return (1);
+	}
+	if (c->show_cert == 2)
+		tls_summary_print_pem(stdout, &sum);
+	else if (c->show_cert && cmd_has(c->ctx, OPT_JSON)) {
+		json = tls_summary_json(&sum, now);
+		printf("%s\n", json);
+		free(json);
+	} else if (c->show_cert)
+		tls_summary_print(stdout, &sum, now);
+	if (c->expire)
+		expiring = tls_summary_expiry(&sum, c->expire_days, now, msg,
+		    sizeof msg);
+	tls_summary_free(&sum);
+	if (fflush(stdout) != 0) {
+		conn_fail(c, EXIT_NET, "stdout: write error");
+		return (1);
+	}
+	if (expiring) {
+		conn_fail(c, EXIT_EXPIRE, "%s", msg);
+		return (1);
+	}
+	if (!c->show_cert && c->oneshot)
+		return (0);
+	stream_close(c->net, conn_cert_closed_cb, c);
+	c->net = NULL;
+	return (1);
+}
+
 /* The connection is up: wire stdio, then relay or run the steps. */
 static void
 conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
@@ -148,8 +224,18 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 		conn_end(c, err);
 		return;
 	}
+	if (c->starttls_proto != STARTTLS_NONE && !c->upgraded) {
+		c->upgraded = 1;
+		log_connected(s);
+		starttls_start(c, s);	/* back here over TLS */
+		return;
+	}
 	c->net = s;
-	log_connected(c->net);
+	if (c->starttls_proto == STARTTLS_NONE)
+		log_connected(c->net);
+	log_tls(c->net, NULL);
+	if ((c->show_cert || c->expire) && conn_check_cert(c) != 0)
+		return;
 	c->io = stream_open_fds(c->ctx->base, STDIN_FILENO, STDOUT_FILENO,
 	    &c->opts, &e);
 	if (c->io == NULL) {
@@ -286,23 +372,70 @@ conn_check_target(struct conn *c, int is_unix)
 	    &c->proxy, &c->use_proxy));
 }
 
+/* --show-cert[=pem], --expire-warn DAYS, --starttls PROTO. */
+static int
+conn_tls_checks(struct conn *c)
+{
+	struct cmd_ctx	*ctx = c->ctx;
+	const char	*v, *cause;
+
+	if (cmd_has(ctx, OPT_SHOW_CERT)) {
+		v = cmd_get(ctx, OPT_SHOW_CERT);
+		if (v != NULL && strcmp(v, "pem") != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--show-cert=%s: "
+			    "only --show-cert=pem is known", v));
+		c->show_cert = v != NULL ? 2 : 1;
+		if (c->oneshot)
+			return (cmd_fail(ctx, EXIT_USAGE, "--show-cert closes "
+			    "after the handshake: no --send or --read options "
+			    "with it"));
+	}
+	if ((v = cmd_get(ctx, OPT_EXPIRE_WARN)) != NULL) {
+		if (parse_count(v, 0, 36500, &c->expire_days, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--expire-warn %s: %s",
+			    v, cause));
+		c->expire = 1;
+	}
+	if ((v = cmd_get(ctx, OPT_STARTTLS)) != NULL &&
+	    starttls_parse(v, &c->starttls_proto) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "--starttls %s: must be smtp, "
+		    "imap, pop3, ftp or postgres", v));
+	return (0);
+}
+
 static int
 conn_setup_tls(struct conn *c)
 {
 	struct cmd_ctx		*ctx = c->ctx;
-	struct stream_error	 err;
+	const char		*stray;
+	int			 rc;
 
-	if (!cmd_has(ctx, OPT_TLS)) {
+	if (!cmd_has(ctx, OPT_TLS) && !cmd_has(ctx, OPT_STARTTLS)) {
 		if (cmd_has(ctx, OPT_CAFILE) || cmd_has(ctx, OPT_INSECURE))
 			return (cmd_fail(ctx, EXIT_USAGE,
 			    "--cafile and --insecure need --tls"));
+		stray = cmd_tls_stray(ctx);
+		if (stray == NULL && cmd_has(ctx, OPT_SHOW_CERT))
+			stray = "--show-cert";
+		if (stray == NULL && cmd_has(ctx, OPT_EXPIRE_WARN))
+			stray = "--expire-warn";
+		if (stray != NULL)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s needs --tls or "
+			    "--starttls", stray));
 		return (0);
 	}
-	c->opts.tls_ctx = tls_client_ctx(cmd_get(ctx, OPT_CAFILE),
-	    cmd_has(ctx, OPT_INSECURE), &err);
-	if (c->opts.tls_ctx == NULL)
-		return (cmd_fail_stream(ctx, &err));
-	if (ctx->entry == &cmd_connect_entry && !cmd_has(ctx, OPT_FD))
+	if ((rc = conn_tls_checks(c)) != 0)
+		return (rc);
+	if ((rc = cmd_tls_client_ctx(ctx, cmd_get(ctx, OPT_CAFILE),
+	    cmd_has(ctx, OPT_INSECURE), NULL, &c->tls_ctx)) != 0)
+		return (rc);
+	/* STARTTLS: plain first, the context waits for the upgrade. */
+	if (c->starttls_proto == STARTTLS_NONE)
+		c->opts.tls_ctx = c->tls_ctx;
+	c->starttls_cb = conn_connected_cb;
+	if (cmd_has(ctx, TOPT_SERVERNAME))
+		c->opts.tls_servername = cmd_get(ctx, TOPT_SERVERNAME);
+	else if (ctx->entry == &cmd_connect_entry && !cmd_has(ctx, OPT_FD))
 		c->opts.tls_servername = ctx->args->pos[0];
 	return (0);
 }
@@ -428,12 +561,13 @@ conn_free(struct conn *c)
 	if (c->relay != NULL)
 		relay_free(c->relay);
 	oneshot_free(c);
+	starttls_free(c);
 	if (c->net != NULL)
 		stream_abort(c->net);
 	if (c->io != NULL)
 		stream_abort(c->io);
-	if (c->opts.tls_ctx != NULL)
-		tls_ctx_free(c->opts.tls_ctx);
+	if (c->tls_ctx != NULL)
+		tls_ctx_free(c->tls_ctx);
 	(void)hexdump_close(c->hd);
 	free((char *)c->target);
 	proxy_free(&c->proxy);
@@ -447,7 +581,11 @@ conn_scan_check(struct cmd_ctx *ctx, int oneshot)
 	static const int	 bad[] = { OPT_FD, OPT_TLS, OPT_CRLF,
 				    OPT_HEX_DUMP, OPT_PROGRESS, OPT_EOF,
 				    OPT_NO_SHUTDOWN, OPT_SOURCE,
-				    OPT_SOURCE_PORT };
+				    OPT_SOURCE_PORT, OPT_SHOW_CERT,
+				    OPT_EXPIRE_WARN, OPT_STARTTLS, OPT_CAFILE,
+				    OPT_INSECURE, TOPT_CERT, TOPT_KEY,
+				    TOPT_ALPN, TOPT_SERVERNAME, TOPT_NO_SNI,
+				    TOPT_TLS_MIN, TOPT_TLS_MAX };
 	size_t			 i, j;
 
 	if (oneshot)
@@ -552,8 +690,9 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		    (id >= OPT_READ_LINE && id <= OPT_READ_ALL))
 			c.oneshot = 1;
 	}
-	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_JSON) ||
-	    cmd_has(ctx, OPT_CONCURRENCY)) {
+	/* --json is -z's, or --show-cert's. */
+	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_CONCURRENCY) ||
+	    (cmd_has(ctx, OPT_JSON) && !cmd_has(ctx, OPT_SHOW_CERT))) {
 		if ((rc = conn_scan_check(ctx, c.oneshot)) == 0)
 			rc = conn_scan(ctx, is_unix);
 		goto out;

@@ -111,12 +111,40 @@ cmd_find(const char *name, char *cause, size_t causelen)
 	return (NULL);
 }
 
+/*
+ * The options help lists under "TLS options:", whichever command has
+ * them: the TLS client and server options (cmd-tls.c) and connect's
+ * certificate checks.
+ */
+static const char *const cmd_tls_names[] = {
+	"tls", "cafile", "insecure", "cert", "key", "alpn", "servername",
+	"no-sni", "tls-min", "tls-max", "client-ca", "client-cert",
+	"show-cert", "expire-warn", "starttls", NULL
+};
+
+#define CMD_GROUP_MAIN	0	/* "options:" */
+#define CMD_GROUP_TLS	1	/* "TLS options:" */
+
+static int
+cmd_option_group(const struct cmd_option *o)
+{
+	const char *const	*n;
+
+	for (n = cmd_tls_names; *n != NULL; n++) {
+		if (strcmp(o->name, *n) == 0)
+			return (CMD_GROUP_TLS);
+	}
+	return (CMD_GROUP_MAIN);
+}
+
 static void
-cmd_print_options(FILE *f, const struct cmd_option *o)
+cmd_print_options(FILE *f, const struct cmd_option *o, int group)
 {
 	char	left[64];
 
 	for (; o->name != NULL; o++) {
+		if (cmd_option_group(o) != group)
+			continue;
 		if (o->flag != 0)
 			snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
 			    o->name, o->argname ? " " : "",
@@ -126,6 +154,16 @@ cmd_print_options(FILE *f, const struct cmd_option *o)
 			    o->argname ? " " : "", o->argname ? o->argname : "");
 		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
 	}
+}
+
+static int
+cmd_has_group(const struct cmd_option *o, int group)
+{
+	for (; o->name != NULL; o++) {
+		if (cmd_option_group(o) == group)
+			return (1);
+	}
+	return (0);
 }
 
 /* Full help for one command: usage, summary, its options, the global ones. */
@@ -140,10 +178,14 @@ cmd_usage(const struct cmd_entry *e, int to_stderr)
 	fprintf(f, "%s\n", e->summary);
 	if (e->options != NULL && e->options[0].name != NULL) {
 		fprintf(f, "\noptions:\n");
-		cmd_print_options(f, e->options);
+		cmd_print_options(f, e->options, CMD_GROUP_MAIN);
+		if (cmd_has_group(e->options, CMD_GROUP_TLS)) {
+			fprintf(f, "\nTLS options:\n");
+			cmd_print_options(f, e->options, CMD_GROUP_TLS);
+		}
 	}
 	fprintf(f, "\nglobal options:\n");
-	cmd_print_options(f, cmd_global_options);
+	cmd_print_options(f, cmd_global_options, CMD_GROUP_MAIN);
 }
 
 /* The program's help: every command in one line each. */
@@ -158,7 +200,7 @@ cmd_list(FILE *f)
 	for (e = cmd_table; *e != NULL; e++)
 		fprintf(f, "  %-13s %s\n", (*e)->name, (*e)->summary);
 	fprintf(f, "\nglobal options:\n");
-	cmd_print_options(f, cmd_global_options);
+	cmd_print_options(f, cmd_global_options, CMD_GROUP_MAIN);
 	fprintf(f, "\nSee cstream(1) and 'cstream help COMMAND'.\n");
 }
 

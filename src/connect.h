@@ -56,8 +56,23 @@ enum {
 	OPT_SOURCE_PORT,
 	OPT_RESOLVE,
 	OPT_PROXY,
-	OPT_NOPROXY
+	OPT_NOPROXY,
+	OPT_SHOW_CERT,
+	OPT_EXPIRE_WARN,
+	OPT_STARTTLS
 };
+
+/* --starttls: the plain dialogues of connect-starttls.c. */
+enum starttls_proto {
+	STARTTLS_NONE,
+	STARTTLS_SMTP,
+	STARTTLS_IMAP,
+	STARTTLS_POP3,
+	STARTTLS_FTP,
+	STARTTLS_POSTGRES
+};
+
+struct starttls;
 
 /* One step of one-shot mode: something to send, or a read operation. */
 struct step {
@@ -107,6 +122,14 @@ struct conn {
 	struct hexdump_dir	 hd_received;
 	struct proxy		 proxy;
 	int			 use_proxy;
+	struct ssl_ctx_st	*tls_ctx;	/* --tls or --starttls */
+	enum starttls_proto	 starttls_proto;
+	struct starttls		*starttls;	/* the plain phase under way */
+	int			 upgraded;	/* the plain phase is over */
+	int			 show_cert;	/* 1: text, 2: =pem */
+	int			 expire;	/* --expire-warn given */
+	long long		 expire_days;
+	stream_done_cb		 starttls_cb;	/* the TLS stream's callback */
 };
 
 /* connect-end.c */
@@ -118,6 +141,12 @@ void	conn_stdout_fail(struct conn *, const struct stream_error *);
 void	conn_sent_filter_cb(struct evbuffer *, void *);
 void	conn_received_filter_cb(struct evbuffer *, void *);
 int	conn_output(struct conn *, struct evbuffer *);
+
+/* connect-starttls.c */
+int	starttls_parse(const char *, enum starttls_proto *);
+const char *starttls_name(enum starttls_proto);
+void	starttls_start(struct conn *, struct stream *plain);
+void	starttls_free(struct conn *);
 
 /* connect-oneshot.c */
 int	oneshot_plan(struct conn *);

@@ -51,6 +51,7 @@ struct ssl_st;
 #define EXIT_TLS	7	/* TLS handshake or verification failed */
 #define EXIT_PROTO	8	/* malformed HTTP response, too many redirects */
 #define EXIT_HTTP	9	/* HTTP status >= 400 with --fail */
+#define EXIT_EXPIRE	11	/* --expire-warn: a certificate expires soon */
 
 /* Global options, valid for every command. */
 struct global_opts {
@@ -81,6 +82,23 @@ struct cmd_option {
 	int		 id;		/* the command's own code, 1..999 */
 	const char	*argname;	/* for help: "STR", "FILE", NULL for flags */
 	const char	*help;		/* one line for --help */
+};
+
+/*
+ * The TLS options connect, unix-connect, http-head, serve and unix-serve
+ * share (cmd-tls.c): one id each, above every command's own (1..899),
+ * below the global ones (1000..).
+ */
+enum {
+	TOPT_CERT = 900,	/* client: --cert; serve keeps its own */
+	TOPT_KEY,
+	TOPT_ALPN,
+	TOPT_SERVERNAME,
+	TOPT_NO_SNI,
+	TOPT_TLS_MIN,
+	TOPT_TLS_MAX,
+	TOPT_CLIENT_CA,
+	TOPT_CLIENT_CERT
 };
 
 struct cmd_arg {
@@ -148,6 +166,20 @@ int		 completion_print(const char *shell,
 /* suggest.c: the closest name to a mistyped one. */
 size_t		 suggest_distance(const char *, const char *);
 const char	*suggest_closest(const char *, const char *const *, size_t);
+
+/*
+ * cmd-tls.c: the TLS client options (--cafile, -k, --cert, --key, --alpn,
+ * --servername, --no-sni, --tls-min, --tls-max) made into a context, and
+ * the server's (--client-ca, --client-cert, --alpn, --tls-min, --tls-max)
+ * applied to one. The exit status on failure, after its message.
+ */
+struct tls_config;
+int		 cmd_tls_config(struct cmd_ctx *, int server, struct tls_config *);
+int		 cmd_tls_client_ctx(struct cmd_ctx *, const char *cafile,
+		     int insecure, const char *alpn, struct ssl_ctx_st **);
+int		 cmd_tls_server_setup(struct cmd_ctx *, struct ssl_ctx_st *);
+/* The first given of the TLS options a plain connection cannot use. */
+const char	*cmd_tls_stray(struct cmd_ctx *);
 
 /* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
 struct proxy;

@@ -38,5 +38,7 @@ void		 log_puts_quoted(const char *);
 /* log-stream.c: a stream's connected and closed events. */
 void		 log_connected(struct stream *);
 void		 log_closed(struct stream *, const char *peer);
+/* log-stream.c: the -v tls event (a server names the peer). */
+void		 log_tls(struct stream *, const char *peer);
 
 #endif /* LOG_H */
