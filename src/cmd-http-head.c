@@ -19,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "cstream.h"
+#include "tls-cert.h"
 
 /*
  * http-head URL: the asyncio documentation's "get HTTP headers" example as
@@ -43,7 +45,8 @@ enum {
 	OPT_INSECURE,
 	OPT_RESOLVE,
 	OPT_PROXY,
-	OPT_NOPROXY
+	OPT_NOPROXY,
+	OPT_EXPIRE_WARN
 };
 
 static const struct cmd_option cmd_http_head_options[] = {
@@ -71,6 +74,18 @@ static const struct cmd_option cmd_http_head_options[] = {
 	  "use this http://, socks5:// or socks5h:// proxy ('' for none)" },
 	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
 	  "hosts (comma-separated, * for all) reached without a proxy" },
+	{ "cert", 0, CMD_ARG_REQUIRED, TOPT_CERT, "FILE",
+	  "client certificate (PEM, chain allowed)" },
+	{ "key", 0, CMD_ARG_REQUIRED, TOPT_KEY, "FILE",
+	  "its private key (default: in the --cert file)" },
+	{ "alpn", 0, CMD_ARG_REQUIRED, TOPT_ALPN, "LIST",
+	  "ALPN to offer: http/1.1 only (the default)" },
+	{ "tls-min", 0, CMD_ARG_REQUIRED, TOPT_TLS_MIN, "1.2|1.3",
+	  "lowest TLS version to accept" },
+	{ "tls-max", 0, CMD_ARG_REQUIRED, TOPT_TLS_MAX, "1.2|1.3",
+	  "highest TLS version to offer" },
+	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
+	  "exit 11 if an https certificate expires within DAYS" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -93,7 +108,23 @@ struct http_head {
 	struct http_response	*final;
 	int			 failed;
 	struct http_failure	 failure;
+	int			 expire;	/* --expire-warn */
+	long long		 expire_days;
+	char			*expiring;	/* the first warning, if any */
 };
+
+/* --expire-warn: the first certificate found expiring, for the end. */
+static void
+http_head_expiry(struct http_head *h, const struct http_response *r)
+{
+	char	msg[512];
+
+	if (!h->expire || r->tls == NULL || h->expiring != NULL)
+		return;
+	if (tls_summary_expiry(r->tls, h->expire_days, time(NULL), msg,
+	    sizeof msg))
+		h->expiring = xstrdup(msg);
+}
 
 static void
 http_head_print(struct http_head *h, const struct http_response *r)
@@ -103,6 +134,10 @@ http_head_print(struct http_head *h, const struct http_response *r)
 
 	snprintf(status, sizeof status, "%d", r->status);
 	log_event("response", "url", h->urlstr, "status", status, (char *)NULL);
+	if (r->tls != NULL && h->blocks == 0)
+		log_event("tls", "version", r->tls->version, "cipher",
+		    r->tls->cipher, "alpn", r->tls->alpn, (char *)NULL);
+	http_head_expiry(h, r);
 	if (h->json) {
 		j = http_json(r, h->urlstr);
 		printf("%s\n", j);
@@ -218,12 +253,13 @@ http_head_fetch(struct http_head *h)
 		req = abs;
 	}
 	memset(&err, 0, sizeof err);
+	/* h2 is not spoken: ALPN offers http/1.1, as curl --http1.1. */
 	if (h->url.tls && h->tls_ctx == NULL &&
-	    (h->tls_ctx = tls_client_ctx(cmd_get(h->ctx, OPT_CAFILE),
-	    cmd_has(h->ctx, OPT_INSECURE), &err)) == NULL) {
+	    (rc = cmd_tls_client_ctx(h->ctx, cmd_get(h->ctx, OPT_CAFILE),
+	    cmd_has(h->ctx, OPT_INSECURE), "http/1.1", &h->tls_ctx)) != 0) {
 		free(req);
 		proxy_free(&proxy);
-		return (cmd_fail_stream(h->ctx, &err));
+		return (rc);
 	}
 	h->opts.tls_ctx = h->url.tls ? h->tls_ctx : NULL;
 	h->opts.tls_servername = h->url.host;
@@ -312,6 +348,15 @@ http_head_options(struct http_head *h, long long *max_redirs)
 		    sizeof *h->headers);
 		h->headers[h->nheaders++] = (char *)ctx->args->opts[i].value;
 	}
+	if ((v = cmd_get(ctx, TOPT_ALPN)) != NULL && strcmp(v, "http/1.1") != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "--alpn %s: http-head speaks "
+		    "http/1.1 only", v));
+	if ((v = cmd_get(ctx, OPT_EXPIRE_WARN)) != NULL) {
+		if (parse_count(v, 0, 36500, &h->expire_days, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--expire-warn %s: %s",
+			    v, cause));
+		h->expire = 1;
+	}
 	cmd_stream_opts(ctx, &h->opts);
 	return (cmd_reach_resolve(ctx, OPT_RESOLVE));
 }
@@ -340,6 +385,9 @@ http_head_run(struct http_head *h)
 		http_response_free(h->final);
 		h->final = NULL;
 	}
+	/* A certificate about to expire is worth more than the status. */
+	if (h->expiring != NULL)
+		return (cmd_fail(ctx, EXIT_EXPIRE, "%s", h->expiring));
 	if (cmd_has(ctx, OPT_FAIL) && h->final->status >= 400)
 		return (cmd_fail(ctx, EXIT_HTTP, "%s: HTTP %d", h->urlstr,
 		    h->final->status));
@@ -360,6 +408,7 @@ cmd_http_head_exec(struct cmd_ctx *ctx)
 	url_free(&h.url);
 	free(h.urlstr);
 	free(h.headers);
+	free(h.expiring);
 	if (h.tls_ctx != NULL)
 		tls_ctx_free(h.tls_ctx);
 	resolve_clear();

@@ -87,6 +87,16 @@ static const struct cmd_option serve_options[] = {
 	  "TLS certificate chain (PEM)" },
 	{ "key", 0, CMD_ARG_REQUIRED, OPT_KEY, "FILE",
 	  "TLS private key (PEM)" },
+	{ "client-ca", 0, CMD_ARG_REQUIRED, TOPT_CLIENT_CA, "FILE",
+	  "ask clients for a certificate issued by a CA in FILE" },
+	{ "client-cert", 0, CMD_ARG_REQUIRED, TOPT_CLIENT_CERT,
+	  "optional|required", "a client without one (default: required)" },
+	{ "alpn", 0, CMD_ARG_REQUIRED, TOPT_ALPN, "LIST",
+	  "ALPN protocols, the first the client offers is chosen" },
+	{ "tls-min", 0, CMD_ARG_REQUIRED, TOPT_TLS_MIN, "1.2|1.3",
+	  "lowest TLS version to accept" },
+	{ "tls-max", 0, CMD_ARG_REQUIRED, TOPT_TLS_MAX, "1.2|1.3",
+	  "highest TLS version to accept" },
 	{ "mode", 0, CMD_ARG_REQUIRED, OPT_MODE, "OCTAL",
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
@@ -164,6 +174,7 @@ serve_accept_cb(struct stream *s, void *arg)
 		return;
 	}
 	cl = client_new(sv, s);
+	log_tls(s, cl->peer);
 
 	switch (sv->mode) {
 	case MODE_RELAY:
@@ -417,10 +428,15 @@ serve_setup_tls(struct serve *sv)
 	struct cmd_ctx		*ctx = sv->ctx;
 	struct stream_error	 err;
 
+	const char		*stray;
+
 	if (!cmd_has(ctx, OPT_TLS)) {
 		if (cmd_has(ctx, OPT_CERT) || cmd_has(ctx, OPT_KEY))
 			return (cmd_fail(ctx, EXIT_USAGE,
 			    "--cert and --key need --tls"));
+		if ((stray = cmd_tls_stray(ctx)) != NULL)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s needs --tls",
+			    stray));
 		return (0);
 	}
 	if (!cmd_has(ctx, OPT_CERT) || !cmd_has(ctx, OPT_KEY))
@@ -430,7 +446,7 @@ serve_setup_tls(struct serve *sv)
 	/* A certificate or key that will not load is a file problem: 1. */
 	if (sv->opts.tls_ctx == NULL)
 		return (cmd_fail(ctx, EXIT_NET, "%s", err.msg));
-	return (0);
+	return (cmd_tls_server_setup(ctx, sv->opts.tls_ctx));
 }
 
 /* [HOST] PORT, or PATH. */

@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
 #include "cstream.h"
+#include "tls-cert.h"
 
 /*
  * HTTP/1.x for http-head: the request, the response header block and its
@@ -267,6 +269,10 @@ http_response_free(struct http_response *r)
 
 	if (r == NULL)
 		return;
+	if (r->tls != NULL) {
+		tls_summary_free(r->tls);
+		free(r->tls);
+	}
 	for (i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].line);
 		free(r->headers[i].name);
@@ -526,7 +532,7 @@ char *
 http_json(const struct http_response *r, const char *url)
 {
 	struct evbuffer	*b;
-	char		*s;
+	char		*s, *tls;
 	size_t		 i;
 
 	b = evbuffer_new();
@@ -544,7 +550,13 @@ http_json(const struct http_response *r, const char *url)
 		http_json_string(b, r->headers[i].value);
 		evbuffer_add(b, "]", 1);
 	}
-	evbuffer_add(b, "]}", 2);
+	evbuffer_add(b, "]", 1);
+	if (r->tls != NULL) {
+		tls = tls_summary_json(r->tls, time(NULL));
+		evbuffer_add_printf(b, ",\"tls\":%s", tls);
+		free(tls);
+	}
+	evbuffer_add(b, "}", 1);
 	s = http_buffer_string(b, NULL);
 	evbuffer_free(b);
 	return (s);
@@ -644,7 +656,17 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 static void
 http_start_block(struct http_exchange *x)
 {
+	struct ssl_st	*ssl = stream_ssl_object(x->s);
+
 	x->resp = http_response_new(x->limit);
+	/* https: what the handshake agreed and the chain, for --json. */
+	if (ssl != NULL) {
+		x->resp->tls = xcalloc(1, sizeof *x->resp->tls);
+		if (tls_summary_get(ssl, x->resp->tls) != 0) {
+			free(x->resp->tls);
+			x->resp->tls = NULL;
+		}
+	}
 	x->have_head = 0;
 	stream_readexactly(x->s, sizeof x->head, http_head_cb, x);
 }

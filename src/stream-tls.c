@@ -214,14 +214,18 @@ static void
 tls_read_failed(struct stream *s, int sys)
 {
 	struct stream_error	err;
+	char			why[256];
 
 	if (ERR_peek_error() == 0 && sys != 0) {
 		stream_fail_errno(s, "read", "from", sys);
 		return;
 	}
-	if (ERR_peek_error() != 0)
+	if (ERR_peek_error() != 0) {
+		tls_error_words(bufferevent_openssl_get_ssl(s->bev),
+		    ERR_peek_error(), why, sizeof why);
 		stream_error_set(&err, STREAM_ETLS, 0, "read from %s: %s",
-		    stream_label(s), ERR_reason_error_string(ERR_peek_error()));
+		    stream_label(s), why);
+	}
 	else
 		stream_error_set(&err, STREAM_ERESET, ECONNRESET, "read from "
 		    "%s: connection lost", stream_label(s));

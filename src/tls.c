@@ -375,6 +375,12 @@ tls_what(SSL *ssl, unsigned long e)
 	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
 	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
 		return ("no client certificate (");
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		/* TLS 1.2's answer to a client that had no certificate. */
+		if (!server && ssl != NULL && SSL_get_certificate(ssl) == NULL &&
+		    sk_X509_NAME_num(SSL_get_client_CA_list(ssl)) > 0)
+			return ("no client certificate (");
+		return ("");
 	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
 	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
 		/* A server hears these about its own certificate. */
@@ -428,6 +434,21 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 		    "connection closed during the handshake", who);
 	}
 	ERR_clear_error();
+}
+
+/*
+ * An error after the handshake (TLS 1.3 sends the server's verdict on a
+ * client certificate with the first records): OpenSSL's reason for e,
+ * after the words of tls_what.
+ */
+void
+tls_error_words(struct ssl_st *ssl, unsigned long e, char *buf, size_t len)
+{
+	const char	*what = tls_what(ssl, e);
+	const char	*r = ERR_reason_error_string(e);
+
+	snprintf(buf, len, "%s%s%s", what, r != NULL ? r : "unknown error",
+	    *what != '\0' ? ")" : "");
 }
 
 /*

@@ -39,6 +39,9 @@ struct ssl_st	*tls_ssl_new(struct ssl_ctx_st *, const char *servername,
 /* Describe a failed handshake: the verifier's reason, or OpenSSL's. */
 void		 tls_handshake_error(struct ssl_st *,
 		     struct stream_error *);
+/* OpenSSL error e in words: "no client certificate (tlsv13 alert ...)". */
+void		 tls_error_words(struct ssl_st *, unsigned long e, char *,
+		     size_t);
 /* Is err a verification failure for want of a trusted issuer? */
 int		 tls_error_is_untrusted(const struct stream_error *);
 /* Certificate subject of the peer, for get_extra_info("peercert"). */
