@@ -27,10 +27,16 @@
 
 #include <event2/event.h>
 
-#include "connect.h"
 #include "connect-scan.h"
+#include "connect.h"
+#include "log-stream.h"
+#include "net.h"
+#include "parse.h"
 #include "progress.h"
+#include "relay.h"
+#include "tls.h"
 #include "tls-cert.h"
+#include "xmalloc.h"
 
 /*
  * connect HOST PORT and unix-connect PATH: open a stream, then either
@@ -151,11 +157,12 @@ conn_progress_start(struct conn *c)
 }
 
 static void
-conn_relay_done_cb(struct relay *r, const struct stream_error *err, void *arg)
+conn_relay_done_cb(struct relay *r, const struct relay_report *rep,
+    void *arg)
 {
 	struct conn	*c = arg;
 
-	conn_end(c, err);
+	conn_end(c, rep->err);
 }
 
 static void
@@ -218,7 +225,7 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
 	struct conn		*c = arg;
 	struct stream_error	 e;
-	int			 flags = 0;
+	struct relay_opts	 ro;
 
 	if (s == NULL) {
 		conn_end(c, err);
@@ -247,14 +254,15 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 		oneshot_start(c);
 		return;
 	}
+	memset(&ro, 0, sizeof ro);
 	if (cmd_has(c->ctx, OPT_NO_SHUTDOWN))
-		flags |= RELAY_NO_SHUTDOWN;
+		ro.flags |= RELAY_NO_SHUTDOWN;
 	if (isatty(STDIN_FILENO))
-		flags |= RELAY_STDIN_TTY;
-	c->relay = relay_start_filtered(c->net, c->io, flags,
-	    c->filtering ? conn_sent_filter_cb : NULL,
-	    c->hd != NULL ? conn_received_filter_cb : NULL, c,
-	    conn_relay_done_cb, c);
+		ro.flags |= RELAY_STDIN_TTY;
+	ro.b_to_a = c->filtering ? conn_sent_filter_cb : NULL;
+	ro.a_to_b = c->hd != NULL ? conn_received_filter_cb : NULL;
+	ro.filter_arg = c;
+	c->relay = relay_start(c->net, c->io, &ro, conn_relay_done_cb, c);
 }
 
 /*

@@ -18,7 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "cmd.h"
+#include "log.h"
+#include "parse.h"
+#include "suggest.h"
+#include "xmalloc.h"
 
 /*
  * The second line of a usage error: what the user most likely meant, said

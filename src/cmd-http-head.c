@@ -24,8 +24,17 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "cmd.h"
+#include "http.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "proxy.h"
+#include "tls.h"
 #include "tls-cert.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * http-head URL: the asyncio documentation's "get HTTP headers" example as

@@ -17,7 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "cmd.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "proxy.h"
+#include "xmalloc.h"
 
 /*
  * How connect and http-head reach a host: --resolve entries for the

@@ -27,8 +27,13 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "log.h"
+#include "log-stream.h"
+#include "parse.h"
 #include "progress.h"
+#include "relay.h"
 #include "serve.h"
+#include "tls.h"
 
 /*
  * serve [HOST] PORT and unix-serve PATH: listen, and give each client to
@@ -107,8 +112,6 @@ static const struct cmd_option serve_options[] = {
 #define SERVE_MAX_CONNS_DEFAULT	1024
 #define SERVE_GRACE_SECONDS	5
 
-static void	serve_stop(struct serve *, const struct stream_error *);
-
 /* --allow and --deny, for a client just accepted. */
 static int
 serve_permitted(struct serve *sv, struct stream *s)
@@ -149,13 +152,28 @@ client_discard_cb(struct stream *s, struct evbuffer *data,
 
 /* Default mode: the one client is relayed with stdio; its end is ours. */
 static void
-client_relay_cb(struct relay *r, const struct stream_error *err, void *arg)
+client_relay_cb(struct relay *r, const struct relay_report *rep, void *arg)
 {
 	struct client	*cl = arg;
 	struct serve	*sv = cl->sv;
 
-	client_close(cl, err->kind == STREAM_OK);
-	serve_stop(sv, err);
+	client_close(cl, rep->err->kind == STREAM_OK);
+	serve_stop(sv, rep->err);
+}
+
+/* Like nc -l: one client, relayed with stdio. */
+static void
+client_relay(struct client *cl)
+{
+	struct serve		*sv = cl->sv;
+	struct relay_opts	 ro;
+
+	memset(&ro, 0, sizeof ro);
+	ro.flags = isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0;
+	ro.b_to_a = sv->hd ? hexdump_sent_cb : NULL;
+	ro.a_to_b = sv->hd ? hexdump_received_cb : NULL;
+	ro.filter_arg = cl->hdc;
+	cl->relay = relay_start(cl->s, sv->io, &ro, client_relay_cb, cl);
 }
 
 static void
@@ -181,11 +199,7 @@ serve_accept_cb(struct stream *s, void *arg)
 		/* Like nc -l: one client; stop listening for others. */
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
-		cl->relay = relay_start_filtered(s, sv->io,
-		    isatty(STDIN_FILENO) ? RELAY_STDIN_TTY : 0,
-		    sv->hd ? hexdump_sent_cb : NULL,
-		    sv->hd ? hexdump_received_cb : NULL, cl->hdc,
-		    client_relay_cb, cl);
+		client_relay(cl);
 		break;
 	case MODE_ECHO:
 		/*
@@ -230,7 +244,7 @@ serve_grace_cb(evutil_socket_t fd, short events, void *arg)
  * Stop: no new clients, the unix socket file goes, open clients get
  * SERVE_GRACE_SECONDS to flush what is queued for them.
  */
-static void
+void
 serve_stop(struct serve *sv, const struct stream_error *err)
 {
 	struct timeval	 tv = { SERVE_GRACE_SECONDS, 0 };
@@ -606,7 +620,7 @@ serve_open_hexdump(struct serve *sv)
  * --progress: the bytes of every client, those gone included. A client
  * leaves its counts here as it goes.
  */
-static void
+void
 serve_forget(struct client *cl)
 {
 	cl->sv->gone_out += stream_bytes_out(cl->s);
@@ -668,8 +682,6 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 
 	memset(&sv, 0, sizeof sv);
 	sv.ctx = ctx;
-	sv.stop = serve_stop;
-	sv.forget = serve_forget;
 	TAILQ_INIT(&sv.clients);
 	TAILQ_INIT(&sv.io_waiters);
 	cmd_stream_opts(ctx, &sv.opts);

@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "cmd.h"
+#include "tls.h"
 
 /*
  * The TLS options connect, http-head and serve share, read in one place:

@@ -24,7 +24,13 @@
 
 #include <event2/event.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "cmd.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "suggest.h"
+#include "xmalloc.h"
 
 /*
  * The command table and everything between argv and a command's exec:
@@ -654,7 +660,7 @@ cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
 	if (args->npos > e->max_pos)
 		return (cmd_fail(&ctx, EXIT_USAGE, "too many arguments: %s",
 		    args->pos[e->max_pos]));
-	log_init(g);
+	log_init(g->verbose, g->quiet, g->json);
 	if ((ctx.base = event_base_new()) == NULL)
 		return (cmd_fail(&ctx, EXIT_NET, "event_base_new failed"));
 	rc = e->exec(&ctx);

@@ -17,7 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "cmd.h"
+#include "xmalloc.h"
 
 /*
  * cstream --completion bash|zsh|fish: a completion script written from

@@ -26,7 +26,10 @@
 #include <event2/event.h>
 
 #include "connect.h"
+#include "parse.h"
 #include "progress.h"
+#include "relay.h"
+#include "xmalloc.h"
 
 /*
  * connect's one-shot mode: the --send* and --read* options become a list
@@ -37,7 +40,6 @@
  */
 
 static void	conn_step(struct conn *);
-static void	conn_send_failed(struct conn *, const struct stream_error *);
 
 /* The last step: flush stdout, then end with success. */
 static void
@@ -59,30 +61,31 @@ conn_flush_stdout(struct conn *c)
 }
 
 /*
- * Sending failed. In receive mode, as in the relay, what the peer said
- * before it left goes to stdout first: wait for that side's end.
+ * The peer refused what we send (a reset, a broken pipe). In receive
+ * mode the machine (relay.c) words it, once the peer's last bytes are
+ * out; otherwise it ends the connection now.
  */
 static void
-conn_send_failed(struct conn *c, const struct stream_error *err)
+conn_send_refused(struct conn *c, const struct stream_error *err)
 {
-	if (c->receive && !c->down_done && !c->done) {
-		c->up_err = *err;
-		c->up_failed = 1;
+	struct stream_error	e;
+
+	if (c->receive) {
+		relay_input_end(c->relay, PUMP_SIDE_WRITE, err);
 		return;
 	}
-	conn_end(c, err);
+	stream_error_set(&e, STREAM_ERESET, err->sys,
+	    "%s: peer closed before all input was sent", c->target);
+	conn_end(c, &e);
 }
 
 static void
 conn_next_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
 	struct conn		*c = arg;
-	struct stream_error	 e;
 
 	if (err->kind == STREAM_ERESET && c->next <= c->eof_step) {
-		stream_error_set(&e, STREAM_ERESET, err->sys,
-		    "%s: peer closed before all input was sent", c->target);
-		conn_send_failed(c, &e);
+		conn_send_refused(c, err);
 		return;
 	}
 	if (err->kind != STREAM_OK) {
@@ -240,13 +243,10 @@ conn_pump_cb(struct pump *p, enum pump_side side,
     const struct stream_error *err, void *arg)
 {
 	struct conn		*c = arg;
-	struct stream_error	 e;
 
 	if (err->kind != STREAM_OK && side == PUMP_SIDE_WRITE &&
 	    c->steps[c->next].id != OPT_READ_ALL) {
-		stream_error_set(&e, STREAM_ERESET, err->sys,
-		    "%s: peer closed before all input was sent", c->target);
-		conn_send_failed(c, &e);
+		conn_send_refused(c, err);
 		return;
 	}
 	if (err->kind != STREAM_OK && side == PUMP_SIDE_WRITE &&
@@ -309,70 +309,12 @@ conn_sent(struct conn *c)
 	stream_flush(c->net, conn_next_cb, c);
 }
 
-/* Receive mode: the peer closed first; did our last bytes reach it? */
+/* Receive mode: the machine's verdict (relay.c) is the connection's. */
 static void
-conn_acked_cb(struct stream *s, const struct stream_error *err, void *arg)
+conn_receive_done_cb(struct relay *r, const struct relay_report *rep,
+    void *arg)
 {
-	struct conn		*c = arg;
-	struct stream_error	 e;
-
-	if (err->kind != STREAM_OK) {
-		stream_error_set(&e, STREAM_ERESET, err->sys,
-		    "%s: peer closed before all input was sent", c->target);
-		conn_end(c, &e);
-		return;
-	}
-	conn_end(c, NULL);
-}
-
-/*
- * Receive mode: everything the peer sends goes to stdout until it
- * closes; the transfer is over when that and the sending are done, by
- * the relay's rules (see relay.c).
- */
-static void
-conn_receive_check(struct conn *c)
-{
-	if (c->done || !c->down_done)
-		return;
-	if (c->up_failed) {
-		conn_end(c, &c->up_err);
-		return;
-	}
-	if (!c->sends_done)
-		return;	/* the peer may only have half-closed: send on */
-	/* Bytes the kernel took are not bytes the peer has: wait for it. */
-	stream_wait_acked(c->net, conn_acked_cb, c);
-}
-
-static void
-conn_receive_cb(struct pump *p, enum pump_side side,
-    const struct stream_error *err, void *arg)
-{
-	struct conn		*c = arg;
-	struct stream_error	 e;
-
-	if (err->kind == STREAM_OK) {
-		c->down_done = 1;
-		conn_receive_check(c);
-		return;
-	}
-	if (side == PUMP_SIDE_WRITE && err->kind != STREAM_ETIMEOUT) {
-		conn_stdout_fail(c, err);
-		return;
-	}
-	if (c->up_failed) {
-		conn_end(c, &c->up_err);
-		return;
-	}
-	/* A reset while bytes were left to send: the same story. */
-	if (err->kind == STREAM_ERESET && !c->sends_done) {
-		stream_error_set(&e, STREAM_ERESET, err->sys,
-		    "%s: peer closed before all input was sent", c->target);
-		conn_end(c, &e);
-		return;
-	}
-	conn_end(c, err);
+	conn_end(arg, rep->err);
 }
 
 /*
@@ -403,14 +345,14 @@ conn_fifo_cb(evutil_socket_t fd, short events, void *arg)
 static void
 conn_step(struct conn *c)
 {
-	struct step	*st;
+	struct step		*st;
+	struct stream_error	 ok;
 
 	if (c->done)
 		return;
+	memset(&ok, 0, sizeof ok);
 	if (c->next == c->nsteps && c->receive) {
-		c->sends_done = 1;
-		if (c->down_done)
-			conn_receive_check(c);
+		relay_input_end(c->relay, PUMP_SIDE_NONE, &ok);
 		return;
 	}
 	if (c->next == c->nsteps) {
@@ -593,17 +535,27 @@ oneshot_plan(struct conn *c)
 void
 oneshot_start(struct conn *c)
 {
-	size_t	i;
+	struct relay_opts	ro;
+	size_t			i;
 
 	for (i = 0; i < c->nsteps; i++) {
 		if (c->steps[i].id == OPT_SEND_FILE &&
 		    c->steps[i].fd == -1 && c->steps[i].src == NULL)
 			c->steps[i].src = c->io;
 	}
-	if (c->receive)
-		c->down = pump_start_filtered(c->net, c->io, PUMP_FLUSH,
-		    c->hd != NULL ? conn_received_filter_cb : NULL, c,
-		    conn_receive_cb, c);
+	/*
+	 * Receive mode: the steps send, the machine (relay.c) takes the
+	 * peer's bytes to stdout and judges the end by the relay's rules.
+	 */
+	if (c->receive) {
+		memset(&ro, 0, sizeof ro);
+		ro.flags = RELAY_CALLER_SENDS;
+		ro.a_to_b = c->hd != NULL ? conn_received_filter_cb : NULL;
+		ro.filter_arg = c;
+		ro.label = c->target;
+		c->relay = relay_start(c->net, c->io, &ro,
+		    conn_receive_done_cb, c);
+	}
 	conn_step(c);
 }
 
@@ -643,7 +595,6 @@ oneshot_free(struct conn *c)
 {
 	size_t	i;
 
-	pump_free(c->down);
 	for (i = 0; i < c->nsteps; i++) {
 		pump_free(c->steps[i].pump);
 		if (c->steps[i].wait != NULL)

@@ -23,8 +23,12 @@
 
 #include <event2/event.h>
 
-#include "cstream.h"
+#include "cmd.h"
 #include "connect-scan.h"
+#include "log.h"
+#include "net.h"
+#include "proxy.h"
+#include "xmalloc.h"
 
 /*
  * connect -z through a proxy (nc -z -x): the proxy, not us, connects to

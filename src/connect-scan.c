@@ -29,8 +29,14 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "cmd.h"
 #include "connect-scan.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "proxy.h"
+#include "xmalloc.h"
 
 /*
  * Port checks (connect -z, nc -z). Speed comes from doing nothing per

@@ -25,7 +25,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "compat.h"
 #include "connect.h"
+#include "http.h"
+#include "log.h"
+#include "xmalloc.h"
 
 /*
  * connect --starttls PROTO: the plain phase of a protocol that upgrades

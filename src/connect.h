@@ -26,9 +26,10 @@
 
 #include <sys/types.h>
 
-#include "cstream.h"
+#include "cmd.h"
 #include "crlf.h"
 #include "hexdump.h"
+#include "proxy.h"
 
 struct progress;
 
@@ -97,19 +98,14 @@ struct conn {
 	char			 src_port[8];
 	struct stream		*net;
 	struct stream		*io;
-	struct relay		*relay;
+	struct relay		*relay;		/* the relay, or receive mode */
 	struct step		*steps;
 	size_t			 nsteps;
 	size_t			 next;		/* the step under way */
 	long long		 remaining;	/* --read-exactly */
 	int			 oneshot;
 	size_t			 eof_step;	/* the end of sending */
-	int			 receive;	/* --send* without --read* */
-	struct pump		*down;		/* receive: the peer to stdout */
-	int			 down_done;
-	int			 sends_done;
-	int			 up_failed;	/* receive: the peer refused */
-	struct stream_error	 up_err;
+	int			 receive;	/* --send* without --read*: relay */
 	struct event		*sigev[3];
 	int			 code;
 	int			 done;

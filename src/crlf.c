@@ -19,8 +19,8 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
 #include "crlf.h"
+#include "xmalloc.h"
 
 /*
  * LF to CRLF translation for what is sent (doc/cli.md, connect -C). The

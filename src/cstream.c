@@ -22,7 +22,7 @@
 
 #include <event2/event.h>
 
-#include "cstream.h"
+#include "cmd.h"
 
 /*
  * main: the global defaults, --version, then the command layer, whose

@@ -24,8 +24,10 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "error.h"
 #include "hexdump.h"
+#include "xmalloc.h"
 
 /*
  * The dump is written with blocking semantics through a fixed buffer:

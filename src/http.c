@@ -23,8 +23,14 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "http.h"
+#include "log.h"
+#include "log-stream.h"
+#include "proxy.h"
 #include "tls-cert.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * HTTP/1.x for http-head: the request, the response header block and its

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "log-stream.h"
 #include "stream.h"
 
 /*

@@ -16,12 +16,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #include <event2/event.h>
 
-#include "cstream.h"
+#include "log.h"
 
 /*
  * Events for -v and --log-format json. An event is a name plus key/value
@@ -109,10 +110,10 @@ log_libevent_cb(int severity, const char *msg)
 }
 
 void
-log_init(const struct global_opts *g)
+log_init(int verbose, int quiet, int json)
 {
-	log_level = g->quiet ? -1 : g->verbose ? 1 : 0;
-	log_json = g->json;
+	log_level = quiet ? -1 : verbose ? 1 : 0;
+	log_json = json;
 	event_set_log_callback(log_libevent_cb);
 }
 
@@ -195,4 +196,18 @@ log_warnx(const char *fmt, ...)
 		log_puts_quoted(msg);
 		fputc('\n', stderr);
 	}
+}
+
+void
+log_fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("cstream: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	/* 1, the exit status of an I/O failure (doc/cli.md). */
+	exit(1);
 }

@@ -23,11 +23,11 @@
  * attempts here without seeing the command layer.
  */
 
-struct global_opts;
-struct stream;
-
-/* log.c: -v events and --log-format json, libevent warnings routed in. */
-void		 log_init(const struct global_opts *);
+/*
+ * log.c: -v events and --log-format json, libevent warnings routed in.
+ * verbose: -v; quiet: -q (no warnings); json: --log-format json.
+ */
+void		 log_init(int verbose, int quiet, int json);
 void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 		     __attribute__((sentinel));
 void		 log_warnx(const char *fmt, ...)
@@ -35,10 +35,12 @@ void		 log_warnx(const char *fmt, ...)
 int		 log_verbose(void);
 /* s with control bytes as \xHH, for messages that echo untrusted bytes. */
 void		 log_puts_quoted(const char *);
-/* log-stream.c: a stream's connected and closed events. */
-void		 log_connected(struct stream *);
-void		 log_closed(struct stream *, const char *peer);
-/* log-stream.c: the -v tls event (a server names the peer). */
-void		 log_tls(struct stream *, const char *peer);
+/*
+ * "cstream: " and the message on stderr, then exit 1: for what no layer
+ * can answer (out of memory), so the utilities need no exit code of the
+ * command layer.
+ */
+void		 log_fatalx(const char *fmt, ...)
+		     __attribute__((format(printf, 1, 2), noreturn));
 
 #endif /* LOG_H */

@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "parse.h"
+#include "xmalloc.h"
 
 /*
  * Strict parsers for option values. Every one rejects what strtol would

@@ -26,8 +26,11 @@
 #include <event2/buffer.h>
 #include <openssl/evp.h>
 
-#include "cstream.h"
+#include "log.h"
 #include "proxy.h"
+#include "proxy-int.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * HTTP proxies: a CONNECT tunnel (RFC 9110 section 9.3.6), and the
@@ -142,7 +145,7 @@ proxy_http_reply_done(struct proxy_tunnel *t)
 		return;
 	}
 	if (code / 100 == 2) {
-		t->done(t, NULL);
+		proxy_tunnel_done(t, NULL);
 		return;
 	}
 	/*

@@ -27,8 +27,11 @@
 
 #include <event2/buffer.h>
 
-#include "cstream.h"
+#include "log.h"
+#include "net.h"
 #include "proxy.h"
+#include "proxy-int.h"
+#include "xmalloc.h"
 
 /*
  * SOCKS5 (RFC 1928) with username/password authentication (RFC 1929):
@@ -184,7 +187,7 @@ socks_connect(struct proxy_tunnel *t)
 		/* socks5://: our resolver (or --resolve), the first address. */
 		if (net_resolve_addrs(t->host, t->port, t->opts.family, &addrs,
 		    &n, &err) != 0) {
-			t->done(t, &err);
+			proxy_tunnel_done(t, &err);
 			return;
 		}
 		ss = &addrs[0].ss;
@@ -327,5 +330,5 @@ socks_addr_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	evbuffer_drain(data, evbuffer_get_length(data));
-	t->done(t, NULL);
+	proxy_tunnel_done(t, NULL);
 }

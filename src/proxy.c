@@ -29,8 +29,13 @@
 
 #include <event2/event.h>
 
-#include "cstream.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "proxy-int.h"
 #include "proxy.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * Proxies: the URL (scheme://[user[:password]@]host[:port][/]), curl's
@@ -360,7 +365,11 @@ proxy_tls_done_cb(struct stream *s, const struct stream_error *err,
 	proxy_tunnel_finish(arg, s, err);
 }
 
-static void
+/*
+ * A handshake's end (proxy-http.c, proxy-socks.c): err NULL when the
+ * tunnel is open.
+ */
+void
 proxy_tunnel_done(struct proxy_tunnel *t, const struct stream_error *err)
 {
 	struct stream_opts	 o;
@@ -390,6 +399,22 @@ proxy_tunnel_done(struct proxy_tunnel *t, const struct stream_error *err)
 	if (stream_start_tls(t->base, s, t->port, &o, proxy_tls_done_cb, t,
 	    &e) != 0)
 		proxy_tunnel_finish(t, NULL, &e);
+}
+
+/* "proxy LABEL: " and the message: the one failure of both handshakes. */
+void
+proxy_fail(struct proxy_tunnel *t, enum stream_errkind kind, int sys,
+    const char *fmt, ...)
+{
+	struct stream_error	err;
+	char			buf[sizeof err.msg];
+	va_list			ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	stream_error_set(&err, kind, sys, "proxy %s: %s", t->proxy.label, buf);
+	proxy_tunnel_done(t, &err);
 }
 
 static void
@@ -487,7 +512,6 @@ proxy_tunnel_start(struct event_base *base, const struct proxy *p,
 	t->opts = *opts;
 	t->start_ms = proxy_now_ms();
 	t->verdict = PROXY_PROBE_FAILED;
-	t->done = proxy_tunnel_done;
 	if (p->src_addr != NULL || p->src_port != NULL) {
 		/* nc -s with -x: the source is the proxy connection's. */
 		net_connect_tcp_from(base, p->host, p->port, opts->family,

@@ -14,51 +14,75 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+
 #ifndef PROXY_H
 #define PROXY_H
 
+#include "stream.h"
+
+struct event_base;
+struct url;
+
 /*
- * Private to proxy.c, proxy-http.c and proxy-socks.c: one tunnel being
- * opened through a proxy. The handshakes run on a plain stream before
- * any TLS (doc/stream.md) and end with proxy_tunnel_done().
+ * proxy.c, proxy-http.c, proxy-socks.c: tunnels through HTTP (CONNECT) and
+ * SOCKS5 proxies, proxy URLs and curl's environment rules.
  */
-
-struct event;
-
-struct proxy_tunnel {
-	struct event_base	*base;
-	struct proxy		 proxy;		/* a copy: the caller's may go */
-	char			*host;		/* the target */
-	char			*port;
-	struct stream_opts	 opts;		/* the caller's, TLS included */
-	struct stream		*s;		/* to the proxy, plain */
-	uint64_t		 start_ms;
-	struct event		*timer;		/* --connect-timeout */
-	unsigned int		 lines;		/* HTTP: reply lines read */
-	char			*status;	/* HTTP: the status line */
-	size_t			 addrlen;	/* SOCKS5: reply address bytes */
-	stream_done_cb		 cb;
-	void			*arg;
-	proxy_probe_cb		 probe_cb;	/* -z: instead of cb */
-	int			 verdict;	/* the target's, as the proxy
-						   said it: a PROXY_PROBE_ */
-
-	/*
-	 * How a handshake ends: err NULL when the tunnel is open. A pointer,
-	 * so the handshake files never call back into proxy.c by name.
-	 */
-	void			(*done)(struct proxy_tunnel *,
-				    const struct stream_error *);
+enum proxy_type {
+	PROXY_HTTP,		/* http://: CONNECT, or absolute-form for http */
+	PROXY_SOCKS5,		/* socks5://: names resolved here */
+	PROXY_SOCKS5H		/* socks5h://: names resolved by the proxy */
 };
 
-/* "proxy LABEL: " and the message, to t->done (proxy-error.c). */
-void	proxy_fail(struct proxy_tunnel *, enum stream_errkind, int sys,
-	    const char *, ...) __attribute__((format(printf, 4, 5)));
+struct proxy {
+	enum proxy_type	 type;
+	char		*host;		/* IPv6 without brackets */
+	char		*port;		/* 1080 unless given, as curl */
+	char		*user;		/* percent-decoded, NULL if none */
+	char		*pass;
+	char		*label;		/* "127.0.0.1:3128", for messages */
+	char		*src_addr;	/* -s: bind the proxy connection */
+	char		*src_port;	/* -p */
+};
 
-void	proxy_http_handshake(struct proxy_tunnel *);
-void	proxy_socks_handshake(struct proxy_tunnel *);
-
-/* Basic credentials for an HTTP proxy (proxy-http.c). */
-char	*proxy_http_basic(const char *user, const char *pass);
+/* Parse a proxy URL; -1 with a static *cause, *p untouched then. */
+int		 proxy_parse(const char *, struct proxy *, const char **cause);
+void		 proxy_free(struct proxy *);
+const char	*proxy_scheme(const struct proxy *);
+/* curl's environment: the proxy URL for an http or https URL, or NULL. */
+const char	*proxy_from_env(int https);
+/* Does host match a no_proxy list ("*", names and domain suffixes)? */
+int		 proxy_no_proxy(const char *list, const char *host);
+/* The no_proxy list of the environment, or NULL. */
+const char	*proxy_no_proxy_env(void);
+/* A request in absolute-form for an HTTP proxy, Proxy-Authorization added. */
+char		*proxy_absolute_request(const struct proxy *, const struct url *,
+		     const char *request, size_t len, size_t *outlen);
+/*
+ * open_connection through a proxy (NULL: directly): connect to the proxy,
+ * open the tunnel to host port, then TLS end to end if opts->tls_ctx.
+ * opts->connect_timeout bounds all of it.
+ */
+void		 proxy_open_connection(struct event_base *, const struct proxy *,
+		     const char *host, const char *port,
+		     const struct stream_opts *, stream_done_cb, void *);
+/*
+ * connect -z through a proxy: open a tunnel to host port and close it.
+ * OPEN: the proxy connected it; CLOSED: the proxy answered that it could
+ * not (SOCKS5 refused or unreachable, an HTTP error status); TIMEOUT: no
+ * answer within opts->connect_timeout, or the proxy said so (SOCKS5 TTL
+ * expired, HTTP 504); FAILED: the proxy itself failed (unreachable,
+ * authentication, protocol), err says how.
+ */
+enum proxy_probe_result {
+	PROXY_PROBE_OPEN,
+	PROXY_PROBE_CLOSED,
+	PROXY_PROBE_TIMEOUT,
+	PROXY_PROBE_FAILED
+};
+typedef void	(*proxy_probe_cb)(enum proxy_probe_result,
+		    const struct stream_error *, void *);
+void		 proxy_probe(struct event_base *, const struct proxy *,
+		     const char *host, const char *port,
+		     const struct stream_opts *, proxy_probe_cb, void *);
 
 #endif /* PROXY_H */

@@ -23,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
+#include "parse.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 /*
  * --allow and --deny: admit or refuse a client by its address, by ncat's

@@ -21,6 +21,9 @@
 
 #include <event2/event.h>
 
+#include "log-stream.h"
+#include "log.h"
+#include "relay.h"
 #include "serve.h"
 #include "xmalloc.h"
 
@@ -106,8 +109,7 @@ client_close(struct client *cl, int flush)
 	log_closed(cl->s, cl->peer);
 	TAILQ_REMOVE(&sv->clients, cl, entry);
 	sv->nclients--;
-	if (sv->forget != NULL)
-		sv->forget(cl);
+	serve_forget(cl);
 	if (cl->linger != NULL) {
 		event_free(cl->linger);
 		cl->linger = NULL;

@@ -30,7 +30,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "compat.h"
+#include "log.h"
+#include "relay.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 /*
  * serve --exec and --sh-exec: a child process per client, with the

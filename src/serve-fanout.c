@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "serve.h"
+#include "xmalloc.h"
 
 /*
  * One read of a client: the high-water mark. Each chunk read is pinned in
@@ -114,7 +115,7 @@ io_drained_cb(struct stream *s, const struct stream_error *err, void *arg)
 
 	sv->io_draining = 0;
 	if (err->kind != STREAM_OK) {
-		sv->stop(sv, err);
+		serve_stop(sv, err);
 		return;
 	}
 	waiters_wake(sv, &sv->io_waiters);
@@ -295,7 +296,7 @@ client_fan_cb(struct stream *s, struct evbuffer *data,
 	}
 	if (sv->mode == MODE_KEEP_OPEN) {
 		if (stream_write_buffer(sv->io, data) == -1) {
-			sv->stop(sv, stream_exception(sv->io));
+			serve_stop(sv, stream_exception(sv->io));
 			return;
 		}
 		if (stream_write_paused(sv->io))
@@ -342,7 +343,7 @@ stdin_cb(struct stream *s, struct evbuffer *data,
 
 	sv->stdin_blocked--;	/* the read itself held one count */
 	if (err->kind != STREAM_OK) {
-		sv->stop(sv, err);
+		serve_stop(sv, err);
 		return;
 	}
 	if (evbuffer_get_length(data) == 0) {

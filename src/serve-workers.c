@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "serve.h"
+#include "xmalloc.h"
 
 /*
  * --workers N: N - 1 more processes serve the same listening sockets (the

@@ -22,15 +22,15 @@
  * The serve command's private header: the server and its clients, shared
  * by cmd-serve.c (the command), serve-client.c (a client's life), serve-acl.c
  * (--allow/--deny), serve-fanout.c (-k stdin and --broker), serve-exec.c
- * (--exec, --sh-exec) and serve-workers.c (--workers). The command is the top
- * floor: the others reach it only through the hooks in struct serve.
+ * (--exec, --sh-exec) and serve-workers.c (--workers). They are one floor
+ * (commands, doc/architecture.md) and call each other by name.
  */
 
 #include <sys/queue.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include "cstream.h"
+#include "cmd.h"
 #include "hexdump.h"
 
 /* How much one read of a client or of stdin may hand over. */
@@ -130,12 +130,13 @@ struct serve {
 	struct progress		*progress;	/* --progress */
 	unsigned long long	 gone_out;	/* --progress: clients gone */
 	unsigned long long	 gone_in;
-
-	/* The command's, for the files below it (no call goes up). */
-	void			(*stop)(struct serve *,
-				    const struct stream_error *);
-	void			(*forget)(struct client *);
 };
+
+/* cmd-serve.c */
+/* Stop: no new clients, open ones get a grace period to flush. */
+void	serve_stop(struct serve *, const struct stream_error *);
+/* A client leaves: its byte counts stay for --progress. */
+void	serve_forget(struct client *);
 
 /* serve-client.c */
 struct client *client_new(struct serve *, struct stream *);

@@ -101,6 +101,7 @@ struct stream {
 	unsigned int		 dead:1;	/* aborted or closed: no callbacks */
 	unsigned int		 dispatching:1;
 	unsigned int		 eof:1;		/* EOF fed to the reader */
+	unsigned int		 truncated:1;	/* TLS: without close_notify */
 	unsigned int		 paused:1;	/* flow control */
 	unsigned int		 failed:1;	/* transport lost */
 	unsigned int		 closing:1;

@@ -449,6 +449,12 @@ stream_at_eof(struct stream *s)
 	return (s->eof && stream_rlen(s) == 0);
 }
 
+int
+stream_eof_truncated(struct stream *s)
+{
+	return (s->eof && s->truncated);
+}
+
 void
 stream_feed_data(struct stream *s, const void *data, size_t len)
 {

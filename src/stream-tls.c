@@ -307,6 +307,15 @@ tls_wait_writable(struct stream *s)
 		s->wev_on = 1;
 }
 
+/* EOF: close_notify, or a TCP close without it (a truncation). */
+static void
+tls_note_eof(struct stream *s, SSL *ssl)
+{
+	s->eof = 1;
+	if (ssl == NULL || !(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+		s->truncated = 1;
+}
+
 /*
  * The socket is readable, or OpenSSL holds records read ahead: take them
  * up to STREAM_READ_MAX per wakeup, and while flow control allows.
@@ -339,7 +348,7 @@ tls_readable_cb(evutil_socket_t fd, short what, void *arg)
 	if (st == SSL_ERROR_ZERO_RETURN) {
 		/* close_notify, or TCP EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
 		ERR_clear_error();
-		s->eof = 1;
+		tls_note_eof(s, ssl);
 	} else if (st == SSL_ERROR_WANT_WRITE)
 		tls_wait_writable(s);
 	else if (st != SSL_ERROR_NONE && st != SSL_ERROR_WANT_READ) {
@@ -456,7 +465,7 @@ tls_event_cb(struct bufferevent *bev, short what, void *arg)
 		stream_fail_errno(s, "read", "from", ECONNRESET);
 	} else if (what & BEV_EVENT_EOF) {
 		tls_take_input(s);
-		s->eof = 1;
+		tls_note_eof(s, bufferevent_openssl_get_ssl(bev));
 		/* libevent stopped writing too; what is queued may still go. */
 		if (stream_wlen(s) > 0)
 			bufferevent_enable(bev, EV_WRITE);

@@ -153,6 +153,12 @@ void		 stream_readexactly(struct stream *, size_t n, stream_read_cb,
 void		 stream_readuntil(struct stream *, const void *sep,
 		     size_t seplen, stream_read_cb, void *);
 int		 stream_at_eof(struct stream *);
+/*
+ * Was the EOF a TLS truncation: the TCP connection closed without
+ * close_notify? Taken as EOF (most HTTPS servers close that way), but a
+ * relay between two peers passes it on as a reset.
+ */
+int		 stream_eof_truncated(struct stream *);
 void		 stream_feed_data(struct stream *, const void *, size_t);
 void		 stream_feed_eof(struct stream *);
 const struct stream_error *stream_exception(struct stream *);

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "suggest.h"
 
 /*
  * "Did you mean": the closest of a table's names to a mistyped word, by

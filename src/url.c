@@ -23,7 +23,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * http and https URLs, the subset of RFC 3986 that http-head needs:

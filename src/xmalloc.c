@@ -16,11 +16,13 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "log.h"
+#include "xmalloc.h"
 
 /* glibc's per-thread cache takes blocks up to about this size. */
 #define XMALLOC_SMALL	1024
@@ -32,8 +34,7 @@
 static void __attribute__((noreturn))
 xalloc_fail(size_t size)
 {
-	fprintf(stderr, "cstream: out of memory allocating %zu bytes\n", size);
-	exit(EXIT_NET);
+	log_fatalx("out of memory allocating %zu bytes", size);
 }
 
 void *

@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "http.h"
+#include "log.h"
+#include "xmalloc.h"
 
 /*
  * libFuzzer harness for the option value parsers of parse.c

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "http.h"
+#include "xmalloc.h"
 
 /*
  * libFuzzer harness for the HTTP response parser of http.c

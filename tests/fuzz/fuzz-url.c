@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * libFuzzer harness for url.c (tests/fuzz/README). The input is two

@@ -21,8 +21,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "http.h"
 #include "tap.h"
+#include "tls.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /*
  * http.c: the request, the header block parser, JSON, quoting; and the

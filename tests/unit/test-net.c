@@ -46,7 +46,13 @@
 
 #include <event2/event.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "error.h"
+#include "log.h"
+#include "net.h"
+#include "stream.h"
+#include "tls.h"
+#include "xmalloc.h"
 #include "tap.h"
 
 int	__real_accept4(int, struct sockaddr *, socklen_t *, int);

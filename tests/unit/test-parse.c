@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "parse.h"
 #include "tap.h"
 
 static void

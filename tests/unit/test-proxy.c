@@ -24,8 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "net.h"
+#include "proxy.h"
 #include "tap.h"
+#include "url.h"
+#include "xmalloc.h"
 
 /* proxy.c and net-resolve.c: proxy URLs, no_proxy rules, --resolve entries. */
 

@@ -47,7 +47,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "cstream.h"
+#include "compat.h"
+#include "log.h"
+#include "net.h"
+#include "relay.h"
+#include "stream.h"
+#include "tls.h"
+#include "xmalloc.h"
 #include "tap.h"
 
 /*

@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstream.h"
+#include "url.h"
+#include "xmalloc.h"
 #include "tap.h"
 
 /* url.c: parsing, the Host authority, string form, redirect resolution. */

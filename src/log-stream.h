@@ -14,31 +14,19 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-
-#include "cstream.h"
-#include "proxy.h"
+#ifndef LOG_STREAM_H
+#define LOG_STREAM_H
 
 /*
- * How a proxy handshake fails: one message, "proxy LABEL: " and the rest,
- * handed to the tunnel's done callback. Its own file, below proxy.c, so
- * the handshake files (proxy-http.c, proxy-socks.c) share it without
- * calling back into proxy.c.
+ * log-stream.c, on the wiring floor: a stream's -v connected and closed
+ * events, written through log.c (which knows nothing of streams).
  */
-void
-proxy_fail(struct proxy_tunnel *t, enum stream_errkind kind, int sys,
-    const char *fmt, ...)
-{
-	struct stream_error	err;
-	char			buf[sizeof err.msg];
-	va_list			ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	stream_error_set(&err, kind, sys, "proxy %s: %s", t->proxy.label, buf);
-	t->done(t, &err);
-}
+struct stream;
+
+void		 log_connected(struct stream *);
+void		 log_closed(struct stream *, const char *peer);
+/* The -v tls event: version, cipher, ALPN (a server names the peer). */
+void		 log_tls(struct stream *, const char *peer);
+
+#endif /* LOG_STREAM_H */
