@@ -143,9 +143,6 @@ http_head_print(struct http_head *h, const struct http_response *r)
 
 	snprintf(status, sizeof status, "%d", r->status);
 	log_event("response", "url", h->urlstr, "status", status, (char *)NULL);
-	if (r->tls != NULL && h->blocks == 0)
-		log_event("tls", "version", r->tls->version, "cipher",
-		    r->tls->cipher, "alpn", r->tls->alpn, (char *)NULL);
 	http_head_expiry(h, r);
 	if (h->json) {
 		j = http_json(r, h->urlstr);

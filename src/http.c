@@ -689,6 +689,7 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	}
 	x->s = s;
 	log_connected(s);
+	log_tls(s, NULL);
 	if (stream_write(s, x->request, x->requestlen) < 0) {
 		e = stream_exception(s);
 		http_fail(x, 0, e, e != NULL ? NULL :
