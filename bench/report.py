@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Render bench/results.tsv (written by bench/run) as markdown, and judge the issue's targets.
+"""Render bench/results.tsv (written by bench/run) as markdown, and judge the project's targets.
 
     report.py results.tsv > RESULTS.md      the tables, the targets first
     report.py --targets results.tsv          only the targets, as results.tsv rows (section "target")
@@ -107,7 +107,7 @@ def judge(ok, ratio_txt):
 
 
 def targets(rows):
-    """The issue's targets, each a dict: id, what, goal, cstream, anchor, ratio, status, noisy"""
+    """The targets, each a dict: id, what, goal, cstream, anchor, ratio, status, noisy"""
     d = Data(rows)
     out = []
 
@@ -195,7 +195,7 @@ def targets(rows):
         st, rt = judge(cs / an <= 0.5, f"{cs / an:.2f}x")
         add(tid, what, goal, fmt_ms(cs), fmt_ms(an), rt, st, f"{fp:.0f}%" if fp > NOISE_MAX else "")
 
-    # --progress=always on both ends costs the bulk path nothing worth measuring (issue 12)
+    # --progress=always on both ends costs the bulk path nothing worth measuring
     for tr in ("tcp", "unix"):
         tid, what, goal = f"progress_{tr}", f"bulk {tr}: cstream --progress=always GB/s vs without", ">= 0.9x"
         cs, why_c = measured(d, "bulk", "cstream-progress", "GBps", tr)
@@ -337,7 +337,7 @@ def targets_md(rows):
     counts = defaultdict(int)
     for t in ts:
         counts["met" if t["status"].startswith("met") else "not met" if t["status"].startswith("NOT") else "not measured"] += 1
-    out = ["## Targets (issues 5 and 14)\n",
+    out = ["## Targets\n",
            f"{counts['met']} met, {counts['not met']} not met, {counts['not measured']} not measured. Ratios are "
            "within this run (cstream / anchor). Echo targets use TCP; at 50 connections requests/s of an "
            "efficient server is capped by loadgen (see the CPU busy table), so server CPU per request is the "
@@ -757,7 +757,9 @@ def main():
     out += timed_section(
         rows, "startup", "e. Start-up cost",
         "Mean wall time of one run of each command (fork + exec + run + exit), sequential, pinned to CPU 1; "
-        "`/bin/true` is the floor of starting any process here.", "true", "/bin/true")
+        "`true` is the floor of starting any process here. cstream links libevent and OpenSSL dynamically "
+        "(the default build); `cstream-static`, when measured, is the same `--version` of a build configured "
+        "with `--enable-static-deps`.", "true", "true")
     out.append("## Commands and tool quirks\n")
     out.append(QUIRKS.strip())
     if notes:
@@ -793,7 +795,8 @@ Echo servers (all listen with backlog 4096; the TCP ones written here set TCP_NO
 `socat-tuned` and `ncat`, which run at 1 and 50 connections only.)
 
 http-head: `curl -sI http://127.0.0.1:P/` and `cstream http-head http://127.0.0.1:P/`. Start-up:
-`/bin/true`, `cstream --version`, `curl --version`, `socat -V`, `ncat --version`.
+`true`, `cstream --version`, `cstream COMMAND --help`, `nc.openbsd -h`, `curl --version`, `socat -V`,
+`ncat --version` (and `cstream-static --version` when `CSTREAM_STATIC` names a static build).
 
 Every echo server gets discarded warm-up runs after start: 1 s of 64 B messages (asyncio's first ~2 s are about
 2x slower otherwise) and 0.3 s of 1 MiB messages (until glibc's dynamic mmap threshold has been raised by one

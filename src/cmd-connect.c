@@ -82,35 +82,6 @@ static const struct cmd_option connect_options[] = {
 	  "send each LF as CRLF (nc -C, ncat -C)" },
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of the bytes sent and received to FILE (- for stderr)" },
-	{ "source", 's', CMD_ARG_REQUIRED, OPT_SOURCE, "ADDR",
-	  "connect from local address ADDR (nc -s)" },
-	{ "source-port", 'p', CMD_ARG_REQUIRED, OPT_SOURCE_PORT, "PORT",
-	  "connect from local port PORT (nc -p)" },
-	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
-	  "ADDR[,ADDR]... for HOST:PORT, not DNS (repeatable)" },
-	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
-	  "connect through an http://, socks5:// or socks5h:// proxy" },
-	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
-	  "hosts (comma-separated, * for all) reached without the proxy" },
-	{ "tls", 0, CMD_ARG_NONE, OPT_TLS, NULL, "TLS client" },
-	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
-	  "trust the certificates in FILE" },
-	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
-	  "do not verify the server's certificate" },
-	{ "cert", 0, CMD_ARG_REQUIRED, TOPT_CERT, "FILE",
-	  "client certificate (PEM, chain allowed)" },
-	{ "key", 0, CMD_ARG_REQUIRED, TOPT_KEY, "FILE",
-	  "its private key (default: in the --cert file)" },
-	{ "alpn", 0, CMD_ARG_REQUIRED, TOPT_ALPN, "LIST",
-	  "offer these ALPN protocols (comma-separated)" },
-	{ "servername", 0, CMD_ARG_REQUIRED, TOPT_SERVERNAME, "NAME",
-	  "send NAME as SNI and verify the certificate for it" },
-	{ "no-sni", 0, CMD_ARG_NONE, TOPT_NO_SNI, NULL,
-	  "send no server name (SNI)" },
-	{ "tls-min", 0, CMD_ARG_REQUIRED, TOPT_TLS_MIN, "1.2|1.3",
-	  "lowest TLS version to accept" },
-	{ "tls-max", 0, CMD_ARG_REQUIRED, TOPT_TLS_MAX, "1.2|1.3",
-	  "highest TLS version to offer" },
 	{ "show-cert", 0, CMD_ARG_OPTIONAL, OPT_SHOW_CERT, "[=pem]",
 	  "print the server's certificate chain and close" },
 	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
@@ -374,9 +345,9 @@ conn_check_target(struct conn *c, int is_unix)
 		    cause, msg, sizeof msg)));
 	snprintf(c->port, sizeof c->port, "%d", port);	/* "http": 80 */
 	xasprintf((char **)&c->target, "%s port %s", pos[0], c->port);
-	if (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0)
+	if (cmd_reach_resolve(ctx) != 0)
 		return (ctx->exit_code);
-	return (cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, pos[0], 0, 0,
+	return (cmd_reach_proxy(ctx, pos[0], 0, 0,
 	    &c->proxy, &c->use_proxy));
 }
 
@@ -441,8 +412,8 @@ conn_setup_tls(struct conn *c)
 	if (c->starttls_proto == STARTTLS_NONE)
 		c->opts.tls_ctx = c->tls_ctx;
 	c->starttls_cb = conn_connected_cb;
-	if (cmd_has(ctx, TOPT_SERVERNAME))
-		c->opts.tls_servername = cmd_get(ctx, TOPT_SERVERNAME);
+	if (cmd_has(ctx, OPT_SERVERNAME))
+		c->opts.tls_servername = cmd_get(ctx, OPT_SERVERNAME);
 	else if (ctx->entry == &cmd_connect_entry && !cmd_has(ctx, OPT_FD))
 		c->opts.tls_servername = ctx->args->pos[0];
 	return (0);
@@ -591,9 +562,9 @@ conn_scan_check(struct cmd_ctx *ctx, int oneshot)
 				    OPT_NO_SHUTDOWN, OPT_SOURCE,
 				    OPT_SOURCE_PORT, OPT_SHOW_CERT,
 				    OPT_EXPIRE_WARN, OPT_STARTTLS, OPT_CAFILE,
-				    OPT_INSECURE, TOPT_CERT, TOPT_KEY,
-				    TOPT_ALPN, TOPT_SERVERNAME, TOPT_NO_SNI,
-				    TOPT_TLS_MIN, TOPT_TLS_MAX };
+				    OPT_INSECURE, OPT_CERT, OPT_KEY,
+				    OPT_ALPN, OPT_SERVERNAME, OPT_NO_SNI,
+				    OPT_TLS_MIN, OPT_TLS_MAX };
 	size_t			 i, j;
 
 	if (oneshot)
@@ -660,8 +631,8 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 		o.concurrency = portscan_max_concurrency();
 	o.verbose = ctx->g->verbose;
 	o.json = cmd_has(ctx, OPT_JSON);
-	if (!is_unix && (cmd_reach_resolve(ctx, OPT_RESOLVE) != 0 ||
-	    cmd_reach_proxy(ctx, OPT_PROXY, OPT_NOPROXY, o.host, 0, 0, &p,
+	if (!is_unix && (cmd_reach_resolve(ctx) != 0 ||
+	    cmd_reach_proxy(ctx, o.host, 0, 0, &p,
 	    &use_proxy) != 0)) {
 		free(ports);
 		return (ctx->exit_code);
@@ -744,11 +715,13 @@ out:
 const struct cmd_entry cmd_connect_entry = {
 	"connect", "[OPTIONS] HOST PORT",
 	"connect to HOST PORT and relay stdin/stdout, or send and read",
-	0, 2, connect_options, cmd_connect_exec
+	0, 2, connect_options, cmd_connect_exec,
+	CMD_OPTS_TLS_CLIENT | CMD_OPTS_SOURCE | CMD_OPTS_PROXY
 };
 
 const struct cmd_entry cmd_unix_connect_entry = {
 	"unix-connect", "[OPTIONS] PATH",
 	"connect to a unix socket and relay stdin/stdout, or send and read",
-	0, 1, connect_options, cmd_connect_exec
+	0, 1, connect_options, cmd_connect_exec,
+	CMD_OPTS_TLS_CLIENT | CMD_OPTS_SOURCE | CMD_OPTS_PROXY
 };

@@ -42,22 +42,6 @@
  * with -L, each redirect is another exchange on a new connection.
  */
 
-enum {
-	OPT_PREFIX = 1,
-	OPT_JSON,
-	OPT_HEADER,
-	OPT_HTTP10,
-	OPT_LOCATION,
-	OPT_MAX_REDIRS,
-	OPT_FAIL,
-	OPT_CAFILE,
-	OPT_INSECURE,
-	OPT_RESOLVE,
-	OPT_PROXY,
-	OPT_NOPROXY,
-	OPT_EXPIRE_WARN
-};
-
 static const struct cmd_option cmd_http_head_options[] = {
 	{ "prefix", 0, CMD_ARG_REQUIRED, OPT_PREFIX, "STR",
 	  "put STR before each printed line" },
@@ -73,26 +57,6 @@ static const struct cmd_option cmd_http_head_options[] = {
 	  "most redirects -L follows (default 10)" },
 	{ "fail", 'f', CMD_ARG_NONE, OPT_FAIL, NULL,
 	  "exit 9 when the final status is 400 or more" },
-	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
-	  "trust the CA certificates in FILE (or a hashed directory)" },
-	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
-	  "do not verify the server's certificate" },
-	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
-	  "ADDR[,ADDR]... for HOST:PORT, not DNS (repeatable)" },
-	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
-	  "use this http://, socks5:// or socks5h:// proxy ('' for none)" },
-	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
-	  "hosts (comma-separated, * for all) reached without a proxy" },
-	{ "cert", 0, CMD_ARG_REQUIRED, TOPT_CERT, "FILE",
-	  "client certificate (PEM, chain allowed)" },
-	{ "key", 0, CMD_ARG_REQUIRED, TOPT_KEY, "FILE",
-	  "its private key (default: in the --cert file)" },
-	{ "alpn", 0, CMD_ARG_REQUIRED, TOPT_ALPN, "LIST",
-	  "ALPN to offer: http/1.1 only (the default)" },
-	{ "tls-min", 0, CMD_ARG_REQUIRED, TOPT_TLS_MIN, "1.2|1.3",
-	  "lowest TLS version to accept" },
-	{ "tls-max", 0, CMD_ARG_REQUIRED, TOPT_TLS_MAX, "1.2|1.3",
-	  "highest TLS version to offer" },
 	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
 	  "exit 11 if an https certificate expires within DAYS" },
 	{ NULL, 0, 0, 0, NULL, NULL }
@@ -248,7 +212,7 @@ http_head_fetch(struct http_head *h)
 	if (http_request(&h->url, h->http10, h->headers, h->nheaders,
 	    url_same_origin(&h->first, &h->url), &req, &len, &cause) != 0)
 		return (cmd_fail(h->ctx, EXIT_USAGE, "-H: %s", cause));
-	if ((rc = cmd_reach_proxy(h->ctx, OPT_PROXY, OPT_NOPROXY, h->url.host,
+	if ((rc = cmd_reach_proxy(h->ctx, h->url.host,
 	    1, h->url.tls, &proxy, &use_proxy)) != 0) {
 		free(req);
 		return (rc);
@@ -354,7 +318,7 @@ http_head_options(struct http_head *h, long long *max_redirs)
 		    sizeof *h->headers);
 		h->headers[h->nheaders++] = (char *)ctx->args->opts[i].value;
 	}
-	if ((v = cmd_get(ctx, TOPT_ALPN)) != NULL && strcmp(v, "http/1.1") != 0)
+	if ((v = cmd_get(ctx, OPT_ALPN)) != NULL && strcmp(v, "http/1.1") != 0)
 		return (cmd_fail(ctx, EXIT_USAGE, "--alpn %s: http-head speaks "
 		    "http/1.1 only", v));
 	if ((v = cmd_get(ctx, OPT_EXPIRE_WARN)) != NULL) {
@@ -364,7 +328,7 @@ http_head_options(struct http_head *h, long long *max_redirs)
 		h->expire = 1;
 	}
 	cmd_stream_opts(ctx, &h->opts);
-	return (cmd_reach_resolve(ctx, OPT_RESOLVE));
+	return (cmd_reach_resolve(ctx));
 }
 
 static int
@@ -424,5 +388,6 @@ cmd_http_head_exec(struct cmd_ctx *ctx)
 const struct cmd_entry cmd_http_head_entry = {
 	"http-head", "[OPTIONS] URL",
 	"send HEAD for an http or https URL and print the response headers",
-	1, 1, cmd_http_head_options, cmd_http_head_exec
+	1, 1, cmd_http_head_options, cmd_http_head_exec,
+	CMD_OPTS_TLS_VERIFY | CMD_OPTS_PROXY
 };

@@ -33,7 +33,7 @@
  */
 
 int
-cmd_reach_resolve(struct cmd_ctx *ctx, int resolve_id)
+cmd_reach_resolve(struct cmd_ctx *ctx)
 {
 	const struct cmd_arg	*a;
 	const char		*cause;
@@ -41,7 +41,7 @@ cmd_reach_resolve(struct cmd_ctx *ctx, int resolve_id)
 
 	for (i = 0; i < ctx->args->nopts; i++) {
 		a = &ctx->args->opts[i];
-		if (a->id != resolve_id)
+		if (a->id != OPT_RESOLVE)
 			continue;
 		if (resolve_add(a->value, &cause) != 0)
 			return (cmd_fail(ctx, EXIT_USAGE, "--resolve %s: %s",
@@ -55,21 +55,21 @@ cmd_reach_resolve(struct cmd_ctx *ctx, int resolve_id)
  * the exit status of a bad proxy URL.
  */
 int
-cmd_reach_proxy(struct cmd_ctx *ctx, int proxy_id, int noproxy_id,
-    const char *host, int env, int https, struct proxy *p, int *use)
+cmd_reach_proxy(struct cmd_ctx *ctx, const char *host, int env, int https,
+    struct proxy *p, int *use)
 {
 	const char	*url, *what = "--proxy", *noproxy, *cause;
 
 	*use = 0;
-	if (cmd_has(ctx, proxy_id))
-		url = cmd_get(ctx, proxy_id);
+	if (cmd_has(ctx, OPT_PROXY))
+		url = cmd_get(ctx, OPT_PROXY);
 	else if (env && (url = proxy_from_env(https)) != NULL)
 		what = "proxy from the environment";
 	else
 		return (0);
 	if (*url == '\0')
 		return (0);
-	noproxy = cmd_has(ctx, noproxy_id) ? cmd_get(ctx, noproxy_id) :
+	noproxy = cmd_has(ctx, OPT_NOPROXY) ? cmd_get(ctx, OPT_NOPROXY) :
 	    proxy_no_proxy_env();
 	if (proxy_no_proxy(noproxy, host))
 		return (0);

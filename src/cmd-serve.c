@@ -45,25 +45,6 @@
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_unix_serve_entry;
 
-enum {
-	OPT_KEEP_OPEN = 1,
-	OPT_ECHO,
-	OPT_DISCARD,
-	OPT_EXEC,
-	OPT_SH_EXEC,
-	OPT_BROKER,
-	OPT_MAX_CONNS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_WORKERS,
-	OPT_TLS,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_MODE,
-	OPT_HEX_DUMP,
-	OPT_PROGRESS
-};
-
 static const struct cmd_option serve_options[] = {
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of every client's bytes to FILE (- for stderr)" },
@@ -92,15 +73,15 @@ static const struct cmd_option serve_options[] = {
 	  "TLS certificate chain (PEM)" },
 	{ "key", 0, CMD_ARG_REQUIRED, OPT_KEY, "FILE",
 	  "TLS private key (PEM)" },
-	{ "client-ca", 0, CMD_ARG_REQUIRED, TOPT_CLIENT_CA, "FILE",
+	{ "client-ca", 0, CMD_ARG_REQUIRED, OPT_CLIENT_CA, "FILE",
 	  "ask clients for a certificate issued by a CA in FILE" },
-	{ "client-cert", 0, CMD_ARG_REQUIRED, TOPT_CLIENT_CERT,
+	{ "client-cert", 0, CMD_ARG_REQUIRED, OPT_CLIENT_CERT,
 	  "optional|required", "a client without one (default: required)" },
-	{ "alpn", 0, CMD_ARG_REQUIRED, TOPT_ALPN, "LIST",
+	{ "alpn", 0, CMD_ARG_REQUIRED, OPT_ALPN, "LIST",
 	  "ALPN protocols, the first the client offers is chosen" },
-	{ "tls-min", 0, CMD_ARG_REQUIRED, TOPT_TLS_MIN, "1.2|1.3",
+	{ "tls-min", 0, CMD_ARG_REQUIRED, OPT_TLS_MIN, "1.2|1.3",
 	  "lowest TLS version to accept" },
-	{ "tls-max", 0, CMD_ARG_REQUIRED, TOPT_TLS_MAX, "1.2|1.3",
+	{ "tls-max", 0, CMD_ARG_REQUIRED, OPT_TLS_MAX, "1.2|1.3",
 	  "highest TLS version to accept" },
 	{ "mode", 0, CMD_ARG_REQUIRED, OPT_MODE, "OCTAL",
 	  "unix-serve: the socket file's permissions" },
@@ -714,11 +695,11 @@ out:
 const struct cmd_entry cmd_serve_entry = {
 	"serve", "[OPTIONS] [HOST] PORT",
 	"listen on HOST PORT (every address without HOST) and serve clients",
-	1, 2, serve_options, cmd_serve_exec
+	1, 2, serve_options, cmd_serve_exec, 0
 };
 
 const struct cmd_entry cmd_unix_serve_entry = {
 	"unix-serve", "[OPTIONS] PATH",
 	"listen on a unix socket PATH (@name: abstract) and serve clients",
-	1, 1, serve_options, cmd_serve_exec
+	1, 1, serve_options, cmd_serve_exec, 0
 };

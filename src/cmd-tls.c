@@ -26,12 +26,12 @@
  * a client's certificate, ALPN, SNI and version bounds, a server's
  * request for client certificates. The commands list them in their
  * tables (CMD_GROUP_TLS, under "TLS options" in help); the ids are the
- * TOPT_* of cstream.h.
+ * OPT_* of cstream.h.
  */
 
 static const int cmd_tls_ids[] = {
-	TOPT_CERT, TOPT_KEY, TOPT_ALPN, TOPT_SERVERNAME, TOPT_NO_SNI,
-	TOPT_TLS_MIN, TOPT_TLS_MAX, TOPT_CLIENT_CA, TOPT_CLIENT_CERT
+	OPT_CERT, OPT_KEY, OPT_ALPN, OPT_SERVERNAME, OPT_NO_SNI,
+	OPT_TLS_MIN, OPT_TLS_MAX, OPT_CLIENT_CA, OPT_CLIENT_CERT
 };
 
 const char *
@@ -66,9 +66,9 @@ cmd_tls_version(struct cmd_ctx *ctx, int id, const char *name, int *v)
 static int
 cmd_tls_client_ca(struct cmd_ctx *ctx, struct tls_config *cfg)
 {
-	const char	*mode = cmd_get(ctx, TOPT_CLIENT_CERT);
+	const char	*mode = cmd_get(ctx, OPT_CLIENT_CERT);
 
-	cfg->client_ca = cmd_get(ctx, TOPT_CLIENT_CA);
+	cfg->client_ca = cmd_get(ctx, OPT_CLIENT_CA);
 	cfg->client_required = 1;	/* asking is requiring, as nginx's on */
 	if (mode == NULL)
 		return (0);
@@ -89,28 +89,28 @@ cmd_tls_config(struct cmd_ctx *ctx, int server, struct tls_config *cfg)
 	const char	*cause;
 
 	memset(cfg, 0, sizeof *cfg);
-	if (cmd_tls_version(ctx, TOPT_TLS_MIN, "--tls-min",
-	    &cfg->min_version) != 0 || cmd_tls_version(ctx, TOPT_TLS_MAX,
+	if (cmd_tls_version(ctx, OPT_TLS_MIN, "--tls-min",
+	    &cfg->min_version) != 0 || cmd_tls_version(ctx, OPT_TLS_MAX,
 	    "--tls-max", &cfg->max_version) != 0)
 		return (ctx->exit_code);
 	if (cfg->min_version != 0 && cfg->max_version != 0 &&
 	    cfg->min_version > cfg->max_version)
 		return (cmd_fail(ctx, EXIT_USAGE, "--tls-min %s is above "
-		    "--tls-max %s", cmd_get(ctx, TOPT_TLS_MIN),
-		    cmd_get(ctx, TOPT_TLS_MAX)));
-	if ((cfg->alpn = cmd_get(ctx, TOPT_ALPN)) != NULL &&
+		    "--tls-max %s", cmd_get(ctx, OPT_TLS_MIN),
+		    cmd_get(ctx, OPT_TLS_MAX)));
+	if ((cfg->alpn = cmd_get(ctx, OPT_ALPN)) != NULL &&
 	    tls_check_alpn(cfg->alpn, &cause) != 0)
 		return (cmd_fail(ctx, EXIT_USAGE, "--alpn %s: %s", cfg->alpn,
 		    cause));
 	if (server)
 		return (cmd_tls_client_ca(ctx, cfg));
-	cfg->certfile = cmd_get(ctx, TOPT_CERT);
-	cfg->keyfile = cmd_get(ctx, TOPT_KEY);
+	cfg->certfile = cmd_get(ctx, OPT_CERT);
+	cfg->keyfile = cmd_get(ctx, OPT_KEY);
 	if (cfg->keyfile != NULL && cfg->certfile == NULL)
 		return (cmd_fail(ctx, EXIT_USAGE, "--key needs --cert"));
-	cfg->no_sni = cmd_has(ctx, TOPT_NO_SNI);
-	if (cmd_has(ctx, TOPT_SERVERNAME) &&
-	    *cmd_get(ctx, TOPT_SERVERNAME) == '\0')
+	cfg->no_sni = cmd_has(ctx, OPT_NO_SNI);
+	if (cmd_has(ctx, OPT_SERVERNAME) &&
+	    *cmd_get(ctx, OPT_SERVERNAME) == '\0')
 		return (cmd_fail(ctx, EXIT_USAGE, "--servername: empty name"));
 	return (0);
 }

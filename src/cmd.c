@@ -56,49 +56,166 @@ const struct cmd_entry *cmd_table[] = {
 	NULL
 };
 
-/* Global option ids live above every command's own ids (1..999). */
-enum {
-	GOPT_IPV4 = 1000,
-	GOPT_IPV6,
-	GOPT_VERBOSE,
-	GOPT_QUIET,
-	GOPT_LOG_FORMAT,
-	GOPT_LIMIT,
-	GOPT_CONNECT_TIMEOUT,
-	GOPT_IDLE_TIMEOUT,
-	GOPT_HELP
-};
-
 static const struct cmd_option cmd_global_options[] = {
-	{ "ipv4", '4', CMD_ARG_NONE, GOPT_IPV4, NULL, "use IPv4 only" },
-	{ "ipv6", '6', CMD_ARG_NONE, GOPT_IPV6, NULL, "use IPv6 only" },
-	{ "verbose", 'v', CMD_ARG_NONE, GOPT_VERBOSE, NULL,
+	{ "ipv4", '4', CMD_ARG_NONE, OPT_IPV4, NULL, "use IPv4 only" },
+	{ "ipv6", '6', CMD_ARG_NONE, OPT_IPV6, NULL, "use IPv6 only" },
+	{ "verbose", 'v', CMD_ARG_NONE, OPT_VERBOSE, NULL,
 	  "report events (connected, accepted, closed, bytes) on stderr" },
-	{ "quiet", 'q', CMD_ARG_NONE, GOPT_QUIET, NULL,
+	{ "quiet", 'q', CMD_ARG_NONE, OPT_QUIET, NULL,
 	  "nothing on stderr but errors" },
-	{ "log-format", 0, CMD_ARG_REQUIRED, GOPT_LOG_FORMAT, "text|json",
+	{ "log-format", 0, CMD_ARG_REQUIRED, OPT_LOG_FORMAT, "text|json",
 	  "format of event lines on stderr" },
-	{ "limit", 0, CMD_ARG_REQUIRED, GOPT_LIMIT, "BYTES",
+	{ "limit", 0, CMD_ARG_REQUIRED, OPT_LIMIT, "BYTES",
 	  "stream buffer limit (default 64k; k, m, g suffixes)" },
-	{ "connect-timeout", 0, CMD_ARG_REQUIRED, GOPT_CONNECT_TIMEOUT, "SEC",
+	{ "connect-timeout", 0, CMD_ARG_REQUIRED, OPT_CONNECT_TIMEOUT, "SEC",
 	  "give up connecting after SEC seconds" },
-	{ "idle-timeout", 0, CMD_ARG_REQUIRED, GOPT_IDLE_TIMEOUT, "SEC",
+	{ "idle-timeout", 0, CMD_ARG_REQUIRED, OPT_IDLE_TIMEOUT, "SEC",
 	  "close a connection idle for SEC seconds" },
-	{ "help", 'h', CMD_ARG_NONE, GOPT_HELP, NULL, "show this help" },
+	{ "help", 'h', CMD_ARG_NONE, OPT_HELP, NULL, "show this help" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
-static const struct cmd_entry *
-cmd_find(const char *name, char *cause, size_t causelen)
+/*
+ * The shared blocks (CMD_OPTS_* of cmd.h): written once, merged into the
+ * table of every command that names them, so each option has one name,
+ * one id and one help line everywhere.
+ */
+static const struct cmd_option cmd_tls_options[] = {
+	{ "tls", 0, CMD_ARG_NONE, OPT_TLS, NULL, "TLS client" },
+	{ "servername", 0, CMD_ARG_REQUIRED, OPT_SERVERNAME, "NAME",
+	  "send NAME as SNI and verify the certificate for it" },
+	{ "no-sni", 0, CMD_ARG_NONE, OPT_NO_SNI, NULL,
+	  "send no server name (SNI)" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct cmd_option cmd_tls_verify_options[] = {
+	{ "cafile", 0, CMD_ARG_REQUIRED, OPT_CAFILE, "FILE",
+	  "trust the CA certificates in FILE (or a hashed directory)" },
+	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
+	  "do not verify the server's certificate" },
+	{ "cert", 0, CMD_ARG_REQUIRED, OPT_CERT, "FILE",
+	  "client certificate (PEM, chain allowed)" },
+	{ "key", 0, CMD_ARG_REQUIRED, OPT_KEY, "FILE",
+	  "its private key (default: in the --cert file)" },
+	{ "alpn", 0, CMD_ARG_REQUIRED, OPT_ALPN, "LIST",
+	  "offer these ALPN protocols (comma-separated)" },
+	{ "tls-min", 0, CMD_ARG_REQUIRED, OPT_TLS_MIN, "1.2|1.3",
+	  "lowest TLS version to accept" },
+	{ "tls-max", 0, CMD_ARG_REQUIRED, OPT_TLS_MAX, "1.2|1.3",
+	  "highest TLS version to offer" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct cmd_option cmd_source_options[] = {
+	{ "source", 's', CMD_ARG_REQUIRED, OPT_SOURCE, "ADDR",
+	  "connect from local address ADDR (nc -s)" },
+	{ "source-port", 'p', CMD_ARG_REQUIRED, OPT_SOURCE_PORT, "PORT",
+	  "connect from local port PORT (nc -p)" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static const struct cmd_option cmd_proxy_options[] = {
+	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
+	  "ADDR[,ADDR]... for HOST:PORT, not DNS (repeatable)" },
+	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
+	  "use this http://, socks5:// or socks5h:// proxy ('' for none)" },
+	{ "noproxy", 0, CMD_ARG_REQUIRED, OPT_NOPROXY, "LIST",
+	  "hosts (comma-separated, * for all) reached without a proxy" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+/* The blocks in the order their options are listed. */
+static const struct {
+	int			 bit;
+	const struct cmd_option	*options;
+} cmd_blocks[] = {
+	{ CMD_OPTS_TLS_CLIENT & ~CMD_OPTS_TLS_VERIFY, cmd_tls_options },
+	{ CMD_OPTS_TLS_VERIFY, cmd_tls_verify_options },
+	{ CMD_OPTS_SOURCE, cmd_source_options },
+	{ CMD_OPTS_PROXY, cmd_proxy_options }
+};
+#define CMD_NBLOCKS	(sizeof cmd_blocks / sizeof cmd_blocks[0])
+
+/* A command's tables, built once each (help, parsing and completion). */
+struct cmd_options_cache {
+	const struct cmd_entry		*entry;
+	struct cmd_option		*options;
+	struct cmd_options_cache	*next;
+};
+static struct cmd_options_cache	*cmd_options_built;
+
+static size_t
+cmd_count_options(const struct cmd_option *o)
+{
+	size_t	n = 0;
+
+	while (o != NULL && o[n].name != NULL)
+		n++;
+	return (n);
+}
+
+/* Append table o to all at *n. */
+static void
+cmd_append_options(struct cmd_option *all, size_t *n,
+    const struct cmd_option *o)
+{
+	for (; o != NULL && o->name != NULL; o++)
+		all[(*n)++] = *o;
+}
+
+const struct cmd_option *
+cmd_options(const struct cmd_entry *e)
+{
+	struct cmd_options_cache	*c;
+	size_t				 n, i;
+
+	for (c = cmd_options_built; c != NULL; c = c->next) {
+		if (c->entry == e)
+			return (c->options);
+	}
+	n = cmd_count_options(e->options);
+	for (i = 0; i < CMD_NBLOCKS; i++) {
+		if ((e->blocks & cmd_blocks[i].bit) == cmd_blocks[i].bit)
+			n += cmd_count_options(cmd_blocks[i].options);
+	}
+	c = xcalloc(1, sizeof *c);
+	c->entry = e;
+	c->options = xcalloc(n + 1, sizeof *c->options);
+	n = 0;
+	cmd_append_options(c->options, &n, e->options);
+	for (i = 0; i < CMD_NBLOCKS; i++) {
+		if ((e->blocks & cmd_blocks[i].bit) == cmd_blocks[i].bit)
+			cmd_append_options(c->options, &n,
+			    cmd_blocks[i].options);
+	}
+	c->next = cmd_options_built;
+	cmd_options_built = c;
+	return (c->options);
+}
+
+/* What cmd_find found for a name. */
+enum cmd_found {
+	CMD_FOUND,		/* *ep: the name, or a unique prefix of it */
+	CMD_AMBIGUOUS,		/* a prefix of several: *cause lists them */
+	CMD_UNKNOWN		/* no command by that name or prefix */
+};
+
+static enum cmd_found
+cmd_find(const char *name, const struct cmd_entry **ep, char *cause,
+    size_t causelen)
 {
 	const struct cmd_entry	**e, *found = NULL;
 	size_t			  len = strlen(name), n = 0;
 	char			  list[256] = "";
 	size_t			  off = 0;
 
+	*ep = NULL;
 	for (e = cmd_table; *e != NULL; e++) {
-		if (strcmp((*e)->name, name) == 0)
-			return (*e);
+		if (strcmp((*e)->name, name) == 0) {
+			*ep = *e;
+			return (CMD_FOUND);
+		}
 		if (len > 0 && strncmp((*e)->name, name, len) == 0) {
 			found = *e;
 			if (off < sizeof list)
@@ -107,14 +224,17 @@ cmd_find(const char *name, char *cause, size_t causelen)
 			n++;
 		}
 	}
-	if (n == 1)
-		return (found);
-	if (n > 1)
+	if (n == 1) {
+		*ep = found;
+		return (CMD_FOUND);
+	}
+	if (n > 1) {
 		snprintf(cause, causelen, "ambiguous command: %s, could be: %s",
 		    name, list);
-	else
-		snprintf(cause, causelen, "unknown command: %s", name);
-	return (NULL);
+		return (CMD_AMBIGUOUS);
+	}
+	snprintf(cause, causelen, "unknown command: %s", name);
+	return (CMD_UNKNOWN);
 }
 
 /*
@@ -144,21 +264,39 @@ cmd_option_group(const struct cmd_option *o)
 }
 
 static void
-cmd_print_options(FILE *f, const struct cmd_option *o, int group)
+cmd_print_option(FILE *f, const struct cmd_option *o)
 {
 	char	left[64];
 
+	if (o->flag != 0)
+		snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
+		    o->name, o->argname ? " " : "",
+		    o->argname ? o->argname : "");
+	else
+		snprintf(left, sizeof left, "    --%s%s%s", o->name,
+		    o->argname ? " " : "", o->argname ? o->argname : "");
+	fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
+}
+
+/* The TLS group in cmd_tls_names' order: --tls first, wherever it is. */
+static void
+cmd_print_options(FILE *f, const struct cmd_option *o, int group)
+{
+	const struct cmd_option	*p;
+	const char *const	*n;
+
+	if (group == CMD_GROUP_TLS) {
+		for (n = cmd_tls_names; *n != NULL; n++) {
+			for (p = o; p->name != NULL; p++) {
+				if (strcmp(p->name, *n) == 0)
+					cmd_print_option(f, p);
+			}
+		}
+		return;
+	}
 	for (; o->name != NULL; o++) {
-		if (cmd_option_group(o) != group)
-			continue;
-		if (o->flag != 0)
-			snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
-			    o->name, o->argname ? " " : "",
-			    o->argname ? o->argname : "");
-		else
-			snprintf(left, sizeof left, "    --%s%s%s", o->name,
-			    o->argname ? " " : "", o->argname ? o->argname : "");
-		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
+		if (cmd_option_group(o) == group)
+			cmd_print_option(f, o);
 	}
 }
 
@@ -182,12 +320,12 @@ cmd_usage(const struct cmd_entry *e, int to_stderr)
 	if (to_stderr)
 		return;
 	fprintf(f, "%s\n", e->summary);
-	if (e->options != NULL && e->options[0].name != NULL) {
+	if (cmd_options(e)[0].name != NULL) {
 		fprintf(f, "\noptions:\n");
-		cmd_print_options(f, e->options, CMD_GROUP_MAIN);
-		if (cmd_has_group(e->options, CMD_GROUP_TLS)) {
+		cmd_print_options(f, cmd_options(e), CMD_GROUP_MAIN);
+		if (cmd_has_group(cmd_options(e), CMD_GROUP_TLS)) {
 			fprintf(f, "\nTLS options:\n");
-			cmd_print_options(f, e->options, CMD_GROUP_TLS);
+			cmd_print_options(f, cmd_options(e), CMD_GROUP_TLS);
 		}
 	}
 	fprintf(f, "\nglobal options:\n");
@@ -365,19 +503,19 @@ cmd_apply_globals(struct cmd_ctx *ctx)
 		a = &ctx->args->opts[i];
 		cause = NULL;
 		switch (a->id) {
-		case GOPT_IPV4:
+		case OPT_IPV4:
 			g->family = AF_INET;	/* the last of -4/-6 wins, as nc */
 			break;
-		case GOPT_IPV6:
+		case OPT_IPV6:
 			g->family = AF_INET6;
 			break;
-		case GOPT_VERBOSE:
+		case OPT_VERBOSE:
 			g->verbose = 1;
 			break;
-		case GOPT_QUIET:
+		case OPT_QUIET:
 			g->quiet = 1;
 			break;
-		case GOPT_LOG_FORMAT:
+		case OPT_LOG_FORMAT:
 			if (strcmp(a->value, "json") == 0)
 				g->json = 1;
 			else if (strcmp(a->value, "text") == 0)
@@ -385,13 +523,13 @@ cmd_apply_globals(struct cmd_ctx *ctx)
 			else
 				cause = "must be text or json";
 			break;
-		case GOPT_LIMIT:
+		case OPT_LIMIT:
 			parse_size(a->value, &g->limit, &cause);
 			break;
-		case GOPT_CONNECT_TIMEOUT:
+		case OPT_CONNECT_TIMEOUT:
 			parse_seconds(a->value, &g->connect_timeout, &cause);
 			break;
-		case GOPT_IDLE_TIMEOUT:
+		case OPT_IDLE_TIMEOUT:
 			parse_seconds(a->value, &g->idle_timeout, &cause);
 			break;
 		}
@@ -425,23 +563,19 @@ cmd_args_push_pos(struct cmd_args *args, char *value)
 	args->pos[args->npos++] = value;
 }
 
-/* The command's options followed by the global ones, as one table. */
+/* The command's options (its blocks too), then the global ones. */
 static struct cmd_option *
 cmd_merge_options(const struct cmd_entry *e, size_t *np)
 {
 	struct cmd_option	*all;
-	size_t			 n = 0, i, j;
+	size_t			 n;
 
-	for (i = 0; e->options != NULL && e->options[i].name != NULL; i++)
-		n++;
-	for (j = 0; cmd_global_options[j].name != NULL; j++)
-		n++;
+	n = cmd_count_options(cmd_options(e)) +
+	    cmd_count_options(cmd_global_options);
 	all = xcalloc(n + 1, sizeof *all);
 	n = 0;
-	for (i = 0; e->options != NULL && e->options[i].name != NULL; i++)
-		all[n++] = e->options[i];
-	for (j = 0; cmd_global_options[j].name != NULL; j++)
-		all[n++] = cmd_global_options[j];
+	cmd_append_options(all, &n, cmd_options(e));
+	cmd_append_options(all, &n, cmd_global_options);
 	*np = n;
 	return (all);
 }
@@ -559,14 +693,21 @@ cmd_args_free(struct cmd_args *args)
 	free(args->hint);
 }
 
+/* A bad option before the command name, as a value. */
+enum cmd_bad {
+	CMD_BAD_NONE,
+	CMD_BAD_UNKNOWN,	/* not a global option */
+	CMD_BAD_NO_VALUE	/* a global option without its value */
+};
+
 /*
  * Options given before the command name are global options; move them
  * after it so one parse sees them all. Returns the command's index; the
- * first bad option in *cause and its word in *bad, *help for -h.
+ * first bad option in *kind, *cause and its word in *bad, *help for -h.
  */
 static int
 cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
-    const char **bad, int *help)
+    enum cmd_bad *kind, const char **bad, int *help)
 {
 	struct option	 lo[16];
 	char		 optstring[32] = "+:";
@@ -579,7 +720,7 @@ cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
 		lo[i].has_arg = cmd_global_options[i].has_arg ==
 		    CMD_ARG_REQUIRED ? required_argument : no_argument;
 		/* Above 255, so that optopt tells a long one (cmd_bad_option). */
-		lo[i].val = cmd_global_options[i].id == GOPT_HELP ? 'h' : 256;
+		lo[i].val = cmd_global_options[i].id == OPT_HELP ? 'h' : 256;
 		if (cmd_global_options[i].flag != 0)
 			optstring[k++] = (char)cmd_global_options[i].flag;
 	}
@@ -588,12 +729,15 @@ cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
 	opterr = 0;
 	*cause = '\0';
 	*bad = NULL;
+	*kind = CMD_BAD_NONE;
 	*help = 0;
 	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
 		if (c == 'h')
 			*help = 1;
-		else if ((c == '?' || c == ':') && *bad == NULL)
+		else if ((c == '?' || c == ':') && *bad == NULL) {
 			*bad = cmd_bad_option(c, argc, argv, cause, causelen);
+			*kind = c == '?' ? CMD_BAD_UNKNOWN : CMD_BAD_NO_VALUE;
+		}
 	}
 	return (optind);
 }
@@ -604,15 +748,16 @@ cmd_split_globals(int argc, char **argv, char *cause, size_t causelen,
  */
 
 static int
-cmd_no_command(int argc, char **argv, int ci, const char *cause,
-    const char *bad, int help)
+cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
+    const char *cause, const char *bad, int help)
 {
-	char	 msg[256], *hint = NULL;
-	size_t	 n;
+	const struct cmd_entry	*e;
+	char			 msg[256], *hint = NULL;
+	size_t			 n;
 
-	if (*cause != '\0' && strncmp(cause, "unknown", 7) != 0)
+	if (kind == CMD_BAD_NO_VALUE)
 		cmd_print_error(NULL, cause);
-	else if (*cause != '\0') {
+	else if (kind == CMD_BAD_UNKNOWN) {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
 		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
@@ -626,10 +771,9 @@ cmd_no_command(int argc, char **argv, int ci, const char *cause,
 		cmd_list(stderr);
 		return (EXIT_USAGE);
 	} else {
-		cmd_find(argv[ci], msg, sizeof msg);
-		cmd_print_error(NULL, msg);
-		if (strncmp(msg, "ambiguous", 9) != 0)
+		if (cmd_find(argv[ci], &e, msg, sizeof msg) == CMD_UNKNOWN)
 			hint = hint_command(argc, argv, ci, cmd_table);
+		cmd_print_error(NULL, msg);
 	}
 	hint_print(hint);
 	free(hint);
@@ -649,7 +793,7 @@ cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
 	ctx.entry = e;
 	ctx.g = g;
 	ctx.args = args;
-	if (cmd_last(args, GOPT_HELP) != NULL) {
+	if (cmd_last(args, OPT_HELP) != NULL) {
 		cmd_usage(e, 0);
 		return (0);
 	}
@@ -698,15 +842,19 @@ cmd_run(int argc, char **argv, struct global_opts *g)
 	struct cmd_args		 args;
 	char			 cause[256], gcause[256], **nargv;
 	const char		*bad;
+	enum cmd_bad		 kind;
 	int			 ci, i, n = 0, rc, help;
 
 	if (argc >= 2 && strncmp(argv[1], "--completion", 12) == 0)
 		return (cmd_completion(argc, argv));
-	ci = cmd_split_globals(argc, argv, gcause, sizeof gcause, &bad, &help);
+	ci = cmd_split_globals(argc, argv, gcause, sizeof gcause, &kind, &bad,
+	    &help);
+	/* A bad global option with a command is the command's parse's. */
 	if (ci < argc)
-		e = cmd_find(argv[ci], cause, sizeof cause);
+		(void)cmd_find(argv[ci], &e, cause, sizeof cause);
 	if (e == NULL)
-		return (cmd_no_command(argc, argv, ci, gcause, bad, help));
+		return (cmd_no_command(argc, argv, ci, kind, gcause, bad,
+		    help));
 
 	/* argv for the command: its name, leading globals, the rest. */
 	nargv = xcalloc(argc + 1, sizeof *nargv);
@@ -739,7 +887,7 @@ cmd_help_exec(struct cmd_ctx *ctx)
 		cmd_list(stdout);
 		return (0);
 	}
-	if ((e = cmd_find(ctx->args->pos[0], cause, sizeof cause)) == NULL)
+	if (cmd_find(ctx->args->pos[0], &e, cause, sizeof cause) != CMD_FOUND)
 		return (cmd_fail(ctx, EXIT_USAGE, "%s", cause));
 	cmd_usage(e, 0);
 	return (0);
@@ -747,5 +895,5 @@ cmd_help_exec(struct cmd_ctx *ctx)
 
 const struct cmd_entry cmd_help_entry = {
 	"help", "[COMMAND]", "show the commands, or one command's options",
-	0, 1, NULL, cmd_help_exec
+	0, 1, NULL, cmd_help_exec, 0
 };

@@ -66,11 +66,104 @@ struct global_opts {
 #define CMD_ARG_REQUIRED	1
 #define CMD_ARG_OPTIONAL	2	/* only as --name=value */
 
+/*
+ * Option ids: one space for every command, so an option shared by several
+ * commands (a block below, or the same name in two tables) has one id.
+ * The read steps of connect stay contiguous (OPT_READ_LINE..OPT_READ_ALL).
+ */
+enum cmd_opt_id {
+	/* Global options, valid for every command (cmd.c). */
+	OPT_IPV4 = 1,
+	OPT_IPV6,
+	OPT_VERBOSE,
+	OPT_QUIET,
+	OPT_LOG_FORMAT,
+	OPT_LIMIT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_HELP,
+
+	/* Shared blocks (cmd.c, CMD_OPTS_*). */
+	OPT_TLS,
+	OPT_CAFILE,
+	OPT_INSECURE,
+	OPT_PROXY,
+	OPT_NOPROXY,
+	OPT_RESOLVE,
+	OPT_SOURCE,
+	OPT_SOURCE_PORT,
+	OPT_ALPN,		/* the TLS options of cmd-tls.c */
+	OPT_SERVERNAME,
+	OPT_NO_SNI,
+	OPT_TLS_MIN,
+	OPT_TLS_MAX,
+
+	/* Options of several commands, each table with its own help line. */
+	OPT_JSON,
+	OPT_PROGRESS,
+	OPT_HEX_DUMP,
+
+	/* connect and unix-connect. */
+	OPT_SEND,
+	OPT_SEND_FILE,
+	OPT_EOF,
+	OPT_READ_LINE,
+	OPT_READ_UNTIL,
+	OPT_READ_EXACTLY,
+	OPT_READ,
+	OPT_READ_ALL,
+	OPT_FD,
+	OPT_NO_SHUTDOWN,
+	OPT_ZERO_IO,
+	OPT_CONCURRENCY,
+	OPT_CRLF,
+	OPT_SHOW_CERT,
+	OPT_EXPIRE_WARN,	/* and http-head */
+	OPT_STARTTLS,
+
+	/* serve and unix-serve. */
+	OPT_KEEP_OPEN,
+	OPT_ECHO,
+	OPT_DISCARD,
+	OPT_EXEC,
+	OPT_SH_EXEC,
+	OPT_BROKER,
+	OPT_MAX_CONNS,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_WORKERS,
+	OPT_CERT,		/* and the TLS clients' --cert */
+	OPT_KEY,
+	OPT_MODE,
+	OPT_CLIENT_CA,
+	OPT_CLIENT_CERT,
+
+	/* http-head. */
+	OPT_PREFIX,
+	OPT_HEADER,
+	OPT_HTTP10,
+	OPT_LOCATION,
+	OPT_MAX_REDIRS,
+	OPT_FAIL
+};
+
+/*
+ * Blocks of options that several commands share, defined once in cmd.c
+ * and merged into a command's table (after its own options) as the global
+ * options are: a command names its blocks in cmd_entry.blocks.
+ */
+#define CMD_OPTS_TLS_VERIFY	0x1	/* --cafile, -k/--insecure, --cert, --key,
+					   --alpn, --tls-min, --tls-max */
+#define CMD_OPTS_TLS_CLIENT	0x3	/* --tls, --servername, --no-sni, and
+					   the verify block */
+#define CMD_OPTS_PROXY		0x4	/* --proxy, --noproxy, --resolve */
+#define CMD_OPTS_SOURCE		0x8	/* -s/--source, -p/--source-port */
+
 struct cmd_option {
 	const char	*name;		/* long name, without -- */
 	int		 flag;		/* short letter, or 0 */
 	int		 has_arg;
-	int		 id;		/* the command's own code, 1..999 */
+	int		 id;		/* an OPT_ of enum cmd_opt_id */
 	const char	*argname;	/* for help: "STR", "FILE", NULL for flags */
 	const char	*help;		/* one line for --help */
 };
@@ -99,6 +192,7 @@ struct cmd_entry {
 	int			 max_pos;
 	const struct cmd_option	*options;	/* terminated by a NULL name */
 	int			(*exec)(struct cmd_ctx *);
+	int			 blocks;	/* CMD_OPTS_*: shared options */
 };
 
 struct cmd_ctx {
@@ -113,6 +207,8 @@ extern const struct cmd_entry *cmd_table[];
 
 /* cmd.c */
 int		 cmd_run(int argc, char **argv, struct global_opts *);
+/* A command's whole table: its own options, then its blocks. */
+const struct cmd_option *cmd_options(const struct cmd_entry *);
 int		 cmd_has(struct cmd_ctx *, int id);
 const char	*cmd_get(struct cmd_ctx *, int id);
 int		 cmd_exit_code(const struct stream_error *);
@@ -137,22 +233,6 @@ char		*hint_optional_value(const struct cmd_option *, const char *);
 int		 completion_print(const char *shell,
 		     const struct cmd_entry *const *, const struct cmd_option *);
 
-/*
- * The TLS options connect, unix-connect, http-head, serve and unix-serve
- * share (cmd-tls.c): one id each, above every command's own (1..899),
- * below the global ones (1000..).
- */
-enum {
-	TOPT_CERT = 900,	/* client: --cert; serve keeps its own */
-	TOPT_KEY,
-	TOPT_ALPN,
-	TOPT_SERVERNAME,
-	TOPT_NO_SNI,
-	TOPT_TLS_MIN,
-	TOPT_TLS_MAX,
-	TOPT_CLIENT_CA,
-	TOPT_CLIENT_CERT
-};
 
 /*
  * cmd-tls.c: the TLS client options (--cafile, -k, --cert, --key, --alpn,
@@ -171,9 +251,8 @@ const char	*cmd_tls_stray(struct cmd_ctx *);
 
 /* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
 struct proxy;
-int		 cmd_reach_resolve(struct cmd_ctx *, int resolve_id);
-int		 cmd_reach_proxy(struct cmd_ctx *, int proxy_id, int noproxy_id,
-		     const char *host, int env, int https, struct proxy *,
-		     int *use);
+int		 cmd_reach_resolve(struct cmd_ctx *);
+int		 cmd_reach_proxy(struct cmd_ctx *, const char *host, int env,
+		     int https, struct proxy *, int *use);
 
 #endif /* CMD_H */

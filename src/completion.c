@@ -129,7 +129,7 @@ completion_each(const struct cmd_entry *e,
 {
 	const struct cmd_option	*o;
 
-	for (o = e != NULL ? e->options : NULL; o != NULL && o->name != NULL;
+	for (o = e != NULL ? cmd_options(e) : NULL; o != NULL && o->name != NULL;
 	    o++)
 		fn(e, o, arg);
 	for (o = completion_globals; o->name != NULL; o++)
@@ -207,7 +207,7 @@ completion_bash_tables(void)
 	    "# words W..., program.\n_cstream_option_kind()\n{\n"
 	    "\tcase $1:$2 in\n");
 	for (e = completion_table; *e != NULL; e++) {
-		for (o = (*e)->options; o != NULL && o->name != NULL; o++)
+		for (o = cmd_options(*e); o != NULL && o->name != NULL; o++)
 			completion_bash_kind_cb(*e, o, (void *)(*e)->name);
 	}
 	for (o = completion_globals; o->name != NULL; o++)
@@ -428,7 +428,7 @@ completion_zsh_command(const struct cmd_entry *e)
 	int			 i;
 
 	printf("\t\t(%s)\n\t\t_arguments -s \\\n", e->name);
-	for (o = e->options; o != NULL && o->name != NULL; o++)
+	for (o = cmd_options(e); o != NULL && o->name != NULL; o++)
 		completion_zsh_option_cb(e, o, "continued");
 	fputs("\t\t\"${_cstream_globals[@]}\"", stdout);
 	for (i = 0; (k = completion_pos_kind(e, i)) != KIND_NONE; i++) {
@@ -573,7 +573,7 @@ completion_fish(void)
 	for (o = completion_globals; o->name != NULL; o++)
 		completion_fish_option_cb(NULL, o, NULL);
 	for (e = completion_table; *e != NULL; e++) {
-		for (o = (*e)->options; o != NULL && o->name != NULL; o++)
+		for (o = cmd_options(*e); o != NULL && o->name != NULL; o++)
 			completion_fish_option_cb(*e, o, NULL);
 		completion_fish_args(*e);
 	}

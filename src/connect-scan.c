@@ -33,6 +33,7 @@
 #include "cmd.h"
 #include "connect-scan.h"
 #include "log.h"
+#include "monotime.h"
 #include "net.h"
 #include "parse.h"
 #include "proxy.h"
@@ -53,13 +54,10 @@ struct scan;
 struct scan_slot {
 	struct scan		*scan;
 	size_t			 idx;		/* index into ports */
-	int			 fd;
-	int			 fd_family;
+	struct net_attempt	 att;		/* the socket and its connect */
 	int			 reusable;	/* fd was refused: connect again */
 	const struct addrinfo	*ai;		/* the address being tried */
 	int			 timed_out;	/* some address timed out */
-	struct event		 ev;
-	int			 ev_set;
 };
 
 struct scan {
@@ -250,17 +248,9 @@ scan_self_connected(int fd)
 static void
 scan_slot_release(struct scan_slot *sl)
 {
-	if (sl->ev_set) {
-		event_del(&sl->ev);
-		sl->ev_set = 0;
-	}
-	if (sl->fd != -1) {
-		close(sl->fd);
-		sl->fd = -1;
-	}
+	net_attempt_close(&sl->att);
 }
 
-static void	scan_io_cb(evutil_socket_t, short, void *);
 static void	scan_set_port(struct sockaddr *, uint16_t);
 
 /* The port's attempt is over: record it, free the slot. */
@@ -293,64 +283,43 @@ scan_set_port(struct sockaddr *sa, uint16_t port)
 		((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
 }
 
-static void	scan_io_cb(evutil_socket_t, short, void *);
+static void	scan_attempt_cb(struct net_attempt *, int, void *);
 
 /*
- * A socket whose connect was refused is reused for the next attempt:
- * Linux reports a failed non-blocking connect to the next connect(2) on
- * the socket and leaves it unconnected, ready for another one. That
- * saves a socket(2) and a close(2) per closed port, most of a scan.
+ * A socket whose connect was refused is reused for the next attempt
+ * (net_attempt_socket keeps it): that saves a socket(2) and a close(2)
+ * per closed port, most of a scan.
  */
 static int
 scan_socket(struct scan_slot *sl)
 {
-	if (sl->fd != -1 && sl->fd_family == sl->ai->ai_family)
-		return (0);
-	if (sl->fd != -1)
-		close(sl->fd);
-	sl->fd = socket(sl->ai->ai_family, SOCK_STREAM|SOCK_NONBLOCK|
-	    SOCK_CLOEXEC, 0);
-	if (sl->fd == -1) {
-		stream_error_set(sl->scan->err, STREAM_ESYS, errno,
-		    "socket: %s", strerror(errno));
+	int	error;
+
+	if ((error = net_attempt_socket(&sl->att, sl->ai->ai_family)) != 0) {
+		stream_error_set(sl->scan->err, STREAM_ESYS, error,
+		    "socket: %s", strerror(error));
 		return (-1);
 	}
-	sl->fd_family = sl->ai->ai_family;
 	return (0);
 }
 
-/*
- * One connect to the current address; its errno, 0 once connected. On
- * loopback the answer is usually in before connect returns: asking again
- * at once finds a refusal without a trip through the event loop.
- */
+/* One connect to the current address: 0, EINPROGRESS or its errno. */
 static int
 scan_connect(struct scan_slot *sl)
 {
 	struct sockaddr_storage	ss;
-	int			error;
 
 	memcpy(&ss, sl->ai->ai_addr, sl->ai->ai_addrlen);
 	scan_set_port((struct sockaddr *)&ss, sl->scan->ports[sl->idx]);
-	if (connect(sl->fd, (struct sockaddr *)&ss, sl->ai->ai_addrlen) == 0)
-		return (0);
-	if ((error = errno) != EINPROGRESS)
-		return (error);
-	if (connect(sl->fd, (struct sockaddr *)&ss, sl->ai->ai_addrlen) == 0)
-		return (0);
-	error = errno;
-	if (error == EALREADY)
-		return (EINPROGRESS);
-	return (error == EISCONN ? 0 : error);
+	return (net_attempt_connect(&sl->att, sl->scan->base,
+	    (struct sockaddr *)&ss, sl->ai->ai_addrlen, sl->scan->tv,
+	    scan_attempt_cb, sl));
 }
 
 static void
 scan_drop_socket(struct scan_slot *sl)
 {
-	if (sl->fd != -1) {
-		close(sl->fd);
-		sl->fd = -1;
-	}
+	net_attempt_close(&sl->att);
 }
 
 /*
@@ -369,14 +338,10 @@ scan_try(struct scan_slot *sl)
 		sl->reusable = 0;
 		switch (error = scan_connect(sl)) {
 		case 0:
-			scan_done(sl, scan_self_connected(sl->fd) ?
+			scan_done(sl, scan_self_connected(sl->att.fd) ?
 			    PORTSCAN_ST_CLOSED : PORTSCAN_ST_OPEN);
 			return (0);
 		case EINPROGRESS:
-			event_assign(&sl->ev, sc->base, sl->fd, EV_WRITE,
-			    scan_io_cb, sl);
-			sl->ev_set = 1;
-			event_add(&sl->ev, sc->tv);
 			return (1);
 		case ECONNREFUSED:
 			sl->reusable = 1;
@@ -419,27 +384,21 @@ scan_stop(struct scan *sc)
 	event_base_loopbreak(sc->base);
 }
 
+/* The attempt in flight has its answer (ETIMEDOUT: sc->tv passed). */
 static void
-scan_io_cb(evutil_socket_t fd, short events, void *arg)
+scan_attempt_cb(struct net_attempt *a, int error, void *arg)
 {
 	struct scan_slot	*sl = arg;
 	struct scan		*sc = sl->scan;
-	socklen_t		 len = sizeof(int);
-	int			 error = 0;
 
-	sl->ev_set = 0;
 	sl->reusable = 0;
-	if (events & EV_TIMEOUT) {
+	if (error == ETIMEDOUT)
 		sl->timed_out = 1;
-		error = ETIMEDOUT;
-	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		error = errno;
 	if (error == 0) {
-		scan_done(sl, scan_self_connected(fd) ? PORTSCAN_ST_CLOSED :
+		scan_done(sl, scan_self_connected(a->fd) ? PORTSCAN_ST_CLOSED :
 		    PORTSCAN_ST_OPEN);
 	} else {
-		close(sl->fd);
-		sl->fd = -1;
+		net_attempt_close(a);
 		sl->ai = sl->ai->ai_next;
 		if (scan_try(sl) == -1) {
 			scan_stop(sc);
@@ -525,11 +484,10 @@ portscan_run(struct event_base *base, const struct portscan_opts *o,
 	sc.free = xcalloc(sc.nslots, sizeof *sc.free);
 	for (i = 0; i < sc.nslots; i++) {
 		sc.slots[i].scan = &sc;
-		sc.slots[i].fd = -1;
+		net_attempt_init(&sc.slots[i].att);
 		sc.free[sc.nfree++] = sc.nslots - 1 - i;
 	}
-	tv.tv_sec = (time_t)o->timeout;
-	tv.tv_usec = (suseconds_t)((o->timeout - (double)tv.tv_sec) * 1e6);
+	monotime_tv(o->timeout, &tv);
 	sc.tv = event_base_init_common_timeout(base, &tv);
 	if (sc.tv == NULL)
 		sc.tv = &tv;

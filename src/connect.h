@@ -33,36 +33,6 @@
 
 struct progress;
 
-enum {
-	OPT_SEND = 1,
-	OPT_SEND_FILE,
-	OPT_EOF,
-	OPT_READ_LINE,
-	OPT_READ_UNTIL,
-	OPT_READ_EXACTLY,
-	OPT_READ,
-	OPT_READ_ALL,
-	OPT_FD,
-	OPT_TLS,
-	OPT_CAFILE,
-	OPT_INSECURE,
-	OPT_NO_SHUTDOWN,
-	OPT_PROGRESS,
-	OPT_ZERO_IO,
-	OPT_JSON,
-	OPT_CONCURRENCY,
-	OPT_CRLF,
-	OPT_HEX_DUMP,
-	OPT_SOURCE,
-	OPT_SOURCE_PORT,
-	OPT_RESOLVE,
-	OPT_PROXY,
-	OPT_NOPROXY,
-	OPT_SHOW_CERT,
-	OPT_EXPIRE_WARN,
-	OPT_STARTTLS
-};
-
 /* --starttls: the plain dialogues of connect-starttls.c. */
 enum starttls_proto {
 	STARTTLS_NONE,

@@ -23,6 +23,8 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "stream.h"
+#include "tls.h"
 
 /*
  * main: the global defaults, --version, then the command layer, whose
@@ -59,8 +61,13 @@ main(int argc, char **argv)
 	/* stderr carries the one-line errors; never interleave half lines. */
 	setvbuf(stderr, NULL, _IOLBF, 0);
 
+	/*
+	 * As curl -V: the libraries cstream runs with, which a dynamic
+	 * link lets differ from those it was built with.
+	 */
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("cstream %s\n", PACKAGE_VERSION);
+		printf("cstream %s\nlibevent %s\n%s\n", PACKAGE_VERSION,
+		    event_get_version(), tls_library_version());
 		return (0);
 	}
 

@@ -101,11 +101,17 @@ log_puts_quoted(const char *s)
 	}
 }
 
-static void
+/*
+ * libevent's own messages. Its errors (a backend that fails, just before
+ * it gives up) are ours to report: a warning line on stderr, -v or not;
+ * its warnings and debug notes are only interesting when debugging.
+ */
+void
 log_libevent_cb(int severity, const char *msg)
 {
-	/* libevent's own warnings are only interesting when debugging. */
-	if (log_level > 0 || severity >= EVENT_LOG_ERR)
+	if (severity >= EVENT_LOG_ERR)
+		log_warnx("libevent: %s", msg);
+	else if (log_level > 0)
 		log_event("libevent", "message", msg, (char *)NULL);
 }
 

@@ -33,6 +33,8 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+/* libevent's log callback, which log_init installs. */
+void		 log_libevent_cb(int severity, const char *msg);
 /* s with control bytes as \xHH, for messages that echo untrusted bytes. */
 void		 log_puts_quoted(const char *);
 /*

@@ -59,10 +59,8 @@ struct he_attempt {
 	struct happy_eyeballs	*he;
 	struct net_addr		 addr;
 	enum he_state		 state;
-	int			 fd;
+	struct net_attempt	 att;		/* its socket and connect */
 	int			 error;		/* HE_FAILED: errno */
-	struct event		 ev;		/* fd writable */
-	int			 ev_set;
 };
 
 struct happy_eyeballs {
@@ -143,14 +141,7 @@ he_log(struct he_attempt *a, const char *event, int error)
 static void
 he_attempt_close(struct he_attempt *a)
 {
-	if (a->ev_set) {
-		event_del(&a->ev);
-		a->ev_set = 0;
-	}
-	if (a->fd != -1) {
-		close(a->fd);
-		a->fd = -1;
-	}
+	net_attempt_close(&a->att);
 }
 
 /* Close every attempt and the timer; nothing will call back any more. */
@@ -227,8 +218,7 @@ he_finish(struct happy_eyeballs *he, struct he_attempt *winner)
 
 	memset(&err, 0, sizeof err);
 	if (winner != NULL) {
-		fd = winner->fd;
-		winner->fd = -1;
+		fd = net_attempt_take(&winner->att);
 	} else
 		he_error(he, &err);
 	he_stop(he);
@@ -249,17 +239,11 @@ he_attempt_failed(struct he_attempt *a, int error)
 }
 
 static void
-he_io_cb(evutil_socket_t fd, short events, void *arg)
+he_attempt_cb(struct net_attempt *att, int error, void *arg)
 {
 	struct he_attempt	*a = arg;
 	struct happy_eyeballs	*he = a->he;
-	socklen_t		 len = sizeof(int);
-	int			 error = 0;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		error = errno;
-	if (error == EINPROGRESS || error == EALREADY)
-		return;		/* spurious wakeup */
 	if (error == 0) {
 		he_finish(he, a);
 		return;
@@ -284,7 +268,7 @@ he_delay_cb(evutil_socket_t fd, short events, void *arg)
 /*
  * Create the socket of one attempt and start connecting: the one place
  * a socket for an outgoing TCP connection is made. 1 in progress, 0
- * connected at once (a->fd), -1 failed (a->error).
+ * connected at once (a->att), -1 failed (a->error).
  */
 /*
  * Bind a connecting socket to a local address and/or port (nc -s, -p)
@@ -345,12 +329,10 @@ he_attempt_start(struct he_attempt *a)
 	int			 error;
 
 	he_log(a, "attempt", 0);
-	a->fd = socket(sa->sa_family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC,
-	    0);
-	if (a->fd == -1)
+	if ((errno = net_attempt_socket(&a->att, sa->sa_family)) != 0)
 		goto fail;
 	if ((a->he->src_addr != NULL || a->he->src_port != NULL) &&
-	    he_bind_source(a->fd, sa->sa_family, a->he->src_addr,
+	    he_bind_source(a->att.fd, sa->sa_family, a->he->src_addr,
 	    a->he->src_port, &e) == -1) {
 		if (!a->he->bind_failed)
 			a->he->bind_err = e;
@@ -358,15 +340,14 @@ he_attempt_start(struct he_attempt *a)
 		errno = e.sys != 0 ? e.sys : EADDRNOTAVAIL;
 		goto fail;
 	}
-	if (connect(a->fd, sa, a->addr.len) == 0)
+	error = net_attempt_connect(&a->att, a->he->base, sa, a->addr.len,
+	    NULL, he_attempt_cb, a);
+	if (error == 0)
 		return (0);
-	if (errno != EINPROGRESS && errno != EINTR)
+	if (error != EINPROGRESS) {
+		errno = error;
 		goto fail;
-	event_assign(&a->ev, a->he->base, a->fd, EV_WRITE|EV_PERSIST,
-	    he_io_cb, a);
-	if (event_add(&a->ev, NULL) == -1)
-		goto fail;
-	a->ev_set = 1;
+	}
 	a->state = HE_PENDING;
 	a->he->pending++;
 	return (1);
@@ -427,7 +408,7 @@ he_start(struct event_base *base, const struct net_addr *addrs, size_t n,
 	he_sort(he, addrs, n);
 	for (i = 0; i < n; i++) {
 		he->att[i].he = he;
-		he->att[i].fd = -1;
+		net_attempt_init(&he->att[i].att);
 	}
 	evtimer_assign(&he->ev_delay, base, he_delay_cb, he);
 	he_start_next(he);

@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "monotime.h"
+
 /* Socket for a connect or a listen: non-blocking, close-on-exec. */
 static inline int
 net_socket(int family)
@@ -37,8 +39,7 @@ net_socket(int family)
 static inline void
 net_ms_timeval(int ms, struct timeval *tv)
 {
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
+	monotime_tv((double)ms / 1000, tv);
 }
 
 /* Numeric host and port of an address, for messages ("::1", "80"). */

@@ -103,7 +103,7 @@ net_get_port(const struct sockaddr *sa)
 /* One listening TCP socket on sa; -1 and err (naming the call) on error. */
 static int
 net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
-    int reuseport, struct stream_error *err)
+    struct stream_error *err)
 {
 	char		 host[NI_MAXHOST], serv[NI_MAXSERV];
 	const char	*call = "bind to";
@@ -112,10 +112,6 @@ net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
 	if ((fd = net_socket(sa->sa_family)) == -1)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
-		goto fail;
-	/* Several processes on one port, balanced by the kernel. */
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == -1)
 		goto fail;
 	/* Linux makes :: dual-stack by default, and 0.0.0.0 would clash. */
 	if (sa->sa_family == AF_INET6 &&
@@ -145,8 +141,7 @@ fail:
  */
 static int
 net_listen_tcp_once(const char *host, const char *port, int family,
-    int backlog, int reuseport, int **fds, size_t *nfds,
-    struct stream_error *err)
+    int backlog, int **fds, size_t *nfds, struct stream_error *err)
 {
 	struct addrinfo		*res, *ai;
 	struct sockaddr_storage	 ss, bound;
@@ -170,7 +165,7 @@ net_listen_tcp_once(const char *host, const char *port, int family,
 			net_set_port((struct sockaddr *)&ss, realport);
 
 		fd = net_listen_one((struct sockaddr *)&ss, ai->ai_addrlen,
-		    backlog, reuseport, err);
+		    backlog, err);
 		if (fd == -1) {
 			/* A family the kernel lacks (no IPv6): skip it. */
 			if (err->sys == EAFNOSUPPORT)
@@ -202,39 +197,23 @@ fail:
 	return (r);
 }
 
-static int
-net_listen_tcp_common(const char *host, const char *port, int family,
-    int backlog, int reuseport, int **fds, size_t *nfds,
-    struct stream_error *err)
+int
+net_listen_tcp(const char *host, const char *port, int family, int backlog,
+    int **fds, size_t *nfds, struct stream_error *err)
 {
 	int	i, r;
 
 	*fds = NULL;
 	*nfds = 0;
 	for (i = 0; i < NET_LISTEN_TRIES; i++) {
-		r = net_listen_tcp_once(host, port, family, backlog,
-		    reuseport, fds, nfds, err);
+		r = net_listen_tcp_once(host, port, family, backlog, fds,
+		    nfds, err);
 		if (r != -2)
 			return (r);
 	}
 	return (-1);
 }
 
-int
-net_listen_tcp(const char *host, const char *port, int family, int backlog,
-    int **fds, size_t *nfds, struct stream_error *err)
-{
-	return (net_listen_tcp_common(host, port, family, backlog, 0, fds,
-	    nfds, err));
-}
-
-int
-net_listen_tcp_reuseport(const char *host, const char *port, int family,
-    int backlog, int **fds, size_t *nfds, struct stream_error *err)
-{
-	return (net_listen_tcp_common(host, port, family, backlog, 1, fds,
-	    nfds, err));
-}
 
 static int
 net_listener_update(struct net_listener *l)

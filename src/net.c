@@ -35,6 +35,7 @@
 
 #include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "net-int.h"
 #include "xmalloc.h"
@@ -72,9 +73,7 @@ struct net_connect {
 	struct addrinfo		 unix_ai;
 	struct sockaddr_storage	 unix_ss;
 
-	int			 fd;	/* this attempt's socket */
-	struct event		 ev_io;	/* fd writable */
-	int			 io_set;
+	struct net_attempt	 att;	/* the current address's connect */
 	struct event		 ev_timeout;
 	struct event		 ev_retry; /* unix backlog full */
 	int			 retry_ms;
@@ -101,10 +100,7 @@ net_timeval(double secs, struct timeval *tv)
 {
 	if (secs > NET_TIMEOUT_MAX)
 		secs = NET_TIMEOUT_MAX;
-	tv->tv_sec = (time_t)secs;
-	tv->tv_usec = (suseconds_t)((secs - (double)tv->tv_sec) * 1e6);
-	if (tv->tv_usec >= 1000000)
-		tv->tv_usec = 999999;
+	monotime_tv(secs, tv);
 }
 
 /*
@@ -204,14 +200,7 @@ net_connect_error(struct net_connect *nc, int error)
 static void
 net_connect_stop_attempt(struct net_connect *nc)
 {
-	if (nc->io_set) {
-		event_del(&nc->ev_io);
-		nc->io_set = 0;
-	}
-	if (nc->fd != -1) {
-		close(nc->fd);
-		nc->fd = -1;
-	}
+	net_attempt_close(&nc->att);
 }
 
 /* Stop whatever is in progress; the result is already in nc. */
@@ -248,8 +237,6 @@ net_connect_free(struct net_connect *nc)
 static void
 net_connect_finish(struct net_connect *nc, int fd)
 {
-	if (fd != -1 && fd == nc->fd)
-		nc->fd = -1;	/* not ours to close any more */
 	net_connect_stop(nc);
 	nc->done_fd = fd;
 	if (fd != -1)
@@ -286,22 +273,16 @@ net_connect_timeout_cb(evutil_socket_t unused, short events, void *arg)
 	net_connect_finish(nc, -1);
 }
 
-/* The socket of the attempt in progress is writable: did it connect? */
+/* The attempt in progress has its answer. */
 static void
-net_connect_io_cb(evutil_socket_t fd, short events, void *arg)
+net_connect_attempt_cb(struct net_attempt *a, int error, void *arg)
 {
 	struct net_connect	*nc = arg;
-	socklen_t		 len = sizeof(int);
-	int			 error = 0;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		error = errno;
 	if (error == 0) {
-		net_connect_finish(nc, fd);
+		net_connect_finish(nc, net_attempt_take(a));
 		return;
 	}
-	if (error == EINPROGRESS || error == EALREADY)
-		return;		/* spurious wakeup */
 	net_connect_error(nc, error);
 	net_connect_stop_attempt(nc);
 	nc->ai = nc->ai->ai_next;
@@ -316,8 +297,8 @@ net_connect_retry_cb(evutil_socket_t unused, short events, void *arg)
 
 /*
  * Start connecting to nc->ai. Returns 1 if the attempt is in progress
- * (or will be retried), 0 if it connected at once (the socket is in
- * nc->fd), -1 if it failed (nc->err says why).
+ * (or will be retried), 0 if it connected at once (the socket is the
+ * attempt's), -1 if it failed (nc->err says why).
  */
 static int
 net_connect_start(struct net_connect *nc)
@@ -326,26 +307,17 @@ net_connect_start(struct net_connect *nc)
 	struct timeval	 tv;
 	int		 error;
 
-	if ((nc->fd = net_socket(ai->ai_family)) == -1) {
-		net_connect_error(nc, errno);
-		return (-1);
-	}
-	if (connect(nc->fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		return (0);
-	error = errno;
-	if (error == EINPROGRESS || error == EINTR) {
-		event_assign(&nc->ev_io, nc->base, nc->fd, EV_WRITE|EV_PERSIST,
-		    net_connect_io_cb, nc);
-		nc->io_set = 1;
-		if (event_add(&nc->ev_io, NULL) == 0)
-			return (1);
-		error = errno;
-		net_connect_stop_attempt(nc);
+	if ((error = net_attempt_socket(&nc->att, ai->ai_family)) != 0) {
 		net_connect_error(nc, error);
 		return (-1);
 	}
-	close(nc->fd);
-	nc->fd = -1;
+	error = net_attempt_connect(&nc->att, nc->base, ai->ai_addr,
+	    ai->ai_addrlen, NULL, net_connect_attempt_cb, nc);
+	if (error == 0)
+		return (0);
+	if (error == EINPROGRESS)
+		return (1);
+	net_attempt_close(&nc->att);
 
 	/*
 	 * A unix listener with a full backlog makes a non-blocking connect
@@ -375,7 +347,7 @@ net_connect_next(struct net_connect *nc)
 		if (r == 1)
 			return;
 		if (r == 0) {
-			net_connect_finish(nc, nc->fd);
+			net_connect_finish(nc, net_attempt_take(&nc->att));
 			return;
 		}
 	}
@@ -394,7 +366,7 @@ net_connect_new(struct event_base *base, const char *name, const char *port,
 	nc->name = xstrdup(name);
 	if (port != NULL)
 		nc->port = xstrdup(port);
-	nc->fd = -1;
+	net_attempt_init(&nc->att);
 	nc->done_fd = -1;
 	nc->retry_ms = NET_RETRY_MIN_MS;
 	nc->cb = cb;

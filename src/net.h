@@ -27,6 +27,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <event2/event_struct.h>
+
 #include "error.h"
 
 struct event_base;
@@ -74,10 +76,6 @@ int		 net_unix_sockaddr(const char *path, struct sockaddr_storage *,
 		     socklen_t *, struct stream_error *);
 int		 net_listen_tcp(const char *host, const char *port, int family,
 		     int backlog, int **fds, size_t *nfds, struct stream_error *);
-/* The same with SO_REUSEPORT, for several processes on one port. */
-int		 net_listen_tcp_reuseport(const char *host, const char *port,
-		     int family, int backlog, int **fds, size_t *nfds,
-		     struct stream_error *);
 int		 net_listen_unix(const char *path, int mode, int backlog,
 		     dev_t *dev, ino_t *ino, struct stream_error *);
 void		 net_unlink_unix(const char *path, dev_t, ino_t);
@@ -95,6 +93,35 @@ int		 net_set_nodelay(int fd);
  * socket is bound to src_addr and/or src_port first when given (nc -s, -p).
  */
 struct happy_eyeballs;
+/*
+ * net-attempt.c: one non-blocking connect, the socket, its write event
+ * and its close, under net.c, net-happy-eyeballs.c and connect-scan.c.
+ * net_attempt_connect returns 0 when connected at once, EINPROGRESS when
+ * cb will say (0 connected, ETIMEDOUT after timeout, NULL for none, or
+ * the connect's errno), or the errno. The socket stays the attempt's
+ * (net_attempt_take hands it over) until net_attempt_close.
+ */
+struct net_attempt;
+typedef void	(*net_attempt_cb)(struct net_attempt *, int error, void *);
+
+struct net_attempt {
+	int			 fd;		/* -1: none */
+	int			 family;
+	struct event		 ev;		/* fd writable, or timeout */
+	int			 ev_set;
+	net_attempt_cb		 cb;
+	void			*arg;
+};
+
+void		 net_attempt_init(struct net_attempt *);
+/* A socket of family, kept if open already: 0 or an errno. */
+int		 net_attempt_socket(struct net_attempt *, int family);
+int		 net_attempt_connect(struct net_attempt *, struct event_base *,
+		     const struct sockaddr *, socklen_t,
+		     const struct timeval *timeout, net_attempt_cb, void *);
+int		 net_attempt_take(struct net_attempt *);
+void		 net_attempt_close(struct net_attempt *);
+
 typedef void	(*he_done_cb)(int fd, const struct stream_error *, void *);
 struct happy_eyeballs *he_start(struct event_base *, const struct net_addr *,
 		     size_t, const char *src_addr, const char *src_port,

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "monotime.h"
 #include "progress.h"
 #include "xmalloc.h"
 
@@ -57,15 +58,6 @@ struct progress {
 	progress_count_cb	 count;
 	void			*arg;
 };
-
-static double
-progress_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
 
 /* Binary units, three significant digits as pv shows them. */
 static void
@@ -145,7 +137,7 @@ progress_draw(struct progress *p, int final)
 {
 	char			 out[2 * PROGRESS_LINE + 32], line[PROGRESS_LINE];
 	unsigned long long	 sent = 0, received = 0, n;
-	double			 now = progress_now();
+	double			 now = monotime_secs();
 	size_t			 off = 0;
 	int			 i;
 
@@ -210,7 +202,7 @@ progress_start(struct event_base *base, int mode, int dirs, long long size,
 	}
 	p->count = count;
 	p->arg = arg;
-	p->started = p->last = progress_now();
+	p->started = p->last = monotime_secs();
 	p->timer = event_new(base, -1, EV_PERSIST, progress_timer_cb, p);
 	if (p->timer != NULL)
 		event_add(p->timer, &tv);

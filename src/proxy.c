@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "net.h"
 #include "parse.h"
 #include "proxy-int.h"
@@ -321,15 +322,6 @@ proxy_tunnel_free(struct proxy_tunnel *t)
 	free(t);
 }
 
-static uint64_t
-proxy_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000);
-}
-
 /* What the connect timeout has left, at least a millisecond; 0: none. */
 static double
 proxy_time_left(struct proxy_tunnel *t)
@@ -339,7 +331,7 @@ proxy_time_left(struct proxy_tunnel *t)
 	if (t->opts.connect_timeout <= 0)
 		return (0);
 	left = t->opts.connect_timeout -
-	    (double)(proxy_now_ms() - t->start_ms) / 1000;
+	    (double)(monotime_ms() - t->start_ms) / 1000;
 	return (left < 0.001 ? 0.001 : left);
 }
 
@@ -452,8 +444,7 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 		    t->port, (char *)NULL);
 	if ((left = proxy_time_left(t)) > 0) {
 		t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
-		tv.tv_sec = (time_t)left;
-		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+		monotime_tv(left, &tv);
 		if (t->timer != NULL)
 			evtimer_add(t->timer, &tv);
 	}
@@ -510,7 +501,7 @@ proxy_tunnel_start(struct event_base *base, const struct proxy *p,
 	t->host = xstrdup(host);
 	t->port = xstrdup(port);
 	t->opts = *opts;
-	t->start_ms = proxy_now_ms();
+	t->start_ms = monotime_ms();
 	t->verdict = PROXY_PROBE_FAILED;
 	if (p->src_addr != NULL || p->src_port != NULL) {
 		/* nc -s with -x: the source is the proxy connection's. */

@@ -245,7 +245,6 @@ enum relay_state {
 
 struct relay_flow {
 	struct relay		*r;
-	enum relay_dir		 dir;
 	struct stream		*src;
 	struct stream		*dst;
 	struct pump		*pump;
@@ -310,7 +309,7 @@ relay_note_end(struct relay *r, struct stream *s, enum relay_end end)
 static void
 relay_refused(struct relay *r, struct stream_error *e, int sys)
 {
-	char	peer[128] = "";
+	char	peer[256] = "";
 
 	if (r->opts.label != NULL)
 		strlcpy(peer, r->opts.label, sizeof peer);
@@ -583,7 +582,6 @@ relay_flow_start(struct relay *r, enum relay_dir dir, int flags,
 	struct relay_flow	*f = &r->flow[dir];
 
 	f->r = r;
-	f->dir = dir;
 	f->src = dir == RELAY_A_TO_B ? r->a : r->b;
 	f->dst = dir == RELAY_A_TO_B ? r->b : r->a;
 	f->state = FLOW_MOVING;
@@ -614,7 +612,6 @@ relay_start(struct stream *a, struct stream *b, const struct relay_opts *opts,
 		outflags |= PUMP_WRITE_EOF;
 	if (opts->flags & RELAY_CALLER_SENDS) {
 		FLOW_IN(r)->r = r;
-		FLOW_IN(r)->dir = RELAY_B_TO_A;
 		FLOW_IN(r)->src = b;
 		FLOW_IN(r)->dst = a;
 		FLOW_IN(r)->state = FLOW_MOVING;

@@ -18,38 +18,21 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 
-#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
-#include "net.h"
+#include "monotime.h"
 #include "stream.h"
 #include "stream-int.h"
-#include "tls.h"
 #include "xmalloc.h"
 
 /*
@@ -176,13 +159,9 @@ stream_finish_close(struct stream *s)
 		err = *s->exc;
 	else
 		err = stream_ok;
-	/*
-	 * libevent never sends close_notify (doc/libevent-notes.md,
-	 * fact 7): the queue is empty.
-	 */
-	if (s->kind == STREAM_TLS && !s->failed && !s->eof_done &&
-	    !s->handshaking)
-		SSL_shutdown(bufferevent_openssl_get_ssl(s->bev));
+	/* The queue is empty: the transport's goodbye (TLS close_notify). */
+	if (s->ops != NULL && s->ops->close != NULL)
+		s->ops->close(s);
 	stream_kill(s);
 	if (cb != NULL)
 		cb(s, &err, arg);
@@ -298,8 +277,8 @@ stream_fail_errno(struct stream *s, const char *call, const char *prep,
 		 * read (a reply before its close): nc prints them, so the
 		 * read side goes on to its own EOF or reset.
 		 */
-		if (s->kind == STREAM_FD && s->rsock && s->rfd == s->wfd &&
-		    !s->eof) {
+		if (s->ops->can_write_eof != NULL && s->rsock &&
+		    s->rfd == s->wfd && !s->eof) {
 			transport_fail_write(s, &err);
 			return;
 		}
@@ -315,8 +294,7 @@ stream_timer_arm(struct stream *s, uint64_t ms)
 
 	if (s->tev == NULL)
 		return;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	monotime_tv((double)ms / 1000, &tv);
 	evtimer_add(s->tev, &tv);
 }
 
@@ -338,7 +316,7 @@ stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "tls handshake with %s: timed out", stream_label(s));
 		s->ops->handshake_done(s, &err);
 	} else if (s->idle_ms != 0 && !s->failed) {
-		since = stream_now_ms() - s->last_ms;
+		since = monotime_ms() - s->last_ms;
 		if (since < s->idle_ms)
 			stream_timer_arm(s, s->idle_ms - since);
 		else {
@@ -356,12 +334,16 @@ stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 int
 stream_new_timer(struct stream *s, double idle_timeout)
 {
+	/*
+	 * A handshake needs the timer for its own bound; the idle count
+	 * starts once it is over (the transport arms it then).
+	 */
 	s->idle_ms = stream_secs_ms(idle_timeout);
-	if (s->idle_ms == 0 && s->kind != STREAM_TLS)
+	if (s->idle_ms == 0 && !s->handshaking)
 		return (0);
 	if ((s->tev = evtimer_new(s->base, stream_timer_cb, s)) == NULL)
 		return (-1);
-	if (s->idle_ms != 0 && s->kind != STREAM_TLS) {
+	if (s->idle_ms != 0 && !s->handshaking) {
 		stream_touch(s);
 		stream_timer_arm(s, s->idle_ms);
 	}

@@ -18,38 +18,25 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>	/* SIOCOUTQ */
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
-#include "net.h"
 #include "stream.h"
 #include "stream-int.h"
-#include "tls.h"
 #include "xmalloc.h"
 
 /*
@@ -65,12 +52,46 @@ static void	fd_kick(struct stream *);
 static void	fd_shutdown(struct stream *);
 static void	fd_fail(struct stream *);
 
+static struct evbuffer	*fd_output(struct stream *);
+static int		 fd_can_write_eof(struct stream *);
+static int		 fd_unacked(struct stream *);
+
 static const struct stream_ops stream_fd_ops = {
 	.reading = fd_reading,
 	.kick = fd_kick,
 	.shutdown = fd_shutdown,
-	.fail = fd_fail
+	.fail = fd_fail,
+	.output = fd_output,
+	.can_write_eof = fd_can_write_eof,
+	.unacked = fd_unacked
 };
+
+/* Writes queue in our buffer, made by the first. */
+static struct evbuffer *
+fd_output(struct stream *s)
+{
+	return (stream_wbuf(s));
+}
+
+/* A socket half-closes; so does a write descriptor of its own (a pipe). */
+static int
+fd_can_write_eof(struct stream *s)
+{
+	if (s->wfd == -1)
+		return (0);
+	return (s->wsock || s->wfd != s->rfd);
+}
+
+/* SIOCOUTQ: bytes sent but not acknowledged, plus bytes unsent. */
+static int
+fd_unacked(struct stream *s)
+{
+	int	queued;
+
+	if (ioctl(s->wfd, SIOCOUTQ, &queued) == -1)
+		return (-1);
+	return (queued);
+}
 
 /*
  * The fd transport.
@@ -464,11 +485,7 @@ stream_new_fd(struct event_base *base, int rfd, int wfd, size_t limit,
 	struct stream	*s;
 	int		 poll, sock;
 
-	if ((s = stream_alloc_bare(base, limit)) == NULL) {
-		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
-		    strerror(ENOMEM));
-		return (NULL);
-	}
+	s = stream_alloc_bare(base, limit);	/* never NULL: xcalloc */
 	s->kind = STREAM_FD;
 	s->ops = &stream_fd_ops;
 	if (rfd != -1) {
@@ -518,11 +535,7 @@ stream_new_accepted(struct event_base *base, int fd, const char *peer,
 {
 	struct stream	*s;
 
-	if ((s = stream_alloc_bare(base, limit)) == NULL) {
-		stream_error_set(err, STREAM_ESYS, ENOMEM, "stream: %s",
-		    strerror(ENOMEM));
-		return (NULL);
-	}
+	s = stream_alloc_bare(base, limit);	/* never NULL: xcalloc */
 	s->kind = STREAM_FD;
 	s->ops = &stream_fd_ops;
 	s->rfd = s->wfd = fd;

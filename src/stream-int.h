@@ -19,8 +19,23 @@
 
 /*
  * The stream module's private header: struct stream and what the
- * stream files share. Only src/stream*.c include it.
+ * stream files share. Only src/stream*.c include it, after stream.h.
  */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include <event2/buffer.h>
+
+#include "stream.h"
+
+struct bufferevent;
+struct event;
+struct ssl_st;
+struct stream_xfer;
+struct net_listener;
 
 /* Socket read sizes: small while idle (memory), large for bulk. */
 #define STREAM_READ_MIN		4096
@@ -102,6 +117,7 @@ struct stream {
 	unsigned int		 dispatching:1;
 	unsigned int		 eof:1;		/* EOF fed to the reader */
 	unsigned int		 truncated:1;	/* TLS: without close_notify */
+	unsigned int		 notified:1;	/* TLS: close_notify read */
 	unsigned int		 paused:1;	/* flow control */
 	unsigned int		 failed:1;	/* transport lost */
 	unsigned int		 closing:1;
@@ -239,6 +255,23 @@ struct stream_ops {
 	/* The handshake ended (err NULL or OK: it succeeded). */
 	void	(*handshake_done)(struct stream *,
 		    const struct stream_error *);
+	/* Where writes queue: our buffer, or the TLS bufferevent's. */
+	struct evbuffer *(*output)(struct stream *);
+	/* The drain's low-water mark changed; NULL: nothing to tell. */
+	void	(*watermark)(struct stream *);
+	/*
+	 * Can write_eof half-close (and so the write side fail alone)?
+	 * NULL: the transport ends its own way (TLS: close_notify).
+	 */
+	int	(*can_write_eof)(struct stream *);
+	/* An orderly close, nothing queued: say goodbye; NULL: nothing. */
+	void	(*close)(struct stream *);
+	/* The peer certificate's subject, -1 if none; NULL: never any. */
+	int	(*peercert)(struct stream *, char *, size_t);
+	/* The SSL once handshaken, else NULL; NULL: never any. */
+	struct ssl_st *(*ssl)(struct stream *);
+	/* Bytes written, not yet acknowledged; -1 unknown; NULL: never. */
+	int	(*unacked)(struct stream *);
 };
 
 /*
@@ -253,7 +286,6 @@ struct stream_xfer_ops {
 };
 
 /* stream.c: the core, the ground floor of the stream files. */
-uint64_t	 stream_now_ms(void);
 uint64_t	 stream_secs_ms(double);
 size_t		 stream_sat_add(size_t, size_t);
 size_t		 stream_limit2(struct stream *);
@@ -300,7 +332,7 @@ struct stream	*stream_new_fd(struct event_base *, int, int, size_t,
 		     double, struct stream_error *);
 struct stream	*stream_new_accepted(struct event_base *, int, const char *,
 		     size_t, double, struct stream_error *);
-struct stream	*stream_new_tls(struct event_base *, int, SSL *, int,
+struct stream	*stream_new_tls(struct event_base *, int, struct ssl_st *, int,
 		     size_t, double, double, stream_done_cb, void *,
 		     struct stream_error *);
 

@@ -18,38 +18,19 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
-#include "net.h"
 #include "stream.h"
 #include "stream-int.h"
-#include "tls.h"
 #include "xmalloc.h"
 
 /*
@@ -358,7 +339,7 @@ reader_flow(struct stream *s)
 {
 	size_t	len;
 
-	if (s->kind == STREAM_DETACHED || s->dead)
+	if (s->ops == NULL || s->dead)
 		return;
 	len = stream_rlen(s);
 	if (s->op.kind != OP_NONE)

@@ -20,14 +20,9 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -35,19 +30,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
@@ -117,7 +107,7 @@ connect_done_cb(int fd, const struct stream_error *err, void *arg)
 	}
 	/* The handshake gets what the connect timeout has left. */
 	if (c->timeout > 0) {
-		left = c->timeout - (double)(stream_now_ms() - c->start_ms) /
+		left = c->timeout - (double)(monotime_ms() - c->start_ms) /
 		    1000;
 		if (left < 0.001)
 			left = 0.001;
@@ -140,7 +130,7 @@ connect_new(struct event_base *base, const char *servername,
 	c->base = base;
 	c->cb = cb;
 	c->arg = arg;
-	c->start_ms = stream_now_ms();
+	c->start_ms = monotime_ms();
 	if (opts != NULL) {
 		c->limit = opts->limit;
 		c->idle_timeout = opts->idle_timeout;

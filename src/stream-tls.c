@@ -18,24 +18,15 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 #include <netinet/in.h>
 #include <netinet/tcp.h>	/* TCP_INFO */
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -46,13 +37,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
-#include "net.h"
 #include "stream.h"
 #include "stream-int.h"
 #include "tls.h"
-#include "xmalloc.h"
 
 /*
  * The TLS transport: a libevent openssl bufferevent over a connected
@@ -68,12 +56,75 @@ static void	tls_handshake_done(struct stream *,
 		    const struct stream_error *);
 
 /* Writes go through the bufferevent: no kick, libevent sends them. */
+static struct evbuffer	*tls_output(struct stream *);
+static void		 tls_watermark(struct stream *);
+static void		 tls_close(struct stream *);
+static int		 tls_peercert_op(struct stream *, char *, size_t);
+static SSL		*tls_ssl_op(struct stream *);
+
 static const struct stream_ops stream_tls_ops = {
 	.reading = tls_reading,
 	.shutdown = tls_shutdown,
 	.fail = tls_fail,
-	.handshake_done = tls_handshake_done
+	.handshake_done = tls_handshake_done,
+	.output = tls_output,
+	.watermark = tls_watermark,
+	.close = tls_close,
+	.peercert = tls_peercert_op,
+	.ssl = tls_ssl_op
 };
+
+/* Writes queue in the bufferevent's output, which sends on its own. */
+static struct evbuffer *
+tls_output(struct stream *s)
+{
+	return (bufferevent_get_output(s->bev));
+}
+
+/*
+ * The bufferevent calls back at its low-water mark: the drain's, or 0
+ * when all must go (a close, a write_eof, a flush).
+ */
+static void
+tls_watermark(struct stream *s)
+{
+	size_t	low = 0;
+
+	if (s->bev == NULL)
+		return;
+	if (s->drain_cb != NULL && !s->closing && !s->eof_wanted)
+		low = stream_drain_low(s);
+	bufferevent_setwatermark(s->bev, EV_WRITE, low, 0);
+}
+
+/*
+ * An orderly close, the queue empty: close_notify, which libevent never
+ * sends itself (doc/libevent-notes.md, fact 7); not after a write_eof
+ * sent one already, a failure, or in the middle of a handshake.
+ */
+static void
+tls_close(struct stream *s)
+{
+	if (!s->failed && !s->eof_done && !s->handshaking && s->bev != NULL)
+		SSL_shutdown(bufferevent_openssl_get_ssl(s->bev));
+}
+
+/* asyncio's "ssl_object", for what the handshake agreed (tls.c). */
+static SSL *
+tls_ssl_op(struct stream *s)
+{
+	if (s->bev == NULL || s->handshaking)
+		return (NULL);
+	return (bufferevent_openssl_get_ssl(s->bev));
+}
+
+static int
+tls_peercert_op(struct stream *s, char *buf, size_t len)
+{
+	if (s->bev == NULL || s->handshaking)
+		return (-1);
+	return (tls_peercert(bufferevent_openssl_get_ssl(s->bev), buf, len));
+}
 
 /*
  * Once the handshake is done, reading is ours: the bufferevent takes one
@@ -307,13 +358,29 @@ tls_wait_writable(struct stream *s)
 		s->wev_on = 1;
 }
 
-/* EOF: close_notify, or a TCP close without it (a truncation). */
+/*
+ * EOF: close_notify, or a TCP close without it (a truncation). With
+ * SSL_OP_IGNORE_UNEXPECTED_EOF, OpenSSL marks both as a received
+ * shutdown: only the alert itself (tls_info_cb) tells them apart.
+ */
 static void
 tls_note_eof(struct stream *s, SSL *ssl)
 {
 	s->eof = 1;
-	if (ssl == NULL || !(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN))
+	if (!s->notified)
 		s->truncated = 1;
+}
+
+/* The peer's close_notify alert was read. */
+static void
+tls_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct stream	*s;
+
+	if (!(where & SSL_CB_READ_ALERT) || (ret & 0xff) != SSL_AD_CLOSE_NOTIFY)
+		return;
+	if ((s = SSL_get_app_data((SSL *)ssl)) != NULL)
+		s->notified = 1;
 }
 
 /*
@@ -526,6 +593,8 @@ stream_new_tls(struct event_base *base, int fd, SSL *ssl, int server,
 	SSL_set_read_ahead(ssl, 1);
 	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD);
 	SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+	SSL_set_app_data(ssl, s);
+	SSL_set_info_callback(ssl, tls_info_cb);
 	s->rsock = s->wsock = s->rpoll = s->wpoll = 1;
 	s->wbuf = bufferevent_get_output(s->bev);
 	s->handshaking = 1;

@@ -18,39 +18,21 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
-#include "net.h"
 #include "stream.h"
 #include "stream-int.h"
-#include "tls.h"
-#include "xmalloc.h"
 
 /*
  * The StreamWriter: queueing (write, writelines, write_file), drain and
@@ -93,7 +75,7 @@ writer_progress(struct stream *s)
 static int
 writer_check(struct stream *s)
 {
-	if (s->kind == STREAM_DETACHED)
+	if (s->ops == NULL)
 		s->werr = &stream_err_detached;
 	else if (s->failed) {
 		if (s->exc == NULL)
@@ -106,7 +88,7 @@ writer_check(struct stream *s)
 		s->werr = &stream_err_eof;
 	else if (s->xout != NULL)
 		s->werr = &stream_err_xfer_write;
-	else if (s->kind == STREAM_FD && s->wfd == -1)
+	else if (s->wfd == -1)
 		s->werr = &stream_err_readonly;
 	else
 		return (0);
@@ -128,11 +110,7 @@ stream_write(struct stream *s, const void *data, size_t len)
 		return (-1);
 	if (len == 0)
 		return (0);
-	if (s->kind == STREAM_TLS) {
-		bufferevent_write(s->bev, data, len);
-		return (0);
-	}
-	if (evbuffer_add(stream_wbuf(s), data, len) != 0) {
+	if (evbuffer_add(s->ops->output(s), data, len) != 0) {
 		stream_fail_errno(s, "write", "to", ENOMEM);
 		return (-1);
 	}
@@ -148,11 +126,7 @@ stream_write_buffer(struct stream *s, struct evbuffer *buf)
 	if (evbuffer_get_length(buf) == 0)
 		return (0);
 	/* Moves the chains: no copy. */
-	if (s->kind == STREAM_TLS) {
-		bufferevent_write_buffer(s->bev, buf);
-		return (0);
-	}
-	if (evbuffer_add_buffer(stream_wbuf(s), buf) != 0) {
+	if (evbuffer_add_buffer(s->ops->output(s), buf) != 0) {
 		stream_fail_errno(s, "write", "to", ENOMEM);
 		return (-1);
 	}
@@ -168,8 +142,7 @@ stream_writelines(struct stream *s, const struct iovec *iov, int n)
 
 	if (writer_check(s) != 0)
 		return (-1);
-	out = s->kind == STREAM_TLS ? bufferevent_get_output(s->bev) :
-	    stream_wbuf(s);
+	out = s->ops->output(s);
 	for (i = 0; i < n; i++) {
 		if (iov[i].iov_len != 0 &&
 		    evbuffer_add(out, iov[i].iov_base, iov[i].iov_len) != 0) {
@@ -223,8 +196,7 @@ stream_write_file(struct stream *s, int fd, off_t offset, off_t length)
 		s->werr = &stream_err_nofile;
 		return (-1);
 	}
-	out = s->kind == STREAM_TLS ? bufferevent_get_output(s->bev) :
-	    stream_wbuf(s);
+	out = s->ops->output(s);
 	if (evbuffer_add_file_segment(out, seg, 0, -1) != 0) {
 		evbuffer_file_segment_free(seg);
 		s->werr = &stream_err_nofile;
@@ -232,22 +204,19 @@ stream_write_file(struct stream *s, int fd, off_t offset, off_t length)
 	}
 	evbuffer_file_segment_add_cleanup_cb(seg, stream_file_cleanup_cb,
 	    (void *)(intptr_t)fd);
-	if (s->kind == STREAM_FD)
-		s->wfile = 1;
+	s->wfile = 1;
 	/* Drop our reference: the buffer's chain holds the segment now. */
 	evbuffer_file_segment_free(seg);
 	writer_kick(s);
 	return (0);
 }
 
+/* The drain's low-water mark changed: tell a transport that waits. */
 static void
-stream_tls_watermark(struct stream *s)
+writer_watermark(struct stream *s)
 {
-	size_t	low = 0;
-
-	if (s->drain_cb != NULL && !s->closing && !s->eof_wanted)
-		low = stream_drain_low(s);
-	bufferevent_setwatermark(s->bev, EV_WRITE, low, 0);
+	if (s->ops != NULL && s->ops->watermark != NULL)
+		s->ops->watermark(s);
 }
 
 /* drain (flush 0) or flush (1). */
@@ -262,9 +231,9 @@ writer_wait(struct stream *s, int flush, stream_done_cb cb, void *arg)
 		cb(s, &err, arg);
 		return;
 	}
-	if (s->kind == STREAM_DETACHED || s->closing || s->dead) {
+	if (s->ops == NULL || s->closing || s->dead) {
 		stream_error_set(&err, STREAM_ECLOSED, 0, "drain: %s",
-		    s->kind == STREAM_DETACHED ? "the stream has no transport" :
+		    s->ops == NULL ? "the stream has no transport" :
 		    "the stream is closing");
 		cb(s, &err, arg);
 		return;
@@ -277,8 +246,7 @@ writer_wait(struct stream *s, int flush, stream_done_cb cb, void *arg)
 	}
 	s->drain_cb = cb;
 	s->drain_arg = arg;
-	if (s->kind == STREAM_TLS)
-		stream_tls_watermark(s);
+	writer_watermark(s);
 }
 
 void
@@ -302,9 +270,9 @@ stream_write_paused(struct stream *s)
 int
 stream_can_write_eof(struct stream *s)
 {
-	if (s->kind != STREAM_FD || s->wfd == -1)
+	if (s->ops == NULL || s->ops->can_write_eof == NULL)
 		return (0);
-	return (s->wsock || s->wfd != s->rfd);
+	return (s->ops->can_write_eof(s));
 }
 
 int
@@ -314,13 +282,12 @@ stream_write_eof(struct stream *s)
 		return (0);	/* asyncio: a second write_eof does nothing */
 	if (writer_check(s) != 0)
 		return (-1);
-	if (s->kind == STREAM_FD && !stream_can_write_eof(s)) {
+	if (s->ops->can_write_eof != NULL && !s->ops->can_write_eof(s)) {
 		s->werr = &stream_err_noeof;
 		return (-1);
 	}
 	s->eof_wanted = 1;
-	if (s->kind == STREAM_TLS)
-		stream_tls_watermark(s);
+	writer_watermark(s);
 	writer_progress(s);
 	return (0);
 }
@@ -338,8 +305,7 @@ stream_set_write_buffer_limits(struct stream *s, size_t high, size_t low)
 		low = high;
 	s->whigh = high;
 	s->wlow = low;
-	if (s->kind == STREAM_TLS && s->bev != NULL)
-		stream_tls_watermark(s);
+	writer_watermark(s);
 	if (s->drain_cb != NULL && stream_wlen(s) <= stream_drain_low(s))
 		stream_notify(s, NOTIFY_DRAIN);
 }
@@ -363,14 +329,13 @@ stream_close(struct stream *s, stream_done_cb cb, void *arg)
 	/* Nobody is listening any more: only the close callback runs. */
 	s->op.kind = OP_NONE;
 	s->drain_cb = NULL;
-	if (s->kind == STREAM_DETACHED) {
+	if (s->ops == NULL) {
 		stream_hold(s);
 		stream_finish_close(s);
 		stream_release(s);
 		return;
 	}
 	stream_reading_update(s);
-	if (s->kind == STREAM_TLS)
-		stream_tls_watermark(s);
+	writer_watermark(s);
 	writer_progress(s);
 }

@@ -18,12 +18,9 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/ioctl.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 
 /* Kernel-side transfers (stream_transfer) need splice(2) and sendfile(2). */
 #if defined(__linux__) && defined(HAVE_SPLICE) && defined(HAVE_PIPE2)
@@ -34,31 +31,19 @@
 #include <poll.h>
 #endif
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
-#include "compat.h"
 #include "error.h"
-#include "net.h"
 #include "stream.h"
 #include "stream-int.h"
-#include "tls.h"
 #include "xmalloc.h"
 
 /*

@@ -20,32 +20,23 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>	/* SIOCOUTQ */
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "compat.h"
 #include "error.h"
+#include "monotime.h"
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
@@ -123,15 +114,6 @@ STREAM_ERROR_DEFINE(stream_err_xfer_write, STREAM_ECLOSED, EBUSY,
     "write: a transfer is in progress");
 
 uint64_t
-stream_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-uint64_t
 stream_secs_ms(double secs)
 {
 	if (secs <= 0)
@@ -190,7 +172,7 @@ void
 stream_touch(struct stream *s)
 {
 	if (s->idle_ms != 0)
-		s->last_ms = stream_now_ms();
+		s->last_ms = monotime_ms();
 }
 
 /*
@@ -219,7 +201,8 @@ stream_destroy(struct stream *s)
 		evbuffer_free(s->rbuf);
 	if (s->result != NULL)
 		evbuffer_free(s->result);
-	if (s->kind == STREAM_FD && s->wbuf != NULL)
+	/* Ours only: a TLS transport's went with its bufferevent. */
+	if (s->wbuf != NULL)
 		evbuffer_free(s->wbuf);
 	free(s->exc);
 	free(s->wexc);
@@ -377,8 +360,6 @@ stream_fd(struct stream *s)
 {
 	if (s->dead)
 		return (-1);
-	if (s->kind == STREAM_TLS)
-		return (bufferevent_getfd(s->bev));
 	return (s->rfd != -1 ? s->rfd : s->wfd);
 }
 
@@ -388,8 +369,6 @@ stream_sockfd(struct stream *s)
 {
 	if (s->dead)
 		return (-1);
-	if (s->kind == STREAM_TLS)
-		return (bufferevent_getfd(s->bev));
 	if (s->rsock && s->rfd != -1)
 		return (s->rfd);
 	if (s->wsock && s->wfd != -1)
@@ -434,9 +413,8 @@ stream_ackwait_cb(evutil_socket_t fd, short events, void *arg)
 		w->cb(s, &err, w->arg);
 		goto out;
 	}
-	/* SIOCOUTQ: bytes sent but not acknowledged, plus bytes unsent. */
-	if (ioctl(s->wfd, SIOCOUTQ, &queued) == -1 || queued == 0 ||
-	    stream_now_ms() >= w->deadline) {
+	if ((queued = s->ops->unacked(s)) <= 0 ||
+	    monotime_ms() >= w->deadline) {
 		w->cb(s, &stream_ok, w->arg);
 		goto out;
 	}
@@ -454,7 +432,8 @@ stream_wait_acked(struct stream *s, stream_done_cb cb, void *arg)
 	struct stream_ackwait	*w;
 	struct timeval		 tv = { 0, 0 };
 
-	if (s->kind != STREAM_FD || !s->wsock || s->dead) {
+	if (s->ops == NULL || s->ops->unacked == NULL || !s->wsock ||
+	    s->dead) {
 		cb(s, &stream_ok, arg);
 		return;
 	}
@@ -462,7 +441,7 @@ stream_wait_acked(struct stream *s, stream_done_cb cb, void *arg)
 	w->s = s;
 	w->cb = cb;
 	w->arg = arg;
-	w->deadline = stream_now_ms() + STREAM_ACK_WAIT_MS;
+	w->deadline = monotime_ms() + STREAM_ACK_WAIT_MS;
 	w->ev = evtimer_new(s->base, stream_ackwait_cb, w);
 	stream_hold(s);
 	event_add(w->ev, &tv);
@@ -485,10 +464,9 @@ stream_get_extra_info(struct stream *s, const char *name, char *buf,
 		return (0);
 	}
 	if (strcmp(name, "peercert") == 0) {
-		if (s->kind != STREAM_TLS || s->bev == NULL || s->handshaking)
+		if (s->ops == NULL || s->ops->peercert == NULL || s->dead)
 			return (-1);
-		return (tls_peercert(bufferevent_openssl_get_ssl(s->bev), buf,
-		    len));
+		return (s->ops->peercert(s, buf, len));
 	}
 	if (strcmp(name, "tls_version") == 0 || strcmp(name, "cipher") == 0 ||
 	    strcmp(name, "alpn") == 0 || strcmp(name, "peercert_sha256") == 0) {
@@ -515,10 +493,9 @@ stream_get_extra_info(struct stream *s, const char *name, char *buf,
 struct ssl_st *
 stream_ssl_object(struct stream *s)
 {
-	if (s == NULL || s->kind != STREAM_TLS || s->bev == NULL ||
-	    s->handshaking)
+	if (s == NULL || s->ops == NULL || s->ops->ssl == NULL || s->dead)
 		return (NULL);
-	return (bufferevent_openssl_get_ssl(s->bev));
+	return (s->ops->ssl(s));
 }
 
 int

@@ -51,11 +51,11 @@
  */
 
 /*
- * OpenSSL starts without reading openssl.cnf (OPENSSL_INIT_NO_LOAD_CONFIG,
- * a tenth of an https request's start-up): the settings a distribution
- * puts there are set on each context instead (tls_ctx_defaults), so
- * OPENSSL_CONF has no effect on cstream (cstream(1), SECURITY). Nor does
- * it free its tables at exit (OPENSSL_INIT_NO_ATEXIT): exit(3) does.
+ * OpenSSL reads the system's configuration (openssl.cnf, or the file
+ * OPENSSL_CONF names) as it starts, so a site's crypto policy (a higher
+ * security level, fewer cipher suites, a FIPS provider) applies to
+ * cstream as to every other program (cstream(1), SECURITY). It does not
+ * free its tables at exit (OPENSSL_INIT_NO_ATEXIT): exit(3) does.
  */
 static void
 tls_init(void)
@@ -65,20 +65,33 @@ tls_init(void)
 	if (done)
 		return;
 	done = 1;
-	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT,
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT,
 	    NULL);
 }
 
+/* The OpenSSL cstream runs with, as it names itself: "OpenSSL 3.0.x ...". */
+const char *
+tls_library_version(void)
+{
+	return (OpenSSL_version(OPENSSL_VERSION));
+}
+
 /*
- * What Debian's OpenSSL applies system-wide, explicit here: TLS 1.2 or
- * later and security level 2 (112-bit keys: RSA and DH of 2048 bits or
- * more, no SHA-1 signatures).
+ * A floor under the system's policy, never a ceiling: TLS 1.2 or later
+ * and security level 2 (112-bit keys: RSA and DH of 2048 bits or more, no
+ * SHA-1 signatures), raised to, never lowered from, what openssl.cnf set
+ * on the new context (a policy of TLS 1.3 only, or level 3, stays).
  */
 static void
 tls_ctx_defaults(SSL_CTX *ctx)
 {
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_security_level(ctx, 2);
+	long	min = SSL_CTX_get_min_proto_version(ctx);
+
+	/* 0: no minimum configured. */
+	if (min == 0 || min < TLS1_2_VERSION)
+		SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_get_security_level(ctx) < 2)
+		SSL_CTX_set_security_level(ctx, 2);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_RENEGOTIATION);
 }

@@ -44,6 +44,8 @@ void		 tls_error_words(struct ssl_st *, unsigned long e, char *,
 		     size_t);
 /* Is err a verification failure for want of a trusted issuer? */
 int		 tls_error_is_untrusted(const struct stream_error *);
+/* The OpenSSL library cstream runs with, for --version. */
+const char	*tls_library_version(void);
 /* Certificate subject of the peer, for get_extra_info("peercert"). */
 int		 tls_peercert(struct ssl_st *, char *, size_t);
 

@@ -4,9 +4,52 @@ bats_require_minimum_version 1.5.0
 # validation of global option values (doc/cli.md: usage errors exit 2).
 
 @test "--version prints the version and exits 0" {
-	run "$CSTREAM" --version
+	run --separate-stderr "$CSTREAM" --version
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ ^cstream\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^cstream\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "--version names the libevent and the OpenSSL it runs with, as curl -V" {
+	local libevent openssl
+
+	run --separate-stderr "$CSTREAM" --version
+	[ "$status" -eq 0 ]
+	# The libraries' own words: event_get_version(), OpenSSL_version().
+	libevent=$(python3 -c 'import ctypes
+l = ctypes.CDLL("libevent-2.1.so.7")
+l.event_get_version.restype = ctypes.c_char_p
+print(l.event_get_version().decode())')
+	openssl=$(openssl version)
+	[ "${lines[1]}" = "libevent $libevent" ]
+	[[ "${lines[1]}" =~ ^libevent\ 2\.[0-9]+\.[0-9]+ ]]
+	[[ "${lines[2]}" =~ ^OpenSSL\ 3\.[0-9]+\.[0-9]+ ]]
+	# Dynamic (the default): exactly the system's libcrypto, as openssl(1).
+	if [ "$CSTREAM_STATIC_DEPS" != yes ]; then
+		[ "${lines[2]}" = "${openssl%% (Library*}" ]
+	fi
+}
+
+@test "the default build links libevent and OpenSSL dynamically (NEEDED)" {
+	local needed
+
+	needed=$(readelf -d "$CSTREAM" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+	if [ "$CSTREAM_STATIC_DEPS" = yes ]; then
+		# --enable-static-deps: the archives are inside, nothing to see.
+		! grep -E '^lib(ssl|crypto|event)' <<<"$needed"
+		return
+	fi
+	grep -qx 'libssl\.so\.3' <<<"$needed"
+	grep -qx 'libcrypto\.so\.3' <<<"$needed"
+	grep -qE '^libevent(_core)?-2\.1\.so\.[0-9]+$' <<<"$needed"
+	grep -qE '^libevent_openssl-2\.1\.so\.[0-9]+$' <<<"$needed"
+	# ldd agrees: each resolves to a file of the system.
+	run ldd "$CSTREAM"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"libssl.so.3 => /"* ]]
+	[[ "$output" == *"libcrypto.so.3 => /"* ]]
+	[[ "$output" == *"libevent_openssl-2.1.so."*" => /"* ]]
 }
 
 @test "--help lists the commands on stdout" {

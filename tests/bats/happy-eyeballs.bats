@@ -8,11 +8,6 @@ load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
 
 DUAL=$BATS_TEST_DIRNAME/../peers/dual_backlog.py
 
-# cs ARGS...: run cstream, bounded, with stdout and stderr apart.
-cs() {
-	run --separate-stderr run_with_timeout 10 "$CSTREAM" "$@"
-}
-
 # A port closed on both ::1 and 127.0.0.1 a moment ago.
 closed_dual_port() {
 	python3 -c 'import socket

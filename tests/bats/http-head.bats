@@ -247,7 +247,7 @@ setup_file() {
 	    -- "$servers"
 	export HTTP=http://127.0.0.1:$NGINX_PORT_HTTP
 	export HTTPS=https://localhost:$NGINX_PORT_HTTPS
-	export VERSION=$("$CSTREAM" --version | sed 's/^cstream //')
+	export VERSION=$("$CSTREAM" --version | sed -n '1s/^cstream //p')
 }
 
 teardown_file() {

@@ -34,10 +34,6 @@ teardown_file() {
 	fi
 }
 
-cs() {
-	run --separate-stderr run_with_timeout 10 "$CSTREAM" "$@"
-}
-
 # A cstream listener (S_PORT) and a port nothing listens on (CLOSED).
 listener_and_closed() {
 	start_server S "$CSTREAM" serve --echo 127.0.0.1 0

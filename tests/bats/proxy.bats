@@ -78,10 +78,6 @@ setup() {
 	    ALL_PROXY no_proxy NO_PROXY
 }
 
-cs() {
-	run --separate-stderr run_with_timeout 10 "$CSTREAM" "$@"
-}
-
 HEAD10='HEAD / HTTP/1.0\r\n\r\n'
 
 # --- HTTP proxy: CONNECT ------------------------------------------------------

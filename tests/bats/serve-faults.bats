@@ -121,16 +121,6 @@ curl_many() {
 	grep -Eq '^cstream: closed peer=127\.0\.0\.1:[0-9]+ sent=6 received=6$' "$S_ERR"
 }
 
-# nfds PID: how many descriptors PID holds.
-nfds() {
-	local f n=0
-
-	for f in /proc/"$1"/fd/*; do
-		n=$((n + 1))
-	done
-	printf '%s\n' "$n"
-}
-
 # wait_count FILE REGEX N [SECS]: wait until N lines of FILE match REGEX.
 wait_count() {
 	local deadline

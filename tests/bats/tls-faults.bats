@@ -45,15 +45,6 @@ assert_idle() {
 	fi
 }
 
-# serve_tls PREFIX ARGS...: serve --tls with the test certificate.
-serve_tls() {
-	local prefix=$1
-
-	shift
-	start_server "$prefix" "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
-	    --key "$PKI/good.key" "$@" 127.0.0.1 0
-}
-
 # reset_client PORT [READ]: a TLS client that sends 1 MiB, reads READ
 # bytes (default 100) and resets the connection.
 reset_client() {

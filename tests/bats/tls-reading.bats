@@ -3,8 +3,8 @@ bats_require_minimum_version 1.5.0
 # The TLS transport's own reading (src/stream-tls.c): OpenSSL reads ahead
 # many records per read(2) and cstream takes them all, so records can wait
 # inside OpenSSL while the socket is not readable; a paused reader must
-# still get them when it resumes. And OpenSSL's start without openssl.cnf:
-# OPENSSL_CONF has no effect, the defaults are set by cstream itself.
+# still get them when it resumes. And OpenSSL's configuration: the system's
+# (OPENSSL_CONF) applies, under cstream's floor of TLS 1.2 and level 2.
 
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/helpers"
 load "${TESTS_LIB:-$BATS_TEST_DIRNAME/../lib}/tls"
@@ -16,15 +16,6 @@ setup_file() {
 setup() {
 	common_setup
 	require_cmd openssl
-}
-
-# serve_tls PREFIX ARGS...: serve --tls with the test certificate.
-serve_tls() {
-	local prefix=$1
-
-	shift
-	start_server "$prefix" "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
-	    --key "$PKI/good.key" "$@" 127.0.0.1 0
 }
 
 @test "connect --tls into a slow pipe: 4 MiB paused and resumed arrive byte for byte" {
@@ -77,29 +68,68 @@ serve_tls() {
 	[ "$output" = same ]
 }
 
-@test "OPENSSL_CONF is not read: its system_default cipher suites change nothing" {
-	# With the file read, the client would offer only ChaCha20 and the
-	# server, which takes only AES-128-GCM, would refuse the handshake.
-	cat >"$T/openssl.cnf" <<-'EOF'
-	openssl_conf = init
-	[init]
-	ssl_conf = ssl_sect
-	[ssl_sect]
-	system_default = sys
-	[sys]
-	Ciphersuites = TLS_CHACHA20_POLY1305_SHA256
-	EOF
-	port=$(free_port)
-	bg O openssl s_server -accept "127.0.0.1:$port" \
-	    -ciphersuites TLS_AES_128_GCM_SHA256 \
+# policy FILE LINE...: an openssl.cnf whose system_default section holds
+# the lines, as a distribution's crypto policy does.
+policy() {
+	local f=$1
+
+	shift
+	printf '%s\n' 'openssl_conf = init' '[init]' 'ssl_conf = ssl_sect' \
+	    '[ssl_sect]' 'system_default = sys' '[sys]' "$@" >"$f"
+}
+
+# s_server_rev PORT ARGS...: openssl s_server answering one client, which
+# gets each line reversed.
+s_server_rev() {
+	local port=$1
+
+	shift
+	bg O openssl s_server -accept "127.0.0.1:$port" "$@" \
 	    -cert "$PKI/good.crt" -key "$PKI/good.key" -naccept 1 -rev
 	wait_for tcp_listening "$port"
+}
+
+@test "OPENSSL_CONF is read: its system_default cipher suites apply" {
+	# The client offers only ChaCha20; the server takes only AES-128-GCM.
+	policy "$T/openssl.cnf" 'Ciphersuites = TLS_CHACHA20_POLY1305_SHA256'
+	port=$(free_port)
+	s_server_rev "$port" -ciphersuites TLS_AES_128_GCM_SHA256
 	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
 	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
 	    --send 'olleh\n' --read-line
+	[ "$status" -eq 7 ]
+	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	# The same server and client without the policy agree.
+	port=$(free_port)
+	s_server_rev "$port" -ciphersuites TLS_AES_128_GCM_SHA256
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls \
+	    --cafile "$PKI/ca.crt" localhost "$port" --send 'olleh\n' --read-line
 	[ "$status" -eq 0 ]
 	[ "$output" = hello ]
 	[ "$stderr" = "" ]
+}
+
+@test "a policy of TLS 1.3 only is kept: a TLS 1.2 server is refused, exit 7" {
+	policy "$T/openssl.cnf" 'MinProtocol = TLSv1.3'
+	port=$(free_port)
+	s_server_rev "$port" -tls1_2
+	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
+	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
+	    --send 'olleh\n' --read-line
+	[ "$status" -eq 7 ]
+	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+}
+
+@test "a policy that allows TLS 1.0 does not lower cstream's floor: TLS 1.1 refused, exit 7" {
+	policy "$T/openssl.cnf" 'MinProtocol = TLSv1' \
+	    'CipherString = DEFAULT:@SECLEVEL=0'
+	port=$(free_port)
+	s_server_rev "$port" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
+	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
+	    --send 'x\n' --read-line
+	[ "$status" -eq 7 ]
+	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
 }
 
 @test "TLS 1.1 is refused without openssl.cnf saying so: exit 7" {

@@ -470,3 +470,42 @@ require_ipv6() {
 	fi
 	skip "no IPv6"
 }
+
+# --- running cstream and measuring it -----------------------------------------
+
+# cs ARGS...: run cstream under bats' run, stdout and stderr apart, at
+# most 10 s.
+cs() {
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" "$@"
+}
+
+# nfds PID: how many descriptors PID holds.
+nfds() {
+	local f n=0
+
+	for f in /proc/"$1"/fd/*; do
+		n=$((n + 1))
+	done
+	printf '%s\n' "$n"
+}
+
+# peak_kb PID: the peak resident set size of PID (VmHWM), in KiB.
+peak_kb() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+
+# assert_peak LABEL KB BOUND: a peak of KB KiB (from peak_kb) is under
+# BOUND KiB; the figure goes to the TAP output. Under the sanitizers
+# (CSTREAM_SANITIZERS, valgrind too) the test is skipped here: their
+# shadow memory is most of the RSS, so the figure says nothing. Call it
+# last in a test, after the checks that hold in every build.
+assert_peak() {
+	echo "# $1: peak $2 kB (bound $3 kB)" >&3
+	if [ -n "${CSTREAM_SANITIZERS:-}" ]; then
+		skip "peak memory is not measured under the sanitizers"
+	fi
+	if [ "$2" -ge "$3" ]; then
+		echo "$1: peak $2 kB, over $3 kB" >&2
+		return 1
+	fi
+}

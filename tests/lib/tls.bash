@@ -152,3 +152,14 @@ tls_file_pki() {
 	tls_make_ca "$PKI" ca &&
 	tls_make_cert "$PKI" ca good "DNS:localhost,IP:127.0.0.1"
 }
+
+# serve_tls PREFIX ARGS...: serve --tls on 127.0.0.1 port 0 with the test
+# certificate ($PKI/good.*, from tls_file_pki or tls_make_test_pki), as
+# start_server PREFIX.
+serve_tls() {
+	local prefix=$1
+
+	shift
+	start_server "$prefix" "$CSTREAM" serve --tls --cert "$PKI/good.crt" \
+	    --key "$PKI/good.key" "$@" 127.0.0.1 0
+}

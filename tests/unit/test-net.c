@@ -53,6 +53,7 @@
 #include "stream.h"
 #include "tls.h"
 #include "xmalloc.h"
+#include "loop.h"
 #include "tap.h"
 
 int	__real_accept4(int, struct sockaddr *, socklen_t *, int);
@@ -144,47 +145,6 @@ __wrap_freeaddrinfo(struct addrinfo *res)
 static void
 quiet_cb(int severity, const char *msg)
 {
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short events, void *arg)
-{
-	*(int *)arg = 1;
-}
-
-/* Run the loop until *flag becomes non-zero or secs pass. */
-static int
-run_until(int *flag, double secs)
-{
-	struct event	*ev;
-	struct timeval	 tv;
-	int		 expired = 0;
-
-	ev = evtimer_new(base, deadline_cb, &expired);
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
-	evtimer_add(ev, &tv);
-	while (!*flag && !expired)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(ev);
-	return (*flag);
-}
-
-static void
-run_for(double secs)
-{
-	int	never = 0;
-
-	run_until(&never, secs);
-}
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
 struct result {
@@ -488,11 +448,11 @@ test_connect(void)
 
 	connect_tcp("127.0.0.1", port, AF_UNSPEC, 2, &r);
 	is_int(r.calls, 0, "connect does not call back synchronously");
-	ok(run_until(&r.calls, 2) && r.fd >= 0 && r.err.kind == STREAM_OK,
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0 && r.err.kind == STREAM_OK,
 	    "connect to 127.0.0.1 succeeds");
 	ok(r.fd >= 0 && is_nonblock_cloexec(r.fd),
 	    "connected fd is non-blocking, cloexec");
-	ok(run_until(&a.n, 2) && a.family == AF_INET,
+	ok(run_until(base, &a.n, 2) && a.family == AF_INET,
 	    "listener accepted the client");
 	ok(a.n == 1 && is_nonblock_cloexec(a.fds[0]),
 	    "accepted fd is non-blocking, cloexec");
@@ -511,27 +471,27 @@ test_connect(void)
 
 	/* The real resolver: localhost is 127.0.0.1 here. */
 	connect_tcp("localhost", port, AF_UNSPEC, 2, &r);
-	ok(run_until(&r.calls, 2) && r.fd >= 0, "connect to localhost");
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0, "connect to localhost");
 	if (r.fd >= 0)
 		close(r.fd);
-	run_until(&a.n, 1);
+	run_until(base, &a.n, 1);
 	close_accepted(&a);
 
 	/* "dual.test" is ::1 then 127.0.0.1; only the second listens. */
 	connect_tcp("dual.test", port, AF_UNSPEC, 2, &r);
-	ok(run_until(&r.calls, 2) && r.fd >= 0 && r.calls == 1,
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0 && r.calls == 1,
 	    "::1 refused, fell through to 127.0.0.1");
 	is_int(peer_family(r.fd), AF_INET, "connected over IPv4");
 	if (r.fd >= 0)
 		close(r.fd);
-	run_until(&a.n, 1);
+	run_until(base, &a.n, 1);
 	close_accepted(&a);
 	net_listener_free(l);
 
 	cport = closed_port();
 	connect_tcp("127.0.0.1", cport, AF_UNSPEC, 2, &r);
 	is_int(r.calls, 0, "refused: no synchronous callback");
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	ok(r.calls == 1 && r.fd == -1 && r.err.kind == STREAM_ESYS,
 	    "refused: ESYS");
 	is_int(r.err.sys, ECONNREFUSED, "refused: ECONNREFUSED");
@@ -540,12 +500,12 @@ test_connect(void)
 	is_str(r.err.msg, want, "refused: message");
 
 	connect_tcp("dual.test", cport, AF_UNSPEC, 2, &r);
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	snprintf(want, sizeof want, "connect to ::1 port %d: Connection "
 	    "refused; 127.0.0.1 port %d: Connection refused", cport, cport);
 	is_str(r.err.msg, want, "every address refused: each one named");
 	connect_tcp("dual.test", cport, AF_INET6, 2, &r);
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	snprintf(want, sizeof want,
 	    "connect to ::1 port %d: Connection refused", cport);
 	is_str(r.err.msg, want, "IPv6 address in the message");
@@ -553,7 +513,7 @@ test_connect(void)
 	/* The first address wins when it works. */
 	lfd = listen_one("::1", 16, &port);
 	connect_tcp("dual.test", port, AF_UNSPEC, 2, &r);
-	ok(run_until(&r.calls, 2) && r.fd >= 0 &&
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0 &&
 	    peer_family(r.fd) == AF_INET6, "::1 listening: connected to it");
 	if (r.fd >= 0)
 		close(r.fd);
@@ -561,7 +521,7 @@ test_connect(void)
 
 	connect_tcp("nonexistent.invalid", 80, AF_UNSPEC, 2, &r);
 	is_int(r.calls, 0, "resolve failure: no synchronous callback");
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	ok(r.calls == 1 && r.fd == -1 && r.err.kind == STREAM_ERESOLVE,
 	    "resolve failure comes through the callback");
 	is_str(r.err.msg, "nonexistent.invalid: Name or service not known",
@@ -588,11 +548,11 @@ test_timeout(void)
 		fill[i] = socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK, 0);
 		connect(fill[i], (struct sockaddr *)&sin, sizeof sin);
 	}
-	run_for(0.05);
+	run_for(base, 0.05);
 
 	start = now();
 	connect_tcp("127.0.0.1", port, AF_UNSPEC, 0.2, &r);
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	took = r.when - start;
 	ok(r.calls == 1 && r.fd == -1 && r.err.kind == STREAM_ETIMEOUT,
 	    "full backlog: ETIMEOUT");
@@ -610,9 +570,9 @@ test_timeout(void)
 	snprintf(want, sizeof want, "%d", port);
 	nc = net_connect_tcp(base, "127.0.0.1", want, AF_UNSPEC, 0.1,
 	    connect_cb, &r);
-	run_for(0.03);
+	run_for(base, 0.03);
 	net_connect_cancel(nc);		/* in progress, timer armed */
-	run_for(0.15);
+	run_for(base, 0.15);
 	is_int(r.calls, 0, "cancelled attempts never call back");
 
 	for (i = 0; i < 3; i++)
@@ -659,8 +619,8 @@ test_listen_tcp(void)
 
 	connect_tcp("127.0.0.1", p1, AF_UNSPEC, 2, &r4);
 	connect_tcp("::1", p1, AF_UNSPEC, 2, &r6);
-	run_until(&r4.calls, 2);
-	run_until(&r6.calls, 2);
+	run_until(base, &r4.calls, 2);
+	run_until(base, &r6.calls, 2);
 	ok(r4.fd >= 0 && r6.fd >= 0, "127.0.0.1 and ::1 both connect");
 	if (r4.fd >= 0)
 		close(r4.fd);
@@ -681,19 +641,6 @@ test_listen_tcp(void)
 	ok(net_listen_tcp("::1", "0", AF_INET, 16, &fds, &n, &err) == -1 &&
 	    err.kind == STREAM_ERESOLVE, "::1 with -4: ERESOLVE");
 
-	/* SO_REUSEPORT: two sockets, one port. */
-	ok(net_listen_tcp_reuseport("127.0.0.1", "0", AF_UNSPEC, 16, &fds, &n,
-	    &err) == 0 && n == 1, "reuseport listener");
-	port = sock_port(fds[0]);
-	snprintf(ps, sizeof ps, "%d", port);
-	ok(net_listen_tcp_reuseport("127.0.0.1", ps, AF_UNSPEC, 16, &fds2, &n2,
-	    &err) == 0 && n2 == 1, "second reuseport listener, same port");
-	if (n2 == 1 && fds2 != NULL) {
-		close(fds2[0]);
-		free(fds2);
-	}
-	close(fds[0]);
-	free(fds);
 
 	lfd = listen_one("127.0.0.1", 16, &port);
 	ok(net_set_nodelay(lfd) == 0, "nodelay on a TCP socket");
@@ -767,7 +714,7 @@ test_unix_listen(void)
 	is_str(buf, path, "sockname is the path");
 
 	connect_unix(path, 2, &r);
-	ok(run_until(&r.calls, 2) && r.fd >= 0 && r.err.kind == STREAM_OK,
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0 && r.err.kind == STREAM_OK,
 	    "unix connect");
 	ok(r.fd >= 0 && is_nonblock_cloexec(r.fd),
 	    "unix fd is non-blocking, cloexec");
@@ -788,7 +735,7 @@ test_unix_listen(void)
 	fd = net_listen_unix(path, -1, 16, &dev, &ino, &err);
 	ok(fd >= 0, "stale socket replaced");
 	connect_unix(path, 2, &r);
-	ok(run_until(&r.calls, 2) && r.fd >= 0, "replacement accepts");
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0, "replacement accepts");
 	if (r.fd >= 0)
 		close(r.fd);
 	close(fd);
@@ -830,7 +777,7 @@ test_unix_listen(void)
 	net_format_sockname(fd, buf, sizeof buf);
 	is_str(buf, name, "abstract sockname is @name");
 	connect_unix(name, 2, &r);
-	ok(run_until(&r.calls, 2) && r.fd >= 0, "abstract connect");
+	ok(run_until(base, &r.calls, 2) && r.fd >= 0, "abstract connect");
 	if (r.fd >= 0)
 		close(r.fd);
 	ok(net_listen_unix(name, -1, 16, NULL, NULL, &err) == -1 &&
@@ -887,7 +834,7 @@ test_unix_connect(void)
 	snprintf(path, sizeof path, "%s/missing.sock", tmpdir);
 	connect_unix(path, 2, &r);
 	is_int(r.calls, 0, "unix: no synchronous callback");
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	ok(r.fd == -1 && r.err.kind == STREAM_ESYS && r.err.sys == ENOENT,
 	    "missing path: ENOENT");
 	snprintf(want, sizeof want,
@@ -898,7 +845,7 @@ test_unix_connect(void)
 	want[0] = '/';
 	want[120] = '\0';
 	connect_unix(want, 2, &r);
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	ok(r.calls == 1 && r.err.sys == ENAMETOOLONG,
 	    "too long path through the callback");
 
@@ -915,17 +862,17 @@ test_unix_connect(void)
 	}
 	ok(again, "unix backlog filled");
 	connect_unix(path, 0.2, &r);
-	run_until(&r.calls, 2);
+	run_until(base, &r.calls, 2);
 	ok(r.err.kind == STREAM_ETIMEOUT, "unix full backlog: ETIMEOUT");
 	snprintf(want, sizeof want, "connect to %s: timed out", path);
 	is_str(r.err.msg, want, "unix timeout: message");
 
 	connect_unix(path, 2, &r);
-	run_for(0.05);
+	run_for(base, 0.05);
 	is_int(r.calls, 0, "still waiting for room in the backlog");
 	while ((cfd = accept(lfd, NULL, NULL)) != -1)
 		close(cfd);
-	ok(run_until(&r.calls, 1) && r.fd >= 0,
+	ok(run_until(base, &r.calls, 1) && r.fd >= 0,
 	    "connected once the server accepted");
 	if (r.fd >= 0)
 		close(r.fd);
@@ -947,11 +894,11 @@ test_listener(void)
 	l = net_listener_new(base, lfd, accept_cb, log_cb, &a);
 	net_listener_enable(l, 0);
 	connect_tcp("127.0.0.1", port, AF_UNSPEC, 2, &r[0]);
-	run_until(&r[0].calls, 1);
-	run_for(0.1);
+	run_until(base, &r[0].calls, 1);
+	run_for(base, 0.1);
 	is_int(a.n, 0, "disabled listener accepts nothing");
 	net_listener_enable(l, 1);
-	ok(run_until(&a.n, 1), "enabled again: accepts");
+	ok(run_until(base, &a.n, 1), "enabled again: accepts");
 	close_accepted(&a);
 	if (r[0].fd >= 0)
 		close(r[0].fd);
@@ -961,13 +908,13 @@ test_listener(void)
 	for (i = 0; i < 3; i++)
 		connect_tcp("127.0.0.1", port, AF_UNSPEC, 2, &r[i]);
 	for (i = 0; i < 3; i++)
-		run_until(&r[i].calls, 1);
+		run_until(base, &r[i].calls, 1);
 	a.close_listener = 1;
 	a.l = l;
 	a.lfd = lfd;
 	net_listener_enable(l, 1);
-	run_until(&a.n, 1);
-	run_for(0.05);
+	run_until(base, &a.n, 1);
+	run_for(base, 0.05);
 	is_int(a.n, 1, "freed in the callback: no more accepts");
 	ok(a.lfd_closed, "free closed the listening socket");
 	close_accepted(&a);
@@ -1012,7 +959,7 @@ test_emfile(void)
 	for (i = 0; i < 3; i++)
 		connect(cl[i], (struct sockaddr *)&sin, sizeof sin);
 	accept_calls = 0;
-	run_for(0.3);
+	run_for(base, 0.3);
 	is_int(a.n, 0, "no descriptor, no accept");
 	ok(accept_calls >= 1 && accept_calls <= 10,
 	    "no busy loop: %d accept calls in 300 ms", accept_calls);
@@ -1025,7 +972,7 @@ test_emfile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	a.n = 0;
 	for (i = 0; i < 10 && a.n < 3; i++)
-		run_until(&a.n, 0.1);
+		run_until(base, &a.n, 0.1);
 	is_int(a.n, 3, "all clients accepted once descriptors are free");
 	is_int(a.logs, 1, "no more log lines");
 	close_accepted(&a);

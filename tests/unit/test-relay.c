@@ -38,9 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "relay.h"
+#include "loop.h"
 #include "tap.h"
 
 struct done {
@@ -59,66 +61,6 @@ struct fixture {
 	struct relay		*r;
 	struct done		 d;
 };
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static int
-run_until(struct event_base *base, const int *flag, double secs)
-{
-	double	end = now() + secs;
-
-	while (!*flag && now() < end) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		if (!*flag)
-			usleep(500);
-	}
-	return (*flag);
-}
-
-static void
-run_for(struct event_base *base, double secs)
-{
-	int	never = 0;
-
-	run_until(base, &never, secs);
-}
-
-/* A connected loopback TCP pair: fds[0] ours, fds[1] the far end. */
-static int
-tcp_pair(int fds[2])
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			l, c = -1, s = -1;
-
-	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (-1);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(l, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    listen(l, 1) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
-	    (c = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    connect(c, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    (s = accept(l, NULL, NULL)) == -1) {
-		close(l);
-		if (c != -1)
-			close(c);
-		return (-1);
-	}
-	close(l);
-	fds[0] = s;
-	fds[1] = c;
-	return (0);
-}
 
 static void
 done_cb(struct relay *r, const struct relay_report *rep, void *arg)
@@ -433,6 +375,50 @@ test_idle(struct event_base *base)
 	fixture_free(&f);
 }
 
+/* A filter on each way sees every byte (-C, -x): no kernel transfer. */
+static void
+upper_cb(struct evbuffer *data, void *arg)
+{
+	size_t		 i, len = evbuffer_get_length(data);
+	unsigned char	*p = evbuffer_pullup(data, -1);
+	int		*calls = arg;
+
+	(*calls)++;
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] -= 'a' - 'A';
+	}
+}
+
+static void
+test_filters(struct event_base *base)
+{
+	struct fixture		f;
+	struct relay_opts	ro;
+	char			buf[64];
+	size_t			got;
+	int			calls = 0;
+
+	if (fixture_open(&f, base, 1, 0) == -1)
+		return;
+	memset(&ro, 0, sizeof ro);
+	ro.flags = RELAY_PAIR;
+	ro.a_to_b = upper_cb;
+	ro.b_to_a = upper_cb;
+	ro.filter_arg = &calls;
+	f.r = relay_start(f.a, f.b, &ro, done_cb, &f.d);
+	(void)write(f.peer, "abc", 3);
+	(void)far_read(base, f.user, buf, sizeof buf, &got, 0.3);
+	is_mem(buf, got, "ABC", 3, "filter: a to b rewritten");
+	(void)write(f.user, "xyz", 3);
+	(void)far_read(base, f.peer, buf, sizeof buf, &got, 0.3);
+	is_mem(buf, got, "XYZ", 3, "filter: b to a rewritten");
+	ok(calls >= 2, "filter: called on each way");
+	is_int(relay_bytes(f.r, RELAY_A_TO_B), 3, "relay_bytes a to b");
+	is_int(relay_bytes(f.r, RELAY_B_TO_A), 3, "relay_bytes b to a");
+	fixture_free(&f);
+}
+
 /* RELAY_PAIR: FINs pass both ways, the pair ends when both have. */
 static void
 test_pair_half_close(struct event_base *base)
@@ -540,6 +526,7 @@ main(void)
 	test_stdout_fails(base);
 	test_interrupt(base);
 	test_idle(base);
+	test_filters(base);
 	test_pair_half_close(base);
 	test_pair_reset(base, 1);
 	test_pair_reset(base, 0);

@@ -54,6 +54,7 @@
 #include "stream.h"
 #include "tls.h"
 #include "xmalloc.h"
+#include "loop.h"
 #include "tap.h"
 
 /*
@@ -152,37 +153,6 @@ drain_rec_cb(struct stream *s, const struct stream_error *err, void *arg)
 
 	done_cb(s, err, arg);
 	d->wsize = stream_write_buffer_size(s);
-}
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-/* Run the loop until *flag is set or secs pass. Returns *flag. */
-static int
-run_until(struct event_base *base, const int *flag, double secs)
-{
-	double	end = now() + secs;
-
-	while (!*flag && now() < end) {
-		event_base_loop(base, EVLOOP_NONBLOCK);
-		if (!*flag)
-			usleep(500);
-	}
-	return (*flag);
-}
-
-static void
-run_for(struct event_base *base, double secs)
-{
-	int	never = 0;
-
-	run_until(base, &never, secs);
 }
 
 /* Everything the peer can read within secs, until EOF (*eof set). */
@@ -1456,6 +1426,7 @@ tls_exchange(struct event_base *base, struct stream *cs, struct stream *ss)
 	run_until(base, &r.n, 2);
 	ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0,
 	    "the server sees a clean EOF (close_notify)");
+	ok(!stream_eof_truncated(ss), "close_notify: no truncation");
 	stream_write(ss, "bye\n", 4);
 	rec_reset(&r);
 	stream_readline(cs, rec_cb, &r);
@@ -1479,6 +1450,7 @@ test_tls(struct event_base *base)
 	struct ssl_ctx_st	*sctx, *cctx;
 	struct srv		 v;
 	struct conn		 c;
+	struct rec		 r;
 	char			 cert[64], key[64], port[16], a[256];
 
 	snprintf(cert, sizeof cert, "/tmp/test-stream-%ld.crt", (long)getpid());
@@ -1525,6 +1497,27 @@ test_tls(struct event_base *base)
 		tls_exchange(base, c.s, v.s);
 	}
 	stream_abort(c.s);
+
+	/* A TCP close without close_notify: an EOF, but a truncation. */
+	v.s = NULL;
+	v.n = 0;
+	memset(&c, 0, sizeof c);
+	stream_open_connection(base, "127.0.0.1", port, &copts, connected_cb,
+	    &c);
+	run_until(base, &c.n, 5);
+	run_until(base, &v.n, 2);
+	if (c.s != NULL && v.s != NULL) {
+		run_for(base, 0.1);	/* the client takes the tickets */
+		stream_abort(c.s);
+		rec_reset(&r);
+		stream_read(v.s, 100, rec_cb, &r);
+		run_until(base, &r.n, 2);
+		ok(r.n == 1 && r.kind == STREAM_OK && r.len == 0 &&
+		    stream_eof_truncated(v.s),
+		    "TCP closed without close_notify: EOF, a truncation");
+		stream_abort(v.s);
+	} else
+		fail_setup("a second TLS connection");
 
 	/* The wrong name: verification fails, ETLS. */
 	copts.tls_servername = "wrong.example";
@@ -1624,36 +1617,6 @@ xio_run(struct event_base *base, struct xio *io, struct xrec *xr,
 		if (!busy)
 			usleep(100);
 	}
-}
-
-/* A connected TCP pair on loopback, without the stream module. */
-static int
-tcp_pair(int fds[2])
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			l;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return (-1);
-	if (bind(l, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    listen(l, 1) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
-	    (fds[0] = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
-		close(l);
-		return (-1);
-	}
-	if (connect(fds[0], (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    (fds[1] = accept(l, NULL, NULL)) == -1) {
-		close(fds[0]);
-		close(l);
-		return (-1);
-	}
-	close(l);
-	return (0);
 }
 
 /* Close with a reset (RST) rather than a FIN. */
