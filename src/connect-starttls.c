@@ -50,6 +50,7 @@
 
 #define STARTTLS_MAX_LINES	100	/* lines of one reply */
 #define STARTTLS_QUOTE		160	/* bytes of a reply in a message */
+#define STARTTLS_TIMEOUT	60.0	/* the plain phase, as a handshake */
 
 enum starttls_step {
 	STEP_GREETING,
@@ -404,8 +405,8 @@ starttls_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	struct starttls		*st = arg;
 	struct stream_error	 e;
 
-	stream_error_set(&e, STREAM_ETIMEOUT, 0, "%s: %s: no answer within "
-	    "the connect timeout", st->c->target,
+	stream_error_set(&e, STREAM_ETIMEOUT, 0, "%s: %s: no answer before "
+	    "the upgrade to TLS within the connect timeout", st->c->target,
 	    starttls_name(st->c->starttls_proto));
 	starttls_fail(st, &e);
 }
@@ -419,20 +420,24 @@ starttls_start(struct conn *c, struct stream *plain)
 	};
 	struct starttls			*st;
 	struct timeval			 tv;
+	double				 secs;
 
 	st = xcalloc(1, sizeof *st);
 	st->c = c;
 	st->s = plain;
 	st->reply = evbuffer_new();
 	c->starttls = st;
-	/* --connect-timeout bounds the plain phase as it does a handshake. */
-	if (c->opts.connect_timeout > 0) {
-		st->timer = evtimer_new(c->ctx->base, starttls_timeout_cb, st);
-		tv.tv_sec = (time_t)c->opts.connect_timeout;
-		tv.tv_usec = (suseconds_t)((c->opts.connect_timeout -
-		    (double)tv.tv_sec) * 1e6);
-		evtimer_add(st->timer, &tv);
-	}
+	/*
+	 * --connect-timeout bounds the plain phase as it does a handshake,
+	 * and without it so does the handshake's own 60 s: a server that
+	 * never answers must not hold us for ever.
+	 */
+	secs = c->opts.connect_timeout > 0 ? c->opts.connect_timeout :
+	    STARTTLS_TIMEOUT;
+	st->timer = evtimer_new(c->ctx->base, starttls_timeout_cb, st);
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(st->timer, &tv);
 	if (c->starttls_proto == STARTTLS_POSTGRES) {
 		st->step = STEP_UPGRADE;
 		starttls_send(st, sslrequest, sizeof sslrequest);

@@ -269,6 +269,14 @@ teardown() {
 	done
 }
 
+@test "--starttls: a server that never answers is bounded by --connect-timeout (exit 4)" {
+	py_server "$BATS_TEST_DIRNAME/../peers/send_server.py" "" hold
+	c --connect-timeout 0.5 connect 127.0.0.1 "$PY_PORT" --starttls imap \
+	    --cafile "$PKI/ca.crt"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1 port $PY_PORT: imap: no answer before the upgrade to TLS within the connect timeout" ]
+}
+
 @test "--starttls: an unknown protocol, or with -z, is exit 2" {
 	c connect localhost 25 --starttls xmpp
 	[ "$status" -eq 2 ]

@@ -243,6 +243,21 @@ GET='GET / HTTP/1.0\r\n\r\n'
 	[ "$stderr" = "cstream: serve: client-ca $PKI/nonexistent.crt: No such file or directory" ]
 }
 
+@test "unix-serve --client-ca and unix-connect --cert: mutual TLS over a unix socket" {
+	need_openssl
+	start_server S "$CSTREAM" unix-serve "$T/s.sock" --tls \
+	    --cert "$PKI/good.crt" --key "$PKI/good.key" \
+	    --client-ca "$PKI/ca.crt" --sh-exec 'echo "$CSTREAM_TLS_CLIENT_SHA256"'
+	c unix-connect "$T/s.sock" --tls --cafile "$PKI/ca.crt" \
+	    --cert "$PKI/client.pem" --read-line </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(fingerprint "$PKI/client.crt")" ]
+	c unix-connect "$T/s.sock" --tls --cafile "$PKI/ca.crt" --read-line \
+	    </dev/null
+	[ "$status" -eq 7 ]
+	[[ $stderr == *": no client certificate (tlsv13 alert certificate required)" ]]
+}
+
 @test "nginx ssl_verify_client on: http-head --cert gets through, without it nginx answers 400" {
 	need_nginx
 	c http-head "https://localhost:$NGINX_PORT_MTLS/" --cafile "$PKI/ca.crt" \
