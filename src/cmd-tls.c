@@ -24,9 +24,9 @@
 /*
  * The TLS options connect, http-head and serve share, read in one place:
  * a client's certificate, ALPN, SNI and version bounds, a server's
- * request for client certificates. The commands list them in their
- * tables (CMD_GROUP_TLS, under "TLS options" in help); the ids are the
- * OPT_* of cstream.h.
+ * request for client certificates. The clients' are in cmd.c's TLS
+ * blocks, the server's in serve's table; help lists them all under
+ * "TLS options".
  */
 
 static const int cmd_tls_ids[] = {

@@ -274,8 +274,11 @@ starttls_line(struct starttls *st, const char *l)
 		if (strlen(l) < 3 || !isdigit((unsigned char)l[0]) ||
 		    !isdigit((unsigned char)l[1]) ||
 		    !isdigit((unsigned char)l[2]) ||
-		    (l[3] != '\0' && l[3] != ' ' && l[3] != '-'))
-			return (starttls_refused(st, "reply is not a reply"), -1);
+		    (l[3] != '\0' && l[3] != ' ' && l[3] != '-')) {
+			starttls_refused(st, "server answered out of the "
+			    "protocol");
+			return (-1);
+		}
 		if (l[3] == '-')
 			return (0);
 		want = st->step == STEP_GREETING ? "220" :
