@@ -30,6 +30,7 @@
 #include "connect-scan.h"
 #include "connect.h"
 #include "log-stream.h"
+#include "log.h"
 #include "net.h"
 #include "parse.h"
 #include "progress.h"
@@ -48,6 +49,9 @@
 
 extern const struct cmd_entry cmd_connect_entry;
 extern const struct cmd_entry cmd_unix_connect_entry;
+
+/* connect -z HOST 80 443 ...: the ports as separate words (nc). */
+#define CONNECT_MAX_WORDS	1024
 
 static const struct cmd_option connect_options[] = {
 	{ "send", 0, CMD_ARG_REQUIRED, OPT_SEND, "STR",
@@ -121,6 +125,8 @@ conn_progress_start(struct conn *c)
 	if (mode == -1)
 		return (cmd_fail(c->ctx, EXIT_USAGE,
 		    "--progress=%s: only --progress=always is known", v));
+	if (!progress_visible(mode))
+		log_warnx("%s: %s", c->ctx->entry->name, PROGRESS_HIDDEN);
 	size = c->oneshot ? oneshot_size(c) : progress_fd_size(STDIN_FILENO);
 	c->progress = progress_start(c->ctx->base, mode,
 	    PROGRESS_SENT | PROGRESS_RECEIVED, size, conn_progress_count_cb, c);
@@ -315,7 +321,7 @@ conn_check_target(struct conn *c, int is_unix)
 	int		 npos = ctx->args->npos, want = is_unix ? 1 : 2;
 	int		 port;
 	const char	*cause;
-	char		 msg[300];
+	char		 msg[300], hp[300];
 
 	if ((is_unix || cmd_has(ctx, OPT_FD)) && (cmd_has(ctx, OPT_RESOLVE) ||
 	    cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_NOPROXY)))
@@ -338,13 +344,14 @@ conn_check_target(struct conn *c, int is_unix)
 		c->target = xstrdup(pos[0]);
 		return (0);
 	}
-	if (*pos[0] == '\0')
+	if (*parse_unbracket(pos[0]) == '\0')
 		return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
 	if ((port = parse_port(pos[1], 0, &cause)) == -1)
 		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(pos[1],
 		    cause, msg, sizeof msg)));
 	snprintf(c->port, sizeof c->port, "%d", port);	/* "http": 80 */
-	xasprintf((char **)&c->target, "%s port %s", pos[0], c->port);
+	net_hostport(pos[0], c->port, hp, sizeof hp);
+	c->target = xstrdup(hp);
 	if (cmd_reach_resolve(ctx) != 0)
 		return (ctx->exit_code);
 	return (cmd_reach_proxy(ctx, pos[0], 0, 0,
@@ -453,8 +460,17 @@ conn_setup_filters(struct conn *c)
 {
 	struct stream_error	 err;
 	const char		*path = cmd_get(c->ctx, OPT_HEX_DUMP);
+	char			*hint;
 
 	c->crlf_on = cmd_has(c->ctx, OPT_CRLF);
+	/* nc's -x is a proxy: never a dump file named after one. */
+	if (path != NULL && hint_is_proxy_address(path)) {
+		xasprintf(&hint, "use --proxy %s://%s",
+		    hint_proxy_scheme(NULL, path), path);
+		cmd_set_hint(c->ctx, hint);
+		return (cmd_fail(c->ctx, EXIT_USAGE, "-x %s: nc's proxy "
+		    "option; -x here is --hex-dump FILE", path));
+	}
 	if (path != NULL && (c->hd = hexdump_open(path, &err)) == NULL)
 		return (cmd_fail(c->ctx, EXIT_NET, "--hex-dump %s", err.msg));
 	c->filtering = c->crlf_on || c->hd != NULL;
@@ -475,6 +491,8 @@ conn_check_source(struct conn *c, int is_unix)
 
 	if (addr == NULL && port == NULL)
 		return (0);
+	if (addr != NULL)	/* -s [::1]: the value is argv's, ours */
+		addr = parse_unbracket((char *)addr);
 	if (is_unix || cmd_has(ctx, OPT_FD))
 		return (cmd_fail(ctx, EXIT_USAGE, "--source and --source-port "
 		    "are for TCP connections"));
@@ -606,7 +624,8 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	if (ctx->args->npos != (is_unix ? 1 : 2))
 		return (cmd_fail(ctx, EXIT_USAGE, "missing %s", is_unix ?
 		    "PATH" : ctx->args->npos == 0 ? "HOST PORTS" : "PORTS"));
-	o.host = ctx->args->pos[0];
+	o.host = is_unix ? ctx->args->pos[0] :
+	    parse_unbracket(ctx->args->pos[0]);
 	if (is_unix && (cmd_has(ctx, OPT_PROXY) || cmd_has(ctx, OPT_RESOLVE)))
 		return (cmd_fail(ctx, EXIT_USAGE, "--resolve and --proxy need "
 		    "HOST PORT"));
@@ -651,6 +670,34 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	return (r.timeout == n ? EXIT_TIMEOUT : EXIT_NET);
 }
 
+/*
+ * connect -z HOST 80 443: nc's habit of ports as separate words, taken
+ * as the list 80,443. Elsewhere a third word is one too many.
+ */
+static int
+conn_join_ports(struct cmd_ctx *ctx, char **joined)
+{
+	struct cmd_args	*a = ctx->args;
+	char		*old;
+	int		 i;
+
+	*joined = NULL;
+	if (a->npos <= 2)
+		return (0);
+	if (!cmd_has(ctx, OPT_ZERO_IO))
+		return (cmd_fail(ctx, EXIT_USAGE, "too many arguments: %s",
+		    a->pos[2]));
+	*joined = xstrdup(a->pos[1]);
+	for (i = 2; i < a->npos; i++) {
+		old = *joined;
+		xasprintf(joined, "%s,%s", old, a->pos[i]);
+		free(old);
+	}
+	a->pos[1] = *joined;
+	a->npos = 2;
+	return (0);
+}
+
 static int
 cmd_connect_exec(struct cmd_ctx *ctx)
 {
@@ -658,9 +705,12 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	int		 is_unix = ctx->entry == &cmd_unix_connect_entry;
 	int		 rc;
 	size_t		 i;
+	char		*ports = NULL;	/* -z HOST 80 443 as 80,443 */
 
 	memset(&c, 0, sizeof c);
 	c.ctx = ctx;
+	if (!is_unix && (rc = conn_join_ports(ctx, &ports)) != 0)
+		return (rc);
 	cmd_stream_opts(ctx, &c.opts);
 	for (i = 0; i < ctx->args->nopts; i++) {
 		int id = ctx->args->opts[i].id;
@@ -709,13 +759,14 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	c.hd = NULL;
 out:
 	conn_free(&c);
+	free(ports);
 	return (rc);
 }
 
 const struct cmd_entry cmd_connect_entry = {
 	"connect", "[OPTIONS] HOST PORT",
 	"connect to HOST PORT and relay stdin/stdout, or send and read",
-	0, 2, connect_options, cmd_connect_exec,
+	0, CONNECT_MAX_WORDS, connect_options, cmd_connect_exec,
 	CMD_OPTS_TLS_CLIENT | CMD_OPTS_SOURCE | CMD_OPTS_PROXY
 };
 

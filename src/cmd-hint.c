@@ -250,3 +250,143 @@ hint_optional_value(const struct cmd_option *o, const char *next)
 	}
 	return (NULL);
 }
+
+/* The value of a short option in argv: "-x V" or "-xV", else NULL. */
+static const char *
+hint_short_value(int argc, char **argv, int letter)
+{
+	int	i;
+
+	for (i = 0; i < argc; i++) {
+		if (argv[i][0] != '-' || argv[i][1] != letter)
+			continue;
+		if (argv[i][2] != '\0')
+			return (argv[i] + 2);
+		if (i + 1 < argc)
+			return (argv[i + 1]);
+	}
+	return (NULL);
+}
+
+/* Does a -x argument look like nc's proxy HOST:PORT, not a file name? */
+int
+hint_is_proxy_address(const char *word)
+{
+	char	*host, *port;
+	int	 yes;
+
+	if (strchr(word, '/') != NULL || !hint_split_hostport(word, &host,
+	    &port))
+		return (0);
+	yes = *host != '\0';
+	free(host);
+	free(port);
+	return (yes);
+}
+
+/*
+ * nc -x HOST:PORT [-X 5|4|connect]: a proxy URL. nc's -X 5 (and 4, which
+ * cstream speaks as SOCKS5) is socks5://, connect is http://; -x alone
+ * is SOCKS5 to nc, but the proxies people name there are mostly HTTP
+ * ones (3128, 8080): http:// unless the port is SOCKS's 1080.
+ */
+const char *
+hint_proxy_scheme(const char *type, const char *hostport)
+{
+	const char	*colon = strrchr(hostport, ':');
+
+	if (type != NULL)
+		return (strcmp(type, "5") == 0 || strcmp(type, "4") == 0 ?
+		    "socks5" : "http");
+	return (colon != NULL && strcmp(colon, ":1080") == 0 ? "socks5" :
+	    "http");
+}
+
+/* The hint for nc's proxy flags found in argv. */
+char *
+hint_nc_proxy(int argc, char **argv)
+{
+	const char	*x = hint_short_value(argc, argv, 'x');
+	const char	*type = hint_short_value(argc, argv, 'X');
+	char		*line;
+
+	if (x == NULL || !hint_is_proxy_address(x))
+		x = "HOST:PORT";
+	xasprintf(&line, "use --proxy %s://%s", hint_proxy_scheme(type, x), x);
+	return (line);
+}
+
+/*
+ * nc's and ncat's everyday flags that cstream spells otherwise, as one
+ * line each: letter is the short option (0 for a long one, in bad).
+ */
+char *
+hint_nc_option(const char *cmd, int letter, const char *bad, int argc,
+    char **argv)
+{
+	const char	*server = strstr(cmd, "serve") != NULL ? "1" : NULL;
+	const char	*unixcmd = server != NULL ? "unix-serve" : "unix-connect";
+	char		*line = NULL, *rest;
+	int		 i;
+
+	if (letter == 0 && strcmp(bad, "--ssl") == 0)
+		return (xstrdup("use --tls (ncat's --ssl)"));
+	switch (letter) {
+	case 'X':
+		return (hint_nc_proxy(argc, argv));
+	case 'w':
+		return (xstrdup("nc's -w SEC: use --connect-timeout SEC, or "
+		    "--idle-timeout SEC for a connection gone quiet"));
+	case 'e':
+	case 'c':
+		if (server != NULL)
+			xasprintf(&line, "use %s \"CMD\" (ncat's -%c)",
+			    letter == 'e' ? "--exec" : "--sh-exec", letter);
+		else
+			xasprintf(&line, "connect runs no program: 'cstream "
+			    "serve %s \"CMD\" PORT' runs one per client",
+			    letter == 'e' ? "--exec" : "--sh-exec");
+		break;
+	case 'U':
+		xasprintf(&line, "use 'cstream %s PATH'", unixcmd);
+		break;
+	case 'u':
+		return (xstrdup("UDP is 'cstream connect -u HOST PORT' and "
+		    "'cstream serve -u PORT'"));
+	case 'm':
+		return (xstrdup("use --max-conns N (ncat's -m)"));
+	case 'z':
+		if (*cmd != '\0')
+			break;
+		/* Before the command (cstream -z HOST PORT): nc's order. */
+		line = xstrdup("");
+		for (i = 0; i < argc; i++)
+			hint_append(&line, argv[i]);
+		rest = line;
+		xasprintf(&line, "use 'cstream connect %s'", rest);
+		free(rest);
+		break;
+	}
+	return (line);
+}
+
+/*
+ * nc's -q SEC (quit SEC after stdin's EOF) is cstream's -q, --quiet, and
+ * SEC became a positional argument: say so if the words go wrong.
+ */
+char *
+hint_nc_quit(int argc, char **argv)
+{
+	const char	*cause;
+	double		 secs;
+	int		 i;
+
+	for (i = 0; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "-q") == 0 &&
+		    parse_seconds(argv[i + 1], &secs, &cause) == 0)
+			return (xstrdup("-q is --quiet; nc's -q SEC is not "
+			    "needed: the relay ends once stdin's EOF is sent "
+			    "and the peer closes"));
+	}
+	return (NULL);
+}

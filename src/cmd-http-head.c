@@ -168,10 +168,7 @@ http_head_fail(struct http_head *h, const struct stream_error *err)
 	if (err->kind == STREAM_ERESOLVE)
 		return (cmd_fail(h->ctx, EXIT_RESOLVE,
 		    "could not resolve host %s", h->url.host));
-	rc = cmd_fail_stream(h->ctx, err);
-	if (tls_error_is_untrusted(err))
-		hint_print("use --cafile FILE to trust its issuer, or -k to "
-		    "skip verification");
+	rc = cmd_fail_stream(h->ctx, err);	/* with its TLS hint */
 	return (rc);
 }
 
@@ -191,9 +188,13 @@ http_head_parse(struct http_head *h, struct url *u)
 		xasprintf(&full, "http://%s", arg);
 	rc = url_parse(full != NULL ? full : arg, u, &cause);
 	free(full);
-	if (rc != 0)
-		return (cmd_fail(h->ctx, EXIT_USAGE, "invalid URL %s: %s", arg,
-		    cause));
+	if (rc != 0) {
+		full = url_redact(arg);	/* never a password in a message */
+		rc = cmd_fail(h->ctx, EXIT_USAGE, "invalid URL %s: %s", full,
+		    cause);
+		free(full);
+		return (rc);
+	}
 	return (0);
 }
 
@@ -269,7 +270,7 @@ http_head_redirect(struct http_head *h, long long *nredirs,
 	const struct http_response	*r = h->final;
 	const char			*loc, *cause;
 	struct url			 next;
-	char				 q[120];
+	char				 q[120], *shown;
 
 	switch (r->status) {
 	case 301: case 302: case 303: case 307: case 308:
@@ -283,7 +284,9 @@ http_head_redirect(struct http_head *h, long long *nredirs,
 		return (cmd_fail(h->ctx, EXIT_PROTO, "%s: too many redirects "
 		    "(--max-redirs %lld)", h->urlstr, max_redirs));
 	if (url_resolve(&h->url, loc, &next, &cause) != 0) {
-		http_quote(loc, strlen(loc), q, sizeof q);
+		shown = url_redact(loc);
+		http_quote(shown, strlen(shown), q, sizeof q);
+		free(shown);
 		return (cmd_fail(h->ctx, EXIT_PROTO, "%s: cannot follow "
 		    "Location '%s': %s", h->urlstr, q, cause));
 	}

@@ -23,6 +23,7 @@
 #include "net.h"
 #include "parse.h"
 #include "proxy.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -59,6 +60,7 @@ cmd_reach_proxy(struct cmd_ctx *ctx, const char *host, int env, int https,
     struct proxy *p, int *use)
 {
 	const char	*url, *what = "--proxy", *noproxy, *cause;
+	char		*shown;
 
 	*use = 0;
 	if (cmd_has(ctx, OPT_PROXY))
@@ -73,9 +75,12 @@ cmd_reach_proxy(struct cmd_ctx *ctx, const char *host, int env, int https,
 	    proxy_no_proxy_env();
 	if (proxy_no_proxy(noproxy, host))
 		return (0);
-	if (proxy_parse(url, p, &cause) != 0)
-		return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", what, url,
-		    cause));
+	if (proxy_parse(url, p, &cause) != 0) {
+		shown = url_redact(url);	/* never a password in a message */
+		cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", what, shown, cause);
+		free(shown);
+		return (EXIT_USAGE);
+	}
 	*use = 1;
 	return (0);
 }

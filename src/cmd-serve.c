@@ -261,6 +261,19 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	serve_maybe_done(sv);
 }
 
+/* --max-time passed: stop as on SIGTERM, then exit 4 (cmd.c). */
+static void
+serve_deadline_cb(const struct stream_error *err, void *arg)
+{
+	struct serve	*sv = arg;
+
+	if (sv->stopping) {
+		event_base_loopbreak(sv->ctx->base);
+		return;
+	}
+	serve_stop(sv, err);
+}
+
 static const int serve_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSIGNALS	(sizeof serve_signals / sizeof serve_signals[0])
 
@@ -422,7 +435,7 @@ serve_setup_tls(struct serve *sv)
 {
 	struct cmd_ctx		*ctx = sv->ctx;
 	struct stream_error	 err;
-
+	char			 fp[TLS_FINGERPRINT_LEN];
 	const char		*stray;
 
 	if (!cmd_has(ctx, OPT_TLS)) {
@@ -434,8 +447,20 @@ serve_setup_tls(struct serve *sv)
 			    stray));
 		return (0);
 	}
-	if (!cmd_has(ctx, OPT_CERT) || !cmd_has(ctx, OPT_KEY))
-		return (cmd_fail(ctx, EXIT_USAGE, "--tls needs --cert and --key"));
+	if (cmd_has(ctx, OPT_CERT) != cmd_has(ctx, OPT_KEY))
+		return (cmd_fail(ctx, EXIT_USAGE, "--cert and --key go "
+		    "together"));
+	if (!cmd_has(ctx, OPT_CERT)) {
+		/* ncat's way: a quick TLS server needs no openssl command. */
+		sv->opts.tls_ctx = tls_server_ctx_selfsigned(fp, sizeof fp,
+		    &err);
+		if (sv->opts.tls_ctx == NULL)
+			return (cmd_fail(ctx, EXIT_NET, "%s", err.msg));
+		log_warnx("%s: no --cert and --key: a throwaway self-signed "
+		    "certificate, SHA-256 fingerprint %s", ctx->entry->name,
+		    fp);
+		return (cmd_tls_server_setup(ctx, sv->opts.tls_ctx));
+	}
 	sv->opts.tls_ctx = tls_server_ctx(cmd_get(ctx, OPT_CERT),
 	    cmd_get(ctx, OPT_KEY), &err);
 	/* A certificate or key that will not load is a file problem: 1. */
@@ -468,7 +493,7 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 		return (cmd_fail(ctx, EXIT_USAGE, "missing PORT"));
 	*port = pos[npos - 1];
 	if (npos == 2) {
-		*host = pos[0];
+		*host = parse_unbracket(pos[0]);
 		if (**host == '\0')
 			return (cmd_fail(ctx, EXIT_USAGE, "empty host name"));
 	}
@@ -580,6 +605,20 @@ serve_free(struct serve *sv)
 	event_base_loop(sv->ctx->base, EVLOOP_NONBLOCK);
 }
 
+/*
+ * The dump failed (a full disk, /dev/full): say so at once, serving goes
+ * on, and the exit status is 1 at the end (connect's rule).
+ */
+static void
+serve_hexdump_error_cb(int error, void *arg)
+{
+	struct serve	*sv = arg;
+
+	cmd_fail(sv->ctx, EXIT_NET, "--hex-dump %s: %s",
+	    cmd_get(sv->ctx, OPT_HEX_DUMP), strerror(error));
+	sv->hd_failed = 1;
+}
+
 /* -x FILE: one dump for every client; one process writes it. */
 static int
 serve_open_hexdump(struct serve *sv)
@@ -594,6 +633,7 @@ serve_open_hexdump(struct serve *sv)
 		    "--hex-dump cannot be used with --workers"));
 	if ((sv->hd = hexdump_open(path, &err)) == NULL)
 		return (cmd_fail(sv->ctx, EXIT_NET, "--hex-dump %s", err.msg));
+	hexdump_set_error_cb(sv->hd, serve_hexdump_error_cb, sv);
 	return (0);
 }
 
@@ -645,10 +685,13 @@ serve_parse_progress(struct serve *sv)
 static void
 serve_progress_start(struct serve *sv)
 {
+	int	mode = progress_mode(cmd_get(sv->ctx, OPT_PROGRESS));
+
 	if (!cmd_has(sv->ctx, OPT_PROGRESS))
 		return;
-	sv->progress = progress_start(sv->ctx->base,
-	    progress_mode(cmd_get(sv->ctx, OPT_PROGRESS)),
+	if (!progress_visible(mode))
+		log_warnx("%s: %s", sv->ctx->entry->name, PROGRESS_HIDDEN);
+	sv->progress = progress_start(sv->ctx->base, mode,
 	    sv->mode == MODE_DISCARD ? PROGRESS_RECEIVED :
 	    PROGRESS_SENT | PROGRESS_RECEIVED, sv->mode == MODE_RELAY ?
 	    progress_fd_size(STDIN_FILENO) : -1, serve_progress_count_cb, sv);
@@ -678,6 +721,8 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_open_stdio(&sv)) != 0)
 		goto out;
 	serve_progress_start(&sv);
+	ctx->deadline_cb = serve_deadline_cb;
+	ctx->deadline_arg = &sv;
 
 	serve_signals_start(&sv);
 	sv.ev_chld = evsignal_new(ctx->base, SIGCHLD, serve_sigchld_cb, &sv);
@@ -688,7 +733,9 @@ out:
 	workers_stop(&sv.workers);
 	serve_free(&sv);
 	progress_finish(sv.progress);
-	(void)hexdump_close(sv.hd);
+	(void)hexdump_close(sv.hd);	/* a failure was said at once */
+	if (sv.hd_failed && rc == 0)
+		rc = EXIT_NET;
 	return (rc);
 }
 

@@ -16,11 +16,13 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -30,6 +32,8 @@
 #include "net.h"
 #include "parse.h"
 #include "suggest.h"
+#include "tls.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -71,6 +75,8 @@ static const struct cmd_option cmd_global_options[] = {
 	  "give up connecting after SEC seconds" },
 	{ "idle-timeout", 0, CMD_ARG_REQUIRED, OPT_IDLE_TIMEOUT, "SEC",
 	  "close a connection idle for SEC seconds" },
+	{ "max-time", 0, CMD_ARG_REQUIRED, OPT_MAX_TIME, "SEC",
+	  "give up the whole command after SEC seconds" },
 	{ "help", 'h', CMD_ARG_NONE, OPT_HELP, NULL, "show this help" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
@@ -266,15 +272,17 @@ cmd_option_group(const struct cmd_option *o)
 static void
 cmd_print_option(FILE *f, const struct cmd_option *o)
 {
-	char	left[64];
+	char		 left[64];
+	const char	*sep;
 
+	/* An optional value only ever follows '=': no space. */
+	sep = o->argname == NULL || o->has_arg == CMD_ARG_OPTIONAL ? "" : " ";
 	if (o->flag != 0)
 		snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
-		    o->name, o->argname ? " " : "",
-		    o->argname ? o->argname : "");
+		    o->name, sep, o->argname ? o->argname : "");
 	else
 		snprintf(left, sizeof left, "    --%s%s%s", o->name,
-		    o->argname ? " " : "", o->argname ? o->argname : "");
+		    sep, o->argname ? o->argname : "");
 	fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
 }
 
@@ -420,10 +428,20 @@ cmd_exit_code(const struct stream_error *err)
 	return (EXIT_NET);
 }
 
+/*
+ * A stream's error as the command's. A certificate nothing trusted
+ * issued gets the two ways out, on every TLS command alike.
+ */
 int
 cmd_fail_stream(struct cmd_ctx *ctx, const struct stream_error *err)
 {
-	return (cmd_fail(ctx, cmd_exit_code(err), "%s", err->msg));
+	int	rc;
+
+	rc = cmd_fail(ctx, cmd_exit_code(err), "%s", err->msg);
+	if (tls_error_is_untrusted(err))
+		hint_print("use --cafile FILE to trust its issuer, or -k to "
+		    "skip verification");
+	return (rc);
 }
 
 /* The last occurrence of an option (later ones override), or NULL. */
@@ -532,6 +550,9 @@ cmd_apply_globals(struct cmd_ctx *ctx)
 		case OPT_IDLE_TIMEOUT:
 			parse_seconds(a->value, &g->idle_timeout, &cause);
 			break;
+		case OPT_MAX_TIME:
+			parse_seconds(a->value, &g->max_time, &cause);
+			break;
 		}
 		if (cause != NULL)
 			return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s", a->name,
@@ -607,9 +628,15 @@ static char *
 cmd_option_hint(const char *cmd, const char *bad, int argc, char **argv,
     const struct cmd_option *all, size_t n)
 {
+	char	*line;
+
 	if (hint_is_listen(bad))
 		return (hint_listen(strncmp(cmd, "unix-", 5) == 0 ?
 		    "unix-serve" : "serve", argv, argc));
+	/* nc's and ncat's flags: the cstream spelling, not a typo's. */
+	if ((line = hint_nc_option(cmd, optopt > 0 && optopt < 256 ?
+	    optopt : 0, bad, argc, argv)) != NULL)
+		return (line);
 	return (hint_option(bad, all, n));
 }
 
@@ -618,7 +645,7 @@ cmd_option_hint(const char *cmd, const char *bad, int argc, char **argv,
  * order" mode, so options may come before or after the positional
  * arguments and "--" ends the options. Returns 0, or -1 with *cause.
  */
-static int
+int
 cmd_parse(const struct cmd_entry *e, int argc, char **argv,
     struct cmd_args *args, char *cause, size_t causelen)
 {
@@ -676,12 +703,14 @@ cmd_parse(const struct cmd_entry *e, int argc, char **argv,
 	}
 	for (; *cause == '\0' && optind < argc; optind++)
 		cmd_args_push_pos(args, argv[optind]);
+	if (args->hint == NULL && *cause == '\0')
+		args->hint = hint_nc_quit(argc - 1, argv + 1);
 	free(lo);
 	free(all);
 	return (*cause != '\0' ? -1 : 0);
 }
 
-static void
+void
 cmd_args_free(struct cmd_args *args)
 {
 	size_t	i;
@@ -752,7 +781,7 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
     const char *cause, const char *bad, int help)
 {
 	const struct cmd_entry	*e;
-	char			 msg[256], *hint = NULL;
+	char			 msg[256], *hint = NULL, *shown;
 	size_t			 n;
 
 	if (kind == CMD_BAD_NO_VALUE)
@@ -760,7 +789,7 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
 	else if (kind == CMD_BAD_UNKNOWN) {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
-		hint = cmd_option_hint("serve", bad, argc - 1, argv + 1,
+		hint = cmd_option_hint("", bad, argc - 1, argv + 1,
 		    cmd_global_options, n);
 		cmd_print_error(NULL, cause);
 	} else if (ci >= argc && help) {
@@ -771,9 +800,12 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
 		cmd_list(stderr);
 		return (EXIT_USAGE);
 	} else {
+		/* A URL as the command: never its password in the lines. */
+		shown = argv[ci] = url_redact(argv[ci]);
 		if (cmd_find(argv[ci], &e, msg, sizeof msg) == CMD_UNKNOWN)
 			hint = hint_command(argc, argv, ci, cmd_table);
 		cmd_print_error(NULL, msg);
+		free(shown);
 	}
 	hint_print(hint);
 	free(hint);
@@ -782,11 +814,36 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
 	return (EXIT_USAGE);
 }
 
+/*
+ * --max-time: the whole command's deadline, connecting, handshakes, every
+ * step and the relay alike. A server stops as on SIGTERM; anything else
+ * ends here, what is still queued dropped, as curl -m does.
+ */
+static void
+cmd_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cmd_ctx		*ctx = arg;
+	struct stream_error	 err;
+	const char		*v = cmd_get(ctx, OPT_MAX_TIME);
+
+	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "deadline passed "
+	    "(--max-time %s)", v != NULL ? v : "");
+	if (ctx->deadline_cb != NULL) {
+		ctx->deadline_cb(&err, ctx->deadline_arg);
+		return;
+	}
+	cmd_fail_stream(ctx, &err);
+	fflush(stdout);
+	_exit(EXIT_TIMEOUT);
+}
+
 static int
 cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
     struct global_opts *g)
 {
 	struct cmd_ctx	 ctx;
+	struct event	*deadline = NULL;
+	struct timeval	 tv;
 	int		 rc;
 
 	memset(&ctx, 0, sizeof ctx);
@@ -807,7 +864,17 @@ cmd_exec(const struct cmd_entry *e, struct cmd_args *args,
 	log_init(g->verbose, g->quiet, g->json);
 	if ((ctx.base = event_base_new()) == NULL)
 		return (cmd_fail(&ctx, EXIT_NET, "event_base_new failed"));
+	if (g->max_time > 0) {
+		tv.tv_sec = (time_t)g->max_time;
+		tv.tv_usec = (suseconds_t)((g->max_time - (double)tv.tv_sec) *
+		    1e6);
+		deadline = evtimer_new(ctx.base, cmd_deadline_cb, &ctx);
+		if (deadline == NULL || evtimer_add(deadline, &tv) != 0)
+			return (cmd_fail(&ctx, EXIT_NET, "evtimer_new failed"));
+	}
 	rc = e->exec(&ctx);
+	if (deadline != NULL)
+		event_free(deadline);
 	event_base_free(ctx.base);
 	return (rc);
 }

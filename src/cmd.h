@@ -53,6 +53,7 @@ struct global_opts {
 	size_t		 limit;			/* --limit */
 	double		 connect_timeout;	/* <= 0: none */
 	double		 idle_timeout;		/* <= 0: none */
+	double		 max_time;		/* --max-time, <= 0: none */
 };
 
 /*
@@ -81,6 +82,7 @@ enum cmd_opt_id {
 	OPT_LIMIT,
 	OPT_CONNECT_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
+	OPT_MAX_TIME,
 	OPT_HELP,
 
 	/* Shared blocks (cmd.c, CMD_OPTS_*). */
@@ -201,6 +203,13 @@ struct cmd_ctx {
 	struct global_opts	*g;
 	struct cmd_args		*args;
 	int			 exit_code;	/* set by cmd_fail */
+	/*
+	 * --max-time passed: a server stops as on SIGTERM and exits 4
+	 * (err says why); without a callback the command exits 4 at once.
+	 */
+	void			(*deadline_cb)(const struct stream_error *,
+				    void *);
+	void			*deadline_arg;
 };
 
 extern const struct cmd_entry *cmd_table[];
@@ -209,6 +218,14 @@ extern const struct cmd_entry *cmd_table[];
 int		 cmd_run(int argc, char **argv, struct global_opts *);
 /* A command's whole table: its own options, then its blocks. */
 const struct cmd_option *cmd_options(const struct cmd_entry *);
+/*
+ * argv (argv[0] the command's name) into args: the command's options and
+ * the global ones, in any order with the positional arguments. 0, or -1
+ * with *cause (and args->hint, perhaps). cmd_run's; the unit tests' too.
+ */
+int		 cmd_parse(const struct cmd_entry *, int argc, char **argv,
+		     struct cmd_args *, char *cause, size_t causelen);
+void		 cmd_args_free(struct cmd_args *);
 int		 cmd_has(struct cmd_ctx *, int id);
 const char	*cmd_get(struct cmd_ctx *, int id);
 int		 cmd_exit_code(const struct stream_error *);
@@ -228,6 +245,11 @@ char		*hint_connect_target(const char *, const char *);
 char		*hint_command(int, char **, int, const struct cmd_entry *const *);
 char		*hint_option(const char *, const struct cmd_option *, size_t);
 char		*hint_optional_value(const struct cmd_option *, const char *);
+int		 hint_is_proxy_address(const char *);
+char		*hint_nc_proxy(int, char **);
+const char	*hint_proxy_scheme(const char *, const char *);
+char		*hint_nc_quit(int, char **);
+char		*hint_nc_option(const char *, int, const char *, int, char **);
 
 /* completion.c: shell completion scripts from the option tables. */
 int		 completion_print(const char *shell,

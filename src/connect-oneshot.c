@@ -74,8 +74,7 @@ conn_send_refused(struct conn *c, const struct stream_error *err)
 		relay_input_end(c->relay, PUMP_SIDE_WRITE, err);
 		return;
 	}
-	stream_error_set(&e, STREAM_ERESET, err->sys,
-	    "%s: peer closed before all input was sent", c->target);
+	relay_refused_error(&e, c->target, err->sys);
 	conn_end(c, &e);
 }
 

@@ -166,24 +166,6 @@ portscan_max_concurrency(void)
 	return ((unsigned int)(rl.rlim_cur - PORTSCAN_FD_MARGIN));
 }
 
-/* A JSON string, for a host or path the user typed. */
-static void
-scan_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void
 portscan_print(const struct portscan_opts *o, uint16_t port,
     enum portscan_state st)
@@ -194,7 +176,7 @@ portscan_print(const struct portscan_opts *o, uint16_t port,
 
 	if (o->json) {
 		fputs(o->is_unix ? "{\"path\":" : "{\"host\":", stdout);
-		scan_json_string(stdout, o->host);
+		log_json_fputs(stdout, o->host);
 		if (!o->is_unix)
 			printf(",\"port\":%u", port);
 		printf(",\"state\":\"%s\"}\n", state);

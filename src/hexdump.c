@@ -44,6 +44,8 @@ struct hexdump {
 	int	 fd;
 	int	 own;		/* close fd at the end */
 	int	 error;		/* first write error, or 0 */
+	hexdump_error_cb error_cb;
+	void	*error_arg;
 	char	 buf[HEXDUMP_BUF];
 	size_t	 len;
 };
@@ -90,8 +92,17 @@ hexdump_flush(struct hexdump *hd)
 			continue;
 		}
 		hd->error = n == -1 ? errno : EIO;
+		if (hd->error_cb != NULL)
+			hd->error_cb(hd->error, hd->error_arg);
 	}
 	hd->len = 0;
+}
+
+void
+hexdump_set_error_cb(struct hexdump *hd, hexdump_error_cb cb, void *arg)
+{
+	hd->error_cb = cb;
+	hd->error_arg = arg;
 }
 
 static void

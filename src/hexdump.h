@@ -67,6 +67,14 @@ void		 hexdump_received_cb(struct evbuffer *, void *);
 /* An echo: the chunk was received, and is sent back as it is. */
 void		 hexdump_echo_cb(struct evbuffer *, void *);
 
+/*
+ * Called once, with errno's value, when a write of the dump first fails
+ * (the dump stops there; the transfer goes on): a server says so at once.
+ */
+typedef void	(*hexdump_error_cb)(int, void *);
+void		 hexdump_set_error_cb(struct hexdump *, hexdump_error_cb,
+		     void *);
+
 /* Flush and close; -1 if a write failed (errno set). */
 int		 hexdump_close(struct hexdump *);
 

@@ -15,6 +15,7 @@
  */
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "compat.h"
 #include "http.h"
@@ -471,40 +473,6 @@ http_header_get(const struct http_response *r, const char *name)
 	return (NULL);
 }
 
-/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t
-http_utf8_len(const unsigned char *p, size_t left)
-{
-	size_t		n, i;
-	unsigned char	lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* no overlong forms */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* no surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* nothing above U+10FFFF */
-	} else
-		return (0);
-	if (left < n || p[1] < lo || p[1] > hi)
-		return (0);
-	for (i = 2; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return (0);
-	}
-	return (n);
-}
-
 /*
  * A JSON string for any bytes: valid UTF-8 goes through, every other byte
  * is taken as Latin-1 and written \u00XX, so the output is always valid.
@@ -517,11 +485,13 @@ http_json_string(struct evbuffer *b, const char *s)
 
 	evbuffer_add(b, "\"", 1);
 	while (left > 0) {
-		n = http_utf8_len(p, left);
+		n = log_utf8_len(p, left);
 		if (n == 1 && (*p == '"' || *p == '\\'))
 			evbuffer_add_printf(b, "\\%c", *p);
 		else if (n == 1 && (*p < 0x20 || *p == 0x7f))
 			evbuffer_add_printf(b, "\\u%04x", *p);
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			evbuffer_add_printf(b, "\\u%04x", p[1]);	/* C1 */
 		else if (n > 0)
 			evbuffer_add(b, p, n);
 		else {
@@ -574,6 +544,8 @@ http_json(const struct http_response *r, const char *url)
  */
 struct http_exchange {
 	char			*url;		/* for messages */
+	struct event_base	*base;
+	struct event		*timer;		/* bounds the header blocks */
 	char			*request;
 	size_t			 requestlen;
 	size_t			 limit;
@@ -586,6 +558,8 @@ struct http_exchange {
 	void			*arg;
 };
 
+static const struct timeval http_phase_tv = { (time_t)STREAM_PHASE_TIMEOUT, 0 };
+
 static void	http_connected_cb(struct stream *, const struct stream_error *,
 		    void *);
 static void	http_head_cb(struct stream *, struct evbuffer *,
@@ -596,6 +570,8 @@ static void	http_line_cb(struct stream *, struct evbuffer *,
 static void
 http_exchange_free(struct http_exchange *x)
 {
+	if (x->timer != NULL)
+		event_free(x->timer);
 	http_response_free(x->resp);
 	free(x->request);
 	free(x->url);
@@ -641,6 +617,7 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 
 	x = xcalloc(1, sizeof *x);
 	x->url = url_string(u);
+	x->base = base;
 	x->request = http_strndup(request, requestlen);
 	x->requestlen = requestlen;
 	x->limit = opts->limit != 0 ? opts->limit : STREAM_DEFAULT_LIMIT;
@@ -657,6 +634,20 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 	} else
 		proxy_open_connection(base, proxy, u->host, u->port, opts,
 		    http_connected_cb, x);
+}
+
+/* A server that never answers: the response's phase is bounded too. */
+static void
+http_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_exchange	*x = arg;
+	struct stream_error	 e;
+
+	memset(&e, 0, sizeof e);
+	e.kind = STREAM_ETIMEOUT;
+	e.sys = ETIMEDOUT;
+	http_fail(x, 0, &e, "%s: no response within %g seconds", x->url,
+	    STREAM_PHASE_TIMEOUT);
 }
 
 static void
@@ -690,6 +681,9 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	x->s = s;
 	log_connected(s);
 	log_tls(s, NULL);
+	x->timer = evtimer_new(x->base, http_timeout_cb, x);
+	if (x->timer != NULL)
+		evtimer_add(x->timer, &http_phase_tv);
 	if (stream_write(s, x->request, x->requestlen) < 0) {
 		e = stream_exception(s);
 		http_fail(x, 0, e, e != NULL ? NULL :
@@ -787,6 +781,8 @@ http_block_done(struct http_exchange *x)
 		return;
 	}
 	/* Done without reading the rest: close (close_notify over TLS). */
+	if (x->timer != NULL)
+		evtimer_del(x->timer);
 	log_closed(s, NULL);
 	x->s = NULL;
 	stream_close(s, http_closed_cb, x);

@@ -66,38 +66,106 @@ log_json_is_number(const char *k, const char *v)
 	return (0);
 }
 
-static void
-log_json_string(FILE *f, const char *s)
+/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0. */
+size_t
+log_utf8_len(const unsigned char *p, size_t left)
 {
-	const unsigned char	*p;
+	size_t		n, i;
+	unsigned char	lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return (1);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else
+		return (0);
+	if (left < n || p[1] < lo || p[1] > hi)
+		return (0);
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return (0);
+	}
+	return (n);
+}
+
+/* Is the valid sequence of n bytes at p a C1 control (U+0080-U+009F)? */
+static int
+log_is_c1(const unsigned char *p, size_t n)
+{
+	return (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+}
+
+/*
+ * A JSON string for any bytes (a peer's abstract socket name, a header):
+ * valid UTF-8 goes through, every other byte is taken as Latin-1 and
+ * written \u00XX, so the output is always valid UTF-8 and valid JSON;
+ * C0, DEL and C1 controls are escaped too.
+ */
+void
+log_json_fputs(FILE *f, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 left = strlen(s), n;
 
 	fputc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
+	while (left > 0) {
+		n = log_utf8_len(p, left);
+		if (n == 1 && (*p == '"' || *p == '\\'))
 			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (n == 1 && (*p < 0x20 || *p == 0x7f))
 			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+		else if (log_is_c1(p, n))
+			fprintf(f, "\\u%04x", p[1]);
+		else if (n > 0)
+			fwrite(p, 1, n, f);
+		else {
+			fprintf(f, "\\u%04x", *p);
+			n = 1;
+		}
+		p += n;
+		left -= n;
 	}
 	fputc('"', f);
 }
 
 /*
- * Write s to stderr with every control byte (and DEL) as \xHH, as http_quote shows
- * a server's bytes: an argument or a peer's name with a newline cannot
- * forge a line, one with ESC or BEL cannot drive the terminal.
+ * Write s to stderr with every control byte as \xHH, as http_quote shows
+ * a server's bytes: C0 and DEL, the C1 controls (U+0080-U+009F, and a
+ * lone byte 0x80-0x9f, which an 8-bit terminal takes as one: 0x9b is
+ * CSI) and every byte that is not part of valid UTF-8. An argument or a
+ * peer's name with a newline cannot forge a line, one with ESC or CSI
+ * cannot drive the terminal.
  */
 void
 log_puts_quoted(const char *s)
 {
-	const unsigned char	*p;
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 left = strlen(s), n, i;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
+	while (left > 0) {
+		n = log_utf8_len(p, left);
+		if (n == 0 || log_is_c1(p, n) || (n == 1 && (*p < 0x20 ||
+		    *p == 0x7f))) {
+			if (n == 0)
+				n = 1;
+			for (i = 0; i < n; i++)
+				fprintf(stderr, "\\x%02x", p[i]);
+		} else
+			fwrite(p, 1, n, stderr);
+		p += n;
+		left -= n;
 	}
 }
 
@@ -139,19 +207,19 @@ log_emit(const char *event, va_list ap)
 		gettimeofday(&tv, NULL);
 		fprintf(stderr, "{\"time\":%lld.%06ld,\"event\":",
 		    (long long)tv.tv_sec, (long)tv.tv_usec);
-		log_json_string(stderr, event);
+		log_json_fputs(stderr, event);
 	} else
 		fprintf(stderr, "cstream: %s", event);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
 		if (log_json) {
 			fputc(',', stderr);
-			log_json_string(stderr, k);
+			log_json_fputs(stderr, k);
 			fputc(':', stderr);
 			if (log_json_is_number(k, v))
 				fputs(v, stderr);
 			else
-				log_json_string(stderr, v != NULL ? v : "");
+				log_json_fputs(stderr, v != NULL ? v : "");
 		} else {
 			fprintf(stderr, " %s=", k);
 			log_puts_quoted(v != NULL ? v : "");

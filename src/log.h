@@ -17,6 +17,9 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 /*
  * The logging module, a utility below every layer (as xmalloc.h): -v
  * events in text or JSON, warnings. The net layer logs its connection
@@ -37,6 +40,10 @@ int		 log_verbose(void);
 void		 log_libevent_cb(int severity, const char *msg);
 /* s with control bytes as \xHH, for messages that echo untrusted bytes. */
 void		 log_puts_quoted(const char *);
+/* s as a JSON string: always valid UTF-8 (\u00XX for other bytes). */
+void		 log_json_fputs(FILE *, const char *);
+/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0. */
+size_t		 log_utf8_len(const unsigned char *, size_t);
 /*
  * "cstream: " and the message on stderr, then exit 1: for what no layer
  * can answer (out of memory), so the utilities need no exit code of the

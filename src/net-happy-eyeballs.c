@@ -180,6 +180,7 @@ void
 he_error(struct happy_eyeballs *he, struct stream_error *err)
 {
 	char		 host[NI_MAXHOST], serv[NI_MAXSERV], buf[sizeof err->msg];
+	char		 hp[NI_MAXHOST + NI_MAXSERV + 4];
 	size_t		 i, off;
 	int		 last = 0, timeouts = 0;
 	const char	*why;
@@ -195,8 +196,9 @@ he_error(struct happy_eyeballs *he, struct stream_error *err)
 			timeouts++;
 			why = "timed out";
 		}
-		off += snprintf(buf + off, sizeof buf - off, "%s%s port %s: %s",
-		    i > 0 ? "; " : "", host, serv, why);
+		off += snprintf(buf + off, sizeof buf - off, "%s%s: %s",
+		    i > 0 ? "; " : "", net_hostport(host, serv, hp,
+		    sizeof hp), why);
 	}
 	/* A source address that cannot be bound fails every attempt alike. */
 	if (he->bind_failed) {
@@ -286,7 +288,7 @@ he_bind_source(int fd, int family, const char *addr, const char *port,
 	int		 error, on = 1;
 
 	if (addr != NULL && port != NULL)
-		snprintf(what, sizeof what, "%s port %s", addr, port);
+		net_hostport(addr, port, what, sizeof what);
 	else if (addr != NULL)
 		snprintf(what, sizeof what, "%s", addr);
 	else

@@ -106,6 +106,7 @@ net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
     struct stream_error *err)
 {
 	char		 host[NI_MAXHOST], serv[NI_MAXSERV];
+	char		 hp[NI_MAXHOST + NI_MAXSERV + 4];
 	const char	*call = "bind to";
 	int		 fd, one = 1, error;
 
@@ -129,8 +130,8 @@ fail:
 	if (fd != -1)
 		close(fd);
 	net_numeric(sa, salen, host, sizeof host, serv, sizeof serv);
-	stream_error_set(err, STREAM_ESYS, error, "%s %s port %s: %s", call,
-	    host, serv, strerror(error));
+	stream_error_set(err, STREAM_ESYS, error, "%s %s: %s", call,
+	    net_hostport(host, serv, hp, sizeof hp), strerror(error));
 	return (-1);
 }
 

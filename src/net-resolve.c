@@ -158,8 +158,10 @@ resolve_add(const char *spec, const char **cause)
 		*cause = "not HOST:PORT:ADDR[,ADDR]...";
 		return (-1);
 	}
+	/* A service name is looked up here, as connect's PORT is. */
 	if ((p = parse_port(port, 0, &why)) == -1) {
-		*cause = "bad port";
+		*cause = strcmp(why, PARSE_UNKNOWN_SERVICE) == 0 ?
+		    "unknown service" : "bad port";
 		return (-1);
 	}
 	if (resolve_addrs(s, p, &e, cause) != 0) {
@@ -167,7 +169,7 @@ resolve_add(const char *spec, const char **cause)
 		return (-1);
 	}
 	e.host = xstrdup(host);
-	e.port = xstrdup(port);
+	xasprintf(&e.port, "%d", p);	/* "http": 80, compared as numbers */
 	for (i = 0; i < resolve_count; i++) {
 		if (strcasecmp(resolve_table[i].host, host) == 0 &&
 		    atoi(resolve_table[i].port) == p) {
@@ -204,14 +206,17 @@ resolve_lookup(const char *host, const char *port, int family,
     struct net_addr **addrs, size_t *n)
 {
 	const struct resolve_entry	*e;
+	const char			*why;
 	size_t				 i, j;
+	int				 p;
 
 	*addrs = NULL;
 	*n = 0;
+	if ((p = parse_port(port, 1, &why)) == -1)
+		return (0);
 	for (i = 0; i < resolve_count; i++) {
 		e = &resolve_table[i];
-		if (strcasecmp(e->host, host) != 0 ||
-		    atoi(e->port) != atoi(port))
+		if (strcasecmp(e->host, host) != 0 || atoi(e->port) != p)
 			continue;
 		*addrs = xreallocarray(NULL, e->naddrs, sizeof **addrs);
 		for (j = 0; j < e->naddrs; j++) {

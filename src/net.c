@@ -183,7 +183,7 @@ net_numeric(const struct sockaddr *sa, socklen_t salen, char *host,
 static void
 net_connect_error(struct net_connect *nc, int error)
 {
-	char	host[NI_MAXHOST], serv[NI_MAXSERV];
+	char	host[NI_MAXHOST], serv[NI_MAXSERV], hp[NI_MAXHOST + 40];
 
 	if (nc->port == NULL) {
 		stream_error_set(&nc->err, STREAM_ESYS, error,
@@ -192,8 +192,8 @@ net_connect_error(struct net_connect *nc, int error)
 	}
 	net_numeric(nc->ai->ai_addr, nc->ai->ai_addrlen, host, sizeof host,
 	    serv, sizeof serv);
-	stream_error_set(&nc->err, STREAM_ESYS, error,
-	    "connect to %s port %s: %s", host, serv, strerror(error));
+	stream_error_set(&nc->err, STREAM_ESYS, error, "connect to %s: %s",
+	    net_hostport(host, serv, hp, sizeof hp), strerror(error));
 }
 
 /* Abandon the socket of the current attempt. */
@@ -260,12 +260,14 @@ static void
 net_connect_timeout_cb(evutil_socket_t unused, short events, void *arg)
 {
 	struct net_connect	*nc = arg;
+	char			 hp[300];
 
 	if (nc->he != NULL)
 		he_error(nc->he, &nc->err);	/* names every address */
 	else if (nc->port != NULL) {
 		stream_error_set(&nc->err, STREAM_ETIMEOUT, ETIMEDOUT,
-		    "connect to %s port %s: timed out", nc->name, nc->port);
+		    "connect to %s: timed out", net_hostport(nc->name,
+		    nc->port, hp, sizeof hp));
 	} else {
 		stream_error_set(&nc->err, STREAM_ETIMEOUT, ETIMEDOUT,
 		    "connect to %s: timed out", nc->name);
@@ -558,6 +560,16 @@ net_format_inet4(const struct sockaddr_in *sin, char *buf, size_t len)
 			*--p = '.';
 	}
 	strlcpy(buf, p, len);
+}
+
+const char *
+net_hostport(const char *host, const char *port, char *buf, size_t len)
+{
+	int	v6 = strchr(host, ':') != NULL && *host != '[';
+
+	snprintf(buf, len, "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
+	    port);
+	return (buf);
 }
 
 void

@@ -83,6 +83,12 @@ struct net_listener *net_listener_new(struct event_base *, int fd,
 		     net_accept_cb, net_log_cb, void *);
 void		 net_listener_enable(struct net_listener *, int on);
 void		 net_listener_free(struct net_listener *);
+/*
+ * "HOST:PORT", "[V6]:PORT": the one way messages write an address (as
+ * "Serving on" does). Returns buf.
+ */
+const char	*net_hostport(const char *host, const char *port, char *buf,
+		     size_t len);
 void		 net_format_addr(const struct sockaddr *, socklen_t, char *,
 		     size_t);
 void		 net_format_sockname(int fd, char *, size_t);

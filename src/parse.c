@@ -293,3 +293,21 @@ parse_port_error(const char *s, const char *cause, char *buf, size_t len)
 		snprintf(buf, len, "port %s: %s", s, cause);
 	return (buf);
 }
+
+/*
+ * "[::1]" as a host: the brackets of URLs and HOST:PORT words are
+ * accepted around an IPv6 literal and taken off, in place. Anything else
+ * is left as it is (the resolver says what is wrong with it).
+ */
+char *
+parse_unbracket(char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len >= 4 && s[0] == '[' && s[len - 1] == ']' &&
+	    memchr(s + 1, ':', len - 2) != NULL) {
+		memmove(s, s + 1, len - 2);
+		s[len - 2] = '\0';
+	}
+	return (s);
+}

@@ -29,6 +29,8 @@ const char	*parse_port_error(const char *s, const char *cause, char *,
 		     size_t);
 int		 parse_size(const char *, size_t *, const char **cause);
 int		 parse_seconds(const char *, double *, const char **cause);
+/* "[::1]": the brackets around an IPv6 literal taken off, in place. */
+char		*parse_unbracket(char *);
 /* An octal file mode, at most 0777 (--mode). */
 int		 parse_mode(const char *, int *, const char **cause);
 int		 parse_count(const char *, long long min, long long max,

@@ -14,8 +14,10 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +33,13 @@
 /*
  * pv's line, per direction: "> 1.50 MiB 0:00:05 [307 KiB/s]", and with
  * a known size " [=====>     ]  45% ETA 0:00:06". On a terminal the
- * lines rewrite themselves (\r, and cursor-up for the second); with
- * --progress=always elsewhere each update is plain lines. The final
- * summary gives the average rate and, with a known size, the bar and
- * percentage without an ETA.
+ * lines rewrite themselves (\r, and cursor-up for the second), cut to
+ * the window's width (read again on SIGWINCH) so that none wraps; with
+ * --progress=always elsewhere, or on a terminal whose TERM is "dumb",
+ * each update is plain lines. A direction shows once it has carried a
+ * byte (no "< 0 B" noise), so the lines only ever grow in number. The
+ * final summary gives the average rate and, with a known size, the bar
+ * and percentage without an ETA.
  */
 
 #define PROGRESS_BAR	20	/* the bar's width inside its brackets */
@@ -44,12 +49,15 @@ struct progress_dir {
 	const char		*label;		/* ">" sent, "<" received */
 	long long		 size;		/* -1: unknown */
 	unsigned long long	 last;		/* bytes at the last update */
+	int			 shown;		/* has carried a byte */
 };
 
 struct progress {
 	struct event		*timer;
+	struct event		*winch;		/* SIGWINCH: the width changed */
 	int			 tty;		/* rewrite in place */
-	int			 drawn;		/* the lines are on screen */
+	int			 cols;		/* the terminal's width, 0: unknown */
+	int			 drawn;		/* lines on screen, to go back over */
 	struct progress_dir	 dir[2];
 	int			 ndirs;
 	int			 sent_index;	/* dir[] of the sent side, or -1 */
@@ -131,35 +139,94 @@ progress_line(struct progress *p, struct progress_dir *d,
 	d->last = bytes;
 }
 
+/* The terminal's width, 0 when it cannot say (a pty never sized). */
+static int
+progress_cols(void)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == -1)
+		return (0);
+	return (ws.ws_col);
+}
+
+/*
+ * The directions to draw: those that carried a byte. At the end, when
+ * none did, the first one, so that the summary says "0 B" once.
+ */
+static int
+progress_pick(struct progress *p, unsigned long long *counts, int final)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < p->ndirs; i++) {
+		if (counts[i] > 0)
+			p->dir[i].shown = 1;
+		n += p->dir[i].shown;
+	}
+	if (n == 0 && final) {
+		p->dir[0].shown = 1;
+		n = 1;
+	}
+	return (n);
+}
+
 /* One update: every line, in place on a terminal, else appended. */
 static void
 progress_draw(struct progress *p, int final)
 {
 	char			 out[2 * PROGRESS_LINE + 32], line[PROGRESS_LINE];
-	unsigned long long	 sent = 0, received = 0, n;
+	unsigned long long	 sent = 0, received = 0, counts[2];
 	double			 now = monotime_secs();
 	size_t			 off = 0;
-	int			 i;
+	int			 i, n, k = 0;
 
 	p->count(p->arg, &sent, &received);
+	for (i = 0; i < p->ndirs; i++)
+		counts[i] = i == p->sent_index ? sent : received;
+	if ((n = progress_pick(p, counts, final)) == 0)
+		return;		/* nothing has moved yet: nothing to say */
 	out[0] = '\0';
-	/* Back to the start of the first line: \r, then up a line. */
-	if (p->tty && p->drawn)
-		off += snprintf(out, sizeof out, "\r%s", p->ndirs > 1 ?
+	/* Back to the start of the first line: \r, then up the others. */
+	if (p->tty && p->drawn > 0)
+		off += snprintf(out, sizeof out, "\r%s", p->drawn > 1 ?
 		    "\033[A" : "");
 	for (i = 0; i < p->ndirs; i++) {
-		n = i == p->sent_index ? sent : received;
-		progress_line(p, &p->dir[i], n, now, final, line, sizeof line);
+		if (!p->dir[i].shown)
+			continue;
+		progress_line(p, &p->dir[i], counts[i], now, final, line,
+		    sizeof line);
+		/* One column spare: a full line would wrap on some. */
+		if (p->tty && p->cols > 1 && strlen(line) >= (size_t)p->cols)
+			line[p->cols - 1] = '\0';
 		off += snprintf(out + off, sizeof out - off, "%s%s%s", line,
 		    p->tty ? "\033[K" : "",
-		    i < p->ndirs - 1 || !p->tty || final ? "\n" : "");
+		    ++k < n || !p->tty || final ? "\n" : "");
 		if (off >= sizeof out)
 			off = sizeof out - 1;
 	}
 	p->last = now;
-	p->drawn = 1;
+	p->drawn = n;
 	fputs(out, stderr);
 	fflush(stderr);
+}
+
+static void
+progress_winch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct progress	*p = arg;
+
+	p->cols = progress_cols();
+}
+
+/*
+ * Is there anything to show? Only on a terminal, unless mode is 1
+ * (--progress=always).
+ */
+int
+progress_visible(int mode)
+{
+	return (mode == 1 || isatty(STDERR_FILENO));
 }
 
 static void
@@ -184,12 +251,20 @@ progress_start(struct event_base *base, int mode, int dirs, long long size,
 {
 	struct progress	*p;
 	struct timeval	 tv = { 1, 0 };
+	const char	*term = getenv("TERM");
 	int		 tty = isatty(STDERR_FILENO);
 
 	if (!tty && mode != 1)
 		return (NULL);
 	p = xcalloc(1, sizeof *p);
-	p->tty = tty;
+	/* A dumb terminal moves no cursor: plain lines, as elsewhere. */
+	p->tty = tty && (term == NULL || strcmp(term, "dumb") != 0);
+	if (p->tty) {
+		p->cols = progress_cols();
+		p->winch = evsignal_new(base, SIGWINCH, progress_winch_cb, p);
+		if (p->winch != NULL)
+			event_add(p->winch, NULL);
+	}
 	p->sent_index = -1;
 	if (dirs & PROGRESS_SENT) {
 		p->sent_index = p->ndirs;
@@ -223,6 +298,8 @@ progress_finish(struct progress *p)
 		return;
 	if (p->timer != NULL)
 		event_free(p->timer);
+	if (p->winch != NULL)
+		event_free(p->winch);
 	progress_draw(p, 1);
 	free(p);
 }

@@ -36,6 +36,11 @@ typedef void	 (*progress_count_cb)(void *, unsigned long long *sent,
 
 /* --progress's value: 0 (only on a terminal), 1 (always), -1 unknown. */
 int		 progress_mode(const char *value);
+/* Would mode show anything (stderr a terminal, or 1)? */
+int		 progress_visible(int mode);
+/* Why nothing shows, for a command to say once. */
+#define PROGRESS_HIDDEN	"--progress: standard error is not a terminal, " \
+			"nothing shown (--progress=always forces it)"
 
 /*
  * Start the display for the directions asked (PROGRESS_SENT and/or

@@ -169,6 +169,7 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 	struct proxy_tunnel	*t = arg;
 	size_t			 len;
 	char			*line;
+	int			 nul;
 
 	if (e->kind == STREAM_EINCOMPLETE || e->kind == STREAM_ELIMIT) {
 		proxy_fail(t, STREAM_EPROTO, EPROTO, "%s",
@@ -190,6 +191,19 @@ proxy_http_line_cb(struct stream *s, struct evbuffer *data,
 		proxy_fail(t, STREAM_EPROTO, EPROTO, "%s",
 		    t->lines == 0 ? "closed the connection without a reply" :
 		    "reply ended before its blank line");
+		return;
+	}
+	/*
+	 * http-head's rule (http.c): a NUL byte, or a CR not followed by
+	 * LF, anywhere in the block is malformed; a NUL would also cut the
+	 * line short for the status check ("200\0...").
+	 */
+	nul = memchr(line, '\0', len) != NULL;
+	if (nul || (len >= 2 && memchr(line, '\r', len - 2) != NULL)) {
+		free(line);
+		proxy_fail(t, STREAM_EPROTO, EPROTO, "malformed reply to "
+		    "CONNECT: line %u: %s", t->lines + 1, nul ? "NUL byte" :
+		    "CR not followed by LF");
 		return;
 	}
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))

@@ -114,13 +114,14 @@ proxy_parse_scheme(const char **s, struct proxy *p, const char **cause)
 static int
 proxy_parse_userinfo(const char **s, struct proxy *p, const char **cause)
 {
-	const char	*at, *colon, *end;
+	const char	*at, *next, *colon, *end;
 
 	end = *s + strcspn(*s, "/?#");
 	if ((at = memchr(*s, '@', end - *s)) == NULL)
 		return (0);
-	while ((end = memchr(at + 1, '@', end - at - 1)) != NULL)
-		at = end;	/* the last @ ends the user information */
+	/* The last @ ends the user information. */
+	while ((next = memchr(at + 1, '@', end - at - 1)) != NULL)
+		at = next;
 	colon = memchr(*s, ':', at - *s);
 	p->user = proxy_decode(*s, (colon != NULL ? colon : at) - *s);
 	if (colon != NULL)
@@ -414,10 +415,11 @@ proxy_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct proxy_tunnel	*t = arg;
 	struct stream_error	 err;
+	char			 hp[300];
 
 	stream_error_set(&err, STREAM_ETIMEOUT, ETIMEDOUT, "proxy %s: timed "
-	    "out opening the tunnel to %s port %s", t->proxy.label, t->host,
-	    t->port);
+	    "out opening the tunnel to %s", t->proxy.label,
+	    net_hostport(t->host, t->port, hp, sizeof hp));
 	t->verdict = PROXY_PROBE_TIMEOUT;
 	proxy_tunnel_done(t, &err);
 }
@@ -442,12 +444,13 @@ proxy_connected_cb(struct stream *s, const struct stream_error *err,
 		log_event("proxy", "proxy", t->proxy.label, "scheme",
 		    proxy_scheme(&t->proxy), "target", t->host, "port",
 		    t->port, (char *)NULL);
-	if ((left = proxy_time_left(t)) > 0) {
-		t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
-		monotime_tv(left, &tv);
-		if (t->timer != NULL)
-			evtimer_add(t->timer, &tv);
-	}
+	/* No --connect-timeout: the handshake gets what TLS would get. */
+	if ((left = proxy_time_left(t)) == 0)
+		left = STREAM_PHASE_TIMEOUT;
+	t->timer = evtimer_new(t->base, proxy_timeout_cb, t);
+	monotime_tv(left, &tv);
+	if (t->timer != NULL)
+		evtimer_add(t->timer, &tv);
 	if (t->proxy.type == PROXY_HTTP)
 		proxy_http_handshake(t);
 	else

@@ -19,8 +19,6 @@
 
 #include <event2/buffer.h>
 
-#include "compat.h"
-#include "log.h"
 #include "relay.h"
 #include "xmalloc.h"
 
@@ -305,23 +303,29 @@ relay_note_end(struct relay *r, struct stream *s, enum relay_end end)
 		r->end[i] = end;
 }
 
-/* "LABEL: peer closed before all input was sent", LABEL naming a. */
-static void
-relay_refused(struct relay *r, struct stream_error *e, int sys)
+void
+relay_refused_error(struct stream_error *e, const char *label, int sys)
 {
-	char	peer[256] = "";
-
-	if (r->opts.label != NULL)
-		strlcpy(peer, r->opts.label, sizeof peer);
-	else
-		(void)stream_get_extra_info(r->a, "peername", peer,
-		    sizeof peer);
-	if (*peer != '\0')
+	if (label != NULL && *label != '\0')
 		stream_error_set(e, STREAM_ERESET, sys, "%s: peer closed before "
-		    "all input was sent", peer);
+		    "all input was sent", label);
 	else
 		stream_error_set(e, STREAM_ERESET, sys,
 		    "peer closed before all input was sent");
+}
+
+/* The same, LABEL naming a: the caller's label, or a's address. */
+static void
+relay_refused(struct relay *r, struct stream_error *e, int sys)
+{
+	char	peer[128] = "";
+
+	if (r->opts.label != NULL) {
+		relay_refused_error(e, r->opts.label, sys);
+		return;
+	}
+	(void)stream_get_extra_info(r->a, "peername", peer, sizeof peer);
+	relay_refused_error(e, peer, sys);
 }
 
 /* "read from ADDR: TLS connection closed without close_notify". */
@@ -415,7 +419,9 @@ relay_flow_end(struct relay_flow *f, enum pump_side side,
 		    FLOW_SENT : FLOW_DONE;
 		relay_note_end(r, f->src, RELAY_END_EOF);
 	} else if (f->dst == r->a && side == PUMP_SIDE_WRITE &&
-	    err->kind != STREAM_ETIMEOUT && !(r->opts.flags & RELAY_PAIR)) {
+	    err->kind != STREAM_ETIMEOUT && !STREAM_TRUNCATED(err) &&
+	    !(r->opts.flags & RELAY_PAIR)) {
+		/* (A record cut mid-way fails our writes too: no refusal.) */
 		f->state = FLOW_REFUSED;
 		relay_refused(r, &f->err, err->sys);
 		relay_note_end(r, r->a, RELAY_END_RESET);

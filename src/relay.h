@@ -148,6 +148,12 @@ unsigned long long relay_bytes(struct relay *, enum relay_dir);
  * close tells the truth.
  */
 int		 relay_interrupt(struct relay *);
+/*
+ * The one wording of input cut short by the peer: "LABEL: peer closed
+ * before all input was sent" (without "LABEL: " when NULL or empty).
+ */
+void		 relay_refused_error(struct stream_error *, const char *label,
+		     int sys);
 /* "open", "eof", "reset", "timeout", "tls", "error". */
 const char	*relay_end_name(enum relay_end);
 /* Free the relay; the streams are the caller's to close. */

@@ -127,6 +127,7 @@ struct serve {
 	int			 code;
 	int			 done;
 	struct hexdump		*hd;		/* -x */
+	int			 hd_failed;	/* a write of the dump failed */
 	struct progress		*progress;	/* --progress */
 	unsigned long long	 gone_out;	/* --progress: clients gone */
 	unsigned long long	 gone_in;

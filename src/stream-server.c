@@ -438,10 +438,16 @@ stream_server_close(struct stream_server *srv)
 	}
 	if (srv->path != NULL)
 		net_unlink_unix(srv->path, srv->dev, srv->ino);
-	/* Its streams live on, on their own. */
+	/*
+	 * Its streams live on, on their own; but a client still in its TLS
+	 * handshake has nobody left to be handed to: freed now, not at its
+	 * handshake timeout, which a process that exits first never sees.
+	 */
 	while ((s = LIST_FIRST(&srv->conns)) != NULL) {
 		LIST_REMOVE(s, entry);
 		s->server = NULL;
+		if (s->handshaking)
+			stream_abort(s);
 	}
 	free(srv->listeners);
 	free(srv->addrs);

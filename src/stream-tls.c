@@ -284,6 +284,18 @@ tls_read_failed(struct stream *s, int sys)
 	transport_fail(s, &err);
 }
 
+/* The peer closed TCP in the middle of a record. */
+static void
+tls_truncated(struct stream *s)
+{
+	struct stream_error	err;
+
+	ERR_clear_error();
+	stream_error_set(&err, STREAM_ESYS, EBADMSG, "read from %s: TLS stream "
+	    "truncated", stream_label(s));
+	transport_fail(s, &err);
+}
+
 /*
  * SSL_read into one chain of rbuf until it is full or OpenSSL has nothing
  * more (each call returns at most one record). Returns the bytes read;
@@ -411,6 +423,18 @@ tls_readable_cb(evutil_socket_t fd, short what, void *arg)
 		ERR_clear_error();
 		st = SSL_ERROR_SYSCALL;
 		sys = ECONNRESET;
+	}
+	if (st == SSL_ERROR_ZERO_RETURN && SSL_has_pending(ssl)) {
+		/*
+		 * A TCP EOF is end-of-stream only at a record boundary: a
+		 * record begun and never ended is proof of truncation.
+		 */
+		if (total > 0)
+			reader_dispatch(s);
+		if (!s->dead)
+			tls_truncated(s);
+		stream_release(s);
+		return;
 	}
 	if (st == SSL_ERROR_ZERO_RETURN) {
 		/* close_notify, or TCP EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */

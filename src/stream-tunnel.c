@@ -39,9 +39,9 @@ struct tunnel_tls {
 };
 
 /*
- * The verifier names the peer of the socket, "tls handshake with HOST
- * port N": through a tunnel that N is the proxy's. Say the target's, so
- * the message is the one a direct connection gives.
+ * The verifier names the peer of the socket, "tls handshake with HOST:N"
+ * (net_hostport): through a tunnel that N is the proxy's. Say the
+ * target's, so the message is the one a direct connection gives.
  */
 static void
 tunnel_tls_name_port(struct stream_error *err, const char *port)
@@ -54,10 +54,10 @@ tunnel_tls_name_port(struct stream_error *err, const char *port)
 	    (colon = strstr(msg, ": ")) == NULL)
 		return;
 	*colon = '\0';
-	if ((p = strstr(msg + sizeof pre - 1, " port ")) != NULL)
-		*p = '\0';
-	stream_error_set(err, err->kind, err->sys, "%s port %s: %s", msg,
-	    port, colon + 2);
+	if ((p = strrchr(msg + sizeof pre - 1, ':')) != NULL)
+		*p = '\0';	/* the last colon: "[::1]:N" has others */
+	stream_error_set(err, err->kind, err->sys, "%s:%s: %s", msg, port,
+	    colon + 2);
 }
 
 static void

@@ -52,6 +52,15 @@ struct ssl_st;
 
 /* Default reader limit, as asyncio's _DEFAULT_LIMIT (2 ** 16). */
 #define STREAM_DEFAULT_LIMIT	65536
+/*
+ * The bound of every phase before the relay (a proxy's handshake, TLS, the
+ * first HTTP response) when no timeout is given: asyncio's default
+ * ssl_handshake_timeout, so that no phase waits longer than a direct TLS
+ * handshake would.
+ */
+#define STREAM_PHASE_TIMEOUT	60.0
+/* The peer closed TCP in the middle of a TLS record (stream-tls.c). */
+#define STREAM_TRUNCATED(e)	((e)->kind == STREAM_ESYS && (e)->sys == EBADMSG)
 
 /* listen(2) backlog when none is given (the kernel caps it at somaxconn). */
 #define STREAM_DEFAULT_BACKLOG	4096

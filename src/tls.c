@@ -27,12 +27,15 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "compat.h"
 #include "error.h"
+#include "net.h"
 #include "tls.h"
 
 /*
@@ -344,7 +347,7 @@ tls_ssl_new(struct ssl_ctx_st *ctx, const char *servername, int server,
 }
 
 /*
- * " port N" for the socket under a client SSL: a host name alone does not
+ * The port of the socket under a client SSL: a host name alone does not
  * say which of its servers refused (libevent gives the SSL a socket BIO).
  */
 static void
@@ -359,10 +362,10 @@ tls_peer_port(struct ssl_st *ssl, char *buf, size_t len)
 	    getpeername(fd, (struct sockaddr *)&ss, &sslen) != 0)
 		return;
 	if (ss.ss_family == AF_INET)
-		snprintf(buf, len, " port %u",
+		snprintf(buf, len, "%u",
 		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	else if (ss.ss_family == AF_INET6)
-		snprintf(buf, len, " port %u",
+		snprintf(buf, len, "%u",
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 }
 
@@ -406,14 +409,15 @@ tls_what(SSL *ssl, unsigned long e)
  * Why the handshake failed, in the verifier's words when it refused the
  * certificate ("certificate verify failed: hostname mismatch"), else in
  * OpenSSL's ("wrong version number" for a peer that does not speak TLS).
- * A client names the server: "tls handshake with HOST port PORT".
+ * A client names the server: "tls handshake with HOST:PORT".
  */
 void
 tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 {
 	X509_VERIFY_PARAM	*param;
 	const char		*host = NULL;
-	char			*ip = NULL, who[300] = "", port[16];
+	char			*ip = NULL, who[300] = "", port[16] = "";
+	char			 hp[280];
 	long			 v;
 
 	if (ssl != NULL && !SSL_is_server(ssl)) {
@@ -427,8 +431,11 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 		if ((host = X509_VERIFY_PARAM_get0_host(param, 0)) == NULL)
 			host = ip = X509_VERIFY_PARAM_get1_ip_asc(param);
 		tls_peer_port(ssl, port, sizeof port);
-		if (host != NULL)
-			snprintf(who, sizeof who, " with %s%s", host, port);
+		if (host != NULL && *port != '\0')
+			snprintf(who, sizeof who, " with %s", net_hostport(host,
+			    port, hp, sizeof hp));
+		else if (host != NULL)
+			snprintf(who, sizeof who, " with %s", host);
 		OPENSSL_free(ip);
 		ERR_pop_to_mark();
 	}
@@ -741,4 +748,96 @@ tls_info(struct ssl_st *ssl, const char *name, char *buf, size_t len)
 	} else
 		return (-1);
 	return (0);
+}
+
+/*
+ * serve --tls without --cert and --key: a throwaway certificate made in
+ * memory, as ncat does. P-256 (quick to make), valid from an hour ago
+ * for 30 days, for localhost, 127.0.0.1 and ::1; nothing is written to
+ * disk. Its SHA-256 fingerprint goes to fp (colon-separated hex), for
+ * the warning that lets a client pin it.
+ */
+static X509 *
+tls_selfsigned_cert(EVP_PKEY *key)
+{
+	X509		*x;
+	X509_NAME	*name;
+	X509_EXTENSION	*ext;
+	X509V3_CTX	 v3;
+	unsigned char	 serial[16];
+	BIGNUM		*bn = NULL;
+
+	if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 ||
+	    RAND_bytes(serial, sizeof serial) != 1)
+		goto fail;
+	serial[0] &= 0x7f;	/* positive */
+	if ((bn = BN_bin2bn(serial, sizeof serial, NULL)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
+		goto fail;
+	if (X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) == NULL ||
+	    X509_set_pubkey(x, key) != 1)
+		goto fail;
+	name = X509_get_subject_name(x);
+	if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"localhost", -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, name) != 1)
+		goto fail;
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+	    "DNS:localhost,IP:127.0.0.1,IP:::1")) == NULL)
+		goto fail;
+	if (X509_add_ext(x, ext, -1) != 1) {
+		X509_EXTENSION_free(ext);
+		goto fail;
+	}
+	X509_EXTENSION_free(ext);
+	if (X509_sign(x, key, EVP_sha256()) == 0)
+		goto fail;
+	BN_free(bn);
+	return (x);
+
+fail:
+	BN_free(bn);
+	X509_free(x);
+	return (NULL);
+}
+
+struct ssl_ctx_st *
+tls_server_ctx_selfsigned(char *fp, size_t fplen, struct stream_error *err)
+{
+	SSL_CTX		*ctx = NULL;
+	EVP_PKEY	*key;
+	X509		*x = NULL;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	size_t		 off = 0;
+
+	tls_init();
+	ERR_clear_error();
+	if ((key = EVP_EC_gen("P-256")) == NULL ||
+	    (x = tls_selfsigned_cert(key)) == NULL ||
+	    X509_digest(x, EVP_sha256(), md, &mdlen) != 1 ||
+	    (ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		stream_error_set(err, STREAM_ETLS, 0, "self-signed "
+		    "certificate: %s", tls_reason());
+		goto out;
+	}
+	tls_ctx_defaults(ctx);
+	if (SSL_CTX_use_certificate(ctx, x) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+		stream_error_set(err, STREAM_ETLS, 0, "self-signed "
+		    "certificate: %s", tls_reason());
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+		goto out;
+	}
+	for (i = 0; i < mdlen && off + 3 < fplen; i++)
+		off += (size_t)snprintf(fp + off, fplen - off, "%s%02X",
+		    i > 0 ? ":" : "", md[i]);
+out:
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return (ctx);
 }

@@ -31,6 +31,14 @@ struct ssl_ctx_st *tls_client_ctx(const char *cafile, int insecure,
 		     struct stream_error *);
 struct ssl_ctx_st *tls_server_ctx(const char *certfile, const char *keyfile,
 		     struct stream_error *);
+/*
+ * A server context with a throwaway self-signed certificate made in
+ * memory (localhost, 127.0.0.1, ::1); its SHA-256 fingerprint in fp as
+ * "AB:CD:...", which needs TLS_FINGERPRINT_LEN bytes.
+ */
+#define TLS_FINGERPRINT_LEN	(32 * 3)
+struct ssl_ctx_st *tls_server_ctx_selfsigned(char *fp, size_t fplen,
+		     struct stream_error *);
 /* Free a context from tls_client_ctx or tls_server_ctx; NULL is fine. */
 void		 tls_ctx_free(struct ssl_ctx_st *);
 /* A new SSL for one connection: SNI and host/IP verification (client). */

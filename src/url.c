@@ -462,3 +462,30 @@ url_free(struct url *u)
 	free(u->target);
 	memset(u, 0, sizeof *u);
 }
+
+/*
+ * A URL (a proxy's, http-head's, a Location) as messages may show it: a password is replaced by "***" (curl's
+ * way), and so is a lone user name, which is often a token. Whatever the
+ * URL's shape (even one proxy_parse refuses), no byte of the user
+ * information is copied. Allocated.
+ */
+char *
+url_redact(const char *url)
+{
+	const char	*auth, *end, *at, *colon, *sep;
+	char		*out;
+
+	sep = strstr(url, "://");
+	auth = sep != NULL ? sep + 3 : url;
+	end = auth + strcspn(auth, "/?#");
+	if ((at = memchr(auth, '@', end - auth)) == NULL)
+		return (xstrdup(url));
+	while ((sep = memchr(at + 1, '@', end - at - 1)) != NULL)
+		at = sep;
+	colon = memchr(auth, ':', at - auth);
+	if (colon != NULL && colon != auth)
+		xasprintf(&out, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	else
+		xasprintf(&out, "%.*s***%s", (int)(auth - url), url, at);
+	return (out);
+}

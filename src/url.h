@@ -40,4 +40,7 @@ char		*url_authority(const struct url *);
 int		 url_same_origin(const struct url *, const struct url *);
 void		 url_free(struct url *);
 
+/* The URL with its user information masked, for messages (allocated). */
+char		*url_redact(const char *);
+
 #endif /* URL_H */

@@ -54,7 +54,7 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	    "$PY_PORT" --read-exactly 16 </dev/null
 	[ "$status" -eq 5 ]
 	[ "$output" = "abc" ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $PY_PORT: EOF after 3 bytes (--read-exactly)" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: EOF after 3 bytes (--read-exactly)" ]
 }
 
 @test "EOF before a line ends: the partial line is printed, exit 5" {
@@ -88,7 +88,7 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	    127.0.0.1 "$PY_PORT" --read-line </dev/null
 	[ "$status" -eq 6 ]
 	[ "$output" = "" ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $PY_PORT: line longer than --limit (16 bytes)" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: line longer than --limit (16 bytes)" ]
 }
 
 @test "a record of exactly --limit bytes plus its separator is accepted" {
@@ -120,7 +120,7 @@ PEERS=$BATS_TEST_DIRNAME/../peers
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect 127.0.0.1 \
 	    "$port" </dev/null
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: connect to 127.0.0.1 port $port: Connection refused" ]
+	[ "$stderr" = "cstream: connect: connect to 127.0.0.1:$port: Connection refused" ]
 }
 
 @test "a name that does not resolve exits 3" {

@@ -64,7 +64,7 @@ for _ in range(50):
 	cs -6 --connect-timeout 0.4 connect \
 	    --resolve "dual.test:$D_PORT:[::1],127.0.0.1" dual.test "$D_PORT"
 	[ "$status" -eq 4 ]
-	[ "$stderr" = "cstream: connect: connect to ::1 port $D_PORT: timed out" ]
+	[ "$stderr" = "cstream: connect: connect to [::1]:$D_PORT: timed out" ]
 }
 
 @test "happy eyeballs: every address refused: each named on one line, exit 1" {
@@ -72,7 +72,7 @@ for _ in range(50):
 	p=$(closed_dual_port)
 	cs connect --resolve "dual.test:$p:[::1],127.0.0.1" dual.test "$p"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: connect to ::1 port $p: Connection refused; 127.0.0.1 port $p: Connection refused" ]
+	[ "$stderr" = "cstream: connect: connect to [::1]:$p: Connection refused; 127.0.0.1:$p: Connection refused" ]
 }
 
 @test "happy eyeballs: every address timed out: exit 4, each named" {
@@ -80,7 +80,7 @@ for _ in range(50):
 	cs --connect-timeout 0.6 connect \
 	    --resolve "dual.test:$D_PORT:[::1],127.0.0.1" dual.test "$D_PORT"
 	[ "$status" -eq 4 ]
-	[ "$stderr" = "cstream: connect: connect to ::1 port $D_PORT: timed out; 127.0.0.1 port $D_PORT: timed out" ]
+	[ "$stderr" = "cstream: connect: connect to [::1]:$D_PORT: timed out; 127.0.0.1:$D_PORT: timed out" ]
 }
 
 @test "happy eyeballs: one timed out, one refused: exit 1, both reasons" {
@@ -88,7 +88,7 @@ for _ in range(50):
 	cs --connect-timeout 0.6 connect \
 	    --resolve "dual.test:$D_PORT:[::1],127.0.0.1" dual.test "$D_PORT"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: connect to ::1 port $D_PORT: timed out; 127.0.0.1 port $D_PORT: Connection refused" ]
+	[ "$stderr" = "cstream: connect: connect to [::1]:$D_PORT: timed out; 127.0.0.1:$D_PORT: Connection refused" ]
 }
 
 @test "happy eyeballs: a failed attempt starts the next one at once" {
@@ -102,7 +102,7 @@ for _ in range(50):
 	[ "${stderr_lines[2]}" = "cstream: attempt-failed peer=127.0.0.1:$D_PORT error=Connection refused" ]
 	[ "${stderr_lines[3]}" = "cstream: attempt peer=127.0.0.2:$D_PORT" ]
 	[ "${stderr_lines[4]}" = "cstream: attempt-failed peer=127.0.0.2:$D_PORT error=Connection refused" ]
-	[ "${stderr_lines[5]}" = "cstream: connect: connect to ::1 port $D_PORT: timed out; 127.0.0.1 port $D_PORT: Connection refused; 127.0.0.2 port $D_PORT: Connection refused" ]
+	[ "${stderr_lines[5]}" = "cstream: connect: connect to [::1]:$D_PORT: timed out; 127.0.0.1:$D_PORT: Connection refused; 127.0.0.2:$D_PORT: Connection refused" ]
 }
 
 @test "--resolve: the addresses replace DNS for that host and port only" {

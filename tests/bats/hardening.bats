@@ -97,7 +97,7 @@ sys.exit(subprocess.call([sys.argv[1], "connect", "--fd", "7", "--send",
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
 	    --send-file "$T/fifo" 127.0.0.1 1
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: connect to 127.0.0.1 port 1: Connection refused" ]
+	[ "$stderr" = "cstream: connect: connect to 127.0.0.1:1: Connection refused" ]
 }
 
 @test "--send-file on a FIFO waits for its writer after connecting" {

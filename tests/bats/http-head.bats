@@ -556,7 +556,7 @@ assert ["X-Request", "HEAD /echo?q=1 HTTP/1.1"] in o["headers"], o
 	hh "$HTTPS/"
 	[ "$status" -eq 7 ]
 	[ -z "$output" ]
-	[ "${stderr_lines[0]}" = "cstream: http-head: tls handshake with localhost port $NGINX_PORT_HTTPS: certificate verify failed: unable to get local issuer certificate" ]
+	[ "${stderr_lines[0]}" = "cstream: http-head: tls handshake with localhost:$NGINX_PORT_HTTPS: certificate verify failed: unable to get local issuer certificate" ]
 	[ "${stderr_lines[1]}" = "hint: use --cafile FILE to trust its issuer, or -k to skip verification" ]
 	[ "${#stderr_lines[@]}" -eq 2 ]
 }
@@ -564,10 +564,10 @@ assert ["X-Request", "HEAD /echo?q=1 HTTP/1.1"] in o["headers"], o
 @test "a certificate refused for another reason gets no hint" {
 	hh --cafile "$PKI/ca.crt" "https://localhost:$NGINX_PORT_WRONGHOST/"
 	[ "$status" -eq 7 ]
-	[ "$stderr" = "cstream: http-head: tls handshake with localhost port $NGINX_PORT_WRONGHOST: certificate verify failed: hostname mismatch" ]
+	[ "$stderr" = "cstream: http-head: tls handshake with localhost:$NGINX_PORT_WRONGHOST: certificate verify failed: hostname mismatch" ]
 	hh --cafile "$PKI/ca.crt" "https://localhost:$NGINX_PORT_EXPIRED/"
 	[ "$status" -eq 7 ]
-	[ "$stderr" = "cstream: http-head: tls handshake with localhost port $NGINX_PORT_EXPIRED: certificate verify failed: certificate has expired" ]
+	[ "$stderr" = "cstream: http-head: tls handshake with localhost:$NGINX_PORT_EXPIRED: certificate verify failed: certificate has expired" ]
 }
 
 @test "https -k / --insecure skips verification" {
@@ -595,7 +595,7 @@ assert ["X-Request", "HEAD /echo?q=1 HTTP/1.1"] in o["headers"], o
 @test "https to a plain http port: TLS handshake failure, exit 7" {
 	hh -k "https://127.0.0.1:$NGINX_PORT_HTTP/"
 	[ "$status" -eq 7 ]
-	stderr_says "tls handshake with 127.0.0.1 port $NGINX_PORT_HTTP: "
+	stderr_says "tls handshake with 127.0.0.1:$NGINX_PORT_HTTP: "
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 

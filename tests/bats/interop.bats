@@ -254,7 +254,7 @@ hold_stdin() {
 	    --send 'GET long\r\n' --read-line --read-line
 	[ "$RC" -eq 6 ]
 	out_is '$5000\r\n'
-	err_is "cstream: connect: 127.0.0.1 port $R_PORT: line longer than --limit (4096 bytes)\n"
+	err_is "cstream: connect: 127.0.0.1:$R_PORT: line longer than --limit (4096 bytes)\n"
 	out_run 5 "$CSTREAM" connect --limit 4k 127.0.0.1 "$R_PORT" \
 	    --send 'GET long\r\n' --read-line --read-exactly 5002
 	[ "$RC" -eq 0 ]
@@ -267,7 +267,7 @@ hold_stdin() {
 	    --read-line --read-line
 	[ "$RC" -eq 5 ]
 	out_is '+OK\r\n'
-	err_is "cstream: connect: 127.0.0.1 port $R_PORT: EOF after 0 bytes (--read-line)\n"
+	err_is "cstream: connect: 127.0.0.1:$R_PORT: EOF after 0 bytes (--read-line)\n"
 }
 
 # --- OpenBSD netcat -----------------------------------------------------------
@@ -654,11 +654,11 @@ hold_stdin() {
 	    "$O_PORT" --send 'hello\n' --read-line
 	[ "$RC" -eq 7 ]
 	out_is ''
-	err_is "cstream: connect: tls handshake with localhost port $O_PORT: certificate verify failed: hostname mismatch\\n"
+	err_is "cstream: connect: tls handshake with localhost:$O_PORT: certificate verify failed: hostname mismatch\\n"
 	out_run 10 "$CSTREAM" connect --tls localhost "$O_PORT" \
 	    --send 'hello\n' --read-line
 	[ "$RC" -eq 7 ]
-	err_is "cstream: connect: tls handshake with localhost port $O_PORT: certificate verify failed: unable to get local issuer certificate\\n"
+	err_is "cstream: connect: tls handshake with localhost:$O_PORT: certificate verify failed: unable to get local issuer certificate\\n"
 	out_run 10 "$CSTREAM" connect --tls -k localhost "$O_PORT" \
 	    --send 'hello\n' --read-line
 	[ "$RC" -eq 0 ]

@@ -268,7 +268,7 @@ recorded() {
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
 	    -s 127.0.0.1 -p "$A_PORT" 127.0.0.1 "$B_PORT" --send x
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: bind to 127.0.0.1 port $A_PORT: Address already in use" ]
+	[ "$stderr" = "cstream: connect: bind to 127.0.0.1:$A_PORT: Address already in use" ]
 }
 
 @test "-s/-p with unix-connect is a usage error" {
@@ -285,7 +285,7 @@ recorded() {
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
 	    127.0.0.1 tcpmux --send x
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "cstream: connect: connect to 127.0.0.1 port 1: Connection refused" ]
+	[ "$stderr" = "cstream: connect: connect to 127.0.0.1:1: Connection refused" ]
 }
 
 @test "an unknown service is a usage error naming it (connect, serve, -p)" {

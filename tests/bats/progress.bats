@@ -40,9 +40,9 @@ all_plain_lines() {
 	    --progress=always 127.0.0.1 "$PY_PORT" </dev/null
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello" ]
-	[ "${#stderr_lines[@]}" -eq 2 ]
-	[[ ${stderr_lines[0]} =~ ^\>\ 0\ B\ $TM\ \[$RATE\]$ ]]
-	[[ ${stderr_lines[1]} =~ ^\<\ 6\ B\ $TM\ \[$RATE\]$ ]]
+	# Nothing was sent: no "> 0 B" line.
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ ${stderr_lines[0]} =~ ^\<\ 6\ B\ $TM\ \[$RATE\]$ ]]
 }
 
 @test "connect --progress=always: plain lines at most once a second" {
@@ -94,11 +94,14 @@ all_plain_lines() {
 	[[ ${stderr_lines[1]} =~ ^\<\ 2\ B\ $TM\ \[$RATE\]$ ]]
 }
 
-@test "connect --progress without a terminal prints nothing; a bad value is exit 2" {
+@test "connect --progress without a terminal says once why nothing shows; a bad value is exit 2" {
 	py_server "$PEERS/send_server.py" 'hello\n'
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
 	    --progress 127.0.0.1 "$PY_PORT" </dev/null
 	[ "$status" -eq 0 ]
+	[ "$stderr" = "cstream: connect: --progress: standard error is not a terminal, nothing shown (--progress=always forces it)" ]
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" -q connect \
+	    --progress 127.0.0.1 "$PY_PORT" </dev/null
 	[ -z "$stderr" ]
 	run --separate-stderr "$CSTREAM" connect --progress=sometimes 127.0.0.1 1
 	[ "$status" -eq 2 ]
@@ -196,7 +199,8 @@ all_plain_lines() {
 	cmp "$T/data" "$S_OUT"
 	grep -q '^[0-9]* *sendfile(' "$T/cli.trace"
 	grep -q '^[0-9]* *splice(' "$T/srv.trace"
-	[[ ${stderr_lines[-2]} =~ ^\>\ 8\.00\ MiB\ $TM\ \[$RATE\]\ $FULL$ ]]
+	# Nothing came back: the summary has no "< 0 B" line.
+	[[ ${stderr_lines[-1]} =~ ^\>\ 8\.00\ MiB\ $TM\ \[$RATE\]\ $FULL$ ]]
 	[[ $(tail -n 1 "$S_ERR") =~ ^\<\ 8\.00\ MiB\ $TM\ \[$RATE\]$ ]]
 }
 
@@ -205,8 +209,41 @@ all_plain_lines() {
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
 	    --progress=always 127.0.0.1 "$port" </dev/null
 	[ "$status" -eq 1 ]
-	[ "${#stderr_lines[@]}" -eq 3 ]
+	# Nothing either way: one "0 B" line, not two.
+	[ "${#stderr_lines[@]}" -eq 2 ]
 	[[ ${stderr_lines[0]} =~ ^\>\ 0\ B\ $TM\ \[$RATE\]$ ]]
-	[[ ${stderr_lines[1]} =~ ^\<\ 0\ B\ $TM\ \[$RATE\]$ ]]
-	[ "${stderr_lines[2]}" = "cstream: connect: connect to 127.0.0.1 port $port: Connection refused" ]
+	[ "${stderr_lines[1]}" = "cstream: connect: connect to 127.0.0.1:$port: Connection refused" ]
+}
+
+@test "--progress on a terminal: TERM=dumb gets plain lines; lines fit the window's width" {
+	py_server "$PEERS/trickle_server.py" 3 0.5
+	head -c 1024 /dev/zero >"$T/in"
+	TERM=dumb run run_with_timeout 15 python3 "$PEERS/pty_stderr.py" \
+	    "$T/tty" "$CSTREAM" connect -N --progress --send-file "$T/in" \
+	    127.0.0.1 "$PY_PORT"
+	[ "$status" -eq 0 ]
+	run grep -c -e '<CR>' -e '<UP>' -e '<EOL>' "$T/tty"
+	[ "$output" = 0 ]
+	mapfile -t tty <"$T/tty"
+	[[ ${tty[-2]} =~ ^\>\ 1\.00\ KiB\ $TM\ \[$RATE\]\ $FULL$ ]]
+	[[ ${tty[-1]} =~ ^\<\ 24\ B\ $TM\ \[$RATE\]$ ]]
+
+	py_server_as P2 "$PEERS/trickle_server.py" 3 0.5
+	TERM=xterm PTY_COLS=30 run run_with_timeout 15 python3 \
+	    "$PEERS/pty_stderr.py" "$T/tty" "$CSTREAM" connect -N --progress \
+	    --send-file "$T/in" 127.0.0.1 "$P2_PORT"
+	[ "$status" -eq 0 ]
+	sed -e 's/<CR>//g' -e 's/<UP>//g' -e 's/<EOL>/\n/g' "$T/tty" >"$T/plain"
+	while IFS= read -r line; do
+		[ "${#line}" -le 29 ] ||
+		    { echo "wider than 29 columns: '$line'" >&2; return 1; }
+	done <"$T/plain"
+	grep -q '^> 1.00 KiB' "$T/plain"
+}
+
+@test "--help shows --progress[=always], without a space" {
+	run "$CSTREAM" connect --help
+	[[ $output == *"      --progress[=always]      bytes, rate and time"* ]]
+	run "$CSTREAM" serve --help
+	[[ $output == *"      --progress[=always]"* ]]
 }

@@ -124,7 +124,7 @@ listener_and_closed() {
 	cs connect -z --proxy "socks5://127.0.0.1:$p" 127.0.0.1 1-100
 	[ "$status" -eq 1 ]
 	[ "$output" = "" ]
-	[ "$stderr" = "cstream: connect: proxy 127.0.0.1:$p: connect to 127.0.0.1 port $p: Connection refused" ]
+	[ "$stderr" = "cstream: connect: proxy 127.0.0.1:$p: connect to 127.0.0.1:$p: Connection refused" ]
 	cs connect -z --proxy "socks5://127.0.0.1:$MSA" 127.0.0.1 1-100
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "cstream: connect: proxy 127.0.0.1:$MSA: authentication required (user:password@ in the URL)" ]
@@ -171,7 +171,7 @@ serve_untrusted() {
 	cs connect --tls --cafile "$PKI/ca.crt" localhost "$U_PORT" --send hi
 	[ "$status" -eq 7 ]
 	direct=${stderr_lines[0]}
-	[ "$direct" = "cstream: connect: tls handshake with localhost port $U_PORT: certificate verify failed: unable to get local issuer certificate" ]
+	[ "$direct" = "cstream: connect: tls handshake with localhost:$U_PORT: certificate verify failed: unable to get local issuer certificate" ]
 	for proxy in "socks5://127.0.0.1:$MS" "socks5h://127.0.0.1:$MS" \
 	    "http://127.0.0.1:$TP"; do
 		cs -v connect --tls --cafile "$PKI/ca.crt" --proxy "$proxy" \
@@ -209,7 +209,7 @@ serve_untrusted() {
 	cs http-head --cafile "$PKI/ca.crt" "https://localhost:$U_PORT/"
 	[ "$status" -eq 7 ]
 	direct=${stderr_lines[0]}
-	[ "$direct" = "cstream: http-head: tls handshake with localhost port $U_PORT: certificate verify failed: unable to get local issuer certificate" ]
+	[ "$direct" = "cstream: http-head: tls handshake with localhost:$U_PORT: certificate verify failed: unable to get local issuer certificate" ]
 	cs http-head --cafile "$PKI/ca.crt" --proxy "http://127.0.0.1:$TP" \
 	    "https://localhost:$U_PORT/"
 	[ "$status" -eq 7 ]

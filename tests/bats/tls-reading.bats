@@ -89,16 +89,22 @@ s_server_rev() {
 	wait_for tcp_listening "$port"
 }
 
+# refused_under_policy PORT: connect --tls to PORT with $T/openssl.cnf as
+# the system's configuration fails its handshake: exit 7.
+refused_under_policy() {
+	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
+	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$1" \
+	    --send 'olleh\n' --read-line
+	[ "$status" -eq 7 ]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$1: "* ]]
+}
+
 @test "OPENSSL_CONF is read: its system_default cipher suites apply" {
 	# The client offers only ChaCha20; the server takes only AES-128-GCM.
 	policy "$T/openssl.cnf" 'Ciphersuites = TLS_CHACHA20_POLY1305_SHA256'
 	port=$(free_port)
 	s_server_rev "$port" -ciphersuites TLS_AES_128_GCM_SHA256
-	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
-	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
-	    --send 'olleh\n' --read-line
-	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	refused_under_policy "$port"
 	# The same server and client without the policy agree.
 	port=$(free_port)
 	s_server_rev "$port" -ciphersuites TLS_AES_128_GCM_SHA256
@@ -113,11 +119,7 @@ s_server_rev() {
 	policy "$T/openssl.cnf" 'MinProtocol = TLSv1.3'
 	port=$(free_port)
 	s_server_rev "$port" -tls1_2
-	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
-	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
-	    --send 'olleh\n' --read-line
-	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	refused_under_policy "$port"
 }
 
 @test "a policy that allows TLS 1.0 does not lower cstream's floor: TLS 1.1 refused, exit 7" {
@@ -125,11 +127,7 @@ s_server_rev() {
 	    'CipherString = DEFAULT:@SECLEVEL=0'
 	port=$(free_port)
 	s_server_rev "$port" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
-	OPENSSL_CONF=$T/openssl.cnf run --separate-stderr run_with_timeout 10 \
-	    "$CSTREAM" connect --tls --cafile "$PKI/ca.crt" localhost "$port" \
-	    --send 'x\n' --read-line
-	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	refused_under_policy "$port"
 }
 
 @test "TLS 1.1 is refused without openssl.cnf saying so: exit 7" {
@@ -141,5 +139,5 @@ s_server_rev() {
 	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls \
 	    --cafile "$PKI/ca.crt" localhost "$port" --send 'x\n' --read-line
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $port: "* ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$port: "* ]]
 }

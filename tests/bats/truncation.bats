@@ -283,7 +283,7 @@ interrupted_sender() {
 	run run_with_timeout 10 "$CSTREAM" connect 127.0.0.1 "$port" \
 	    --send-file "$T/16m.bin" -N
 	[ "$status" -eq 1 ]
-	[ "$output" = "cstream: connect: 127.0.0.1 port $port: peer closed before all input was sent" ]
+	[ "$output" = "cstream: connect: 127.0.0.1:$port: peer closed before all input was sent" ]
 	wait_pid_exit "$S_PID" 5 || true
 	[ "$EXIT_STATUS" -eq 1 ]
 	run cat "$S_ERR"

@@ -14,6 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,23 +29,142 @@
  * 65536); the rest is the server's bytes, cut into lines at LF as the
  * stream reader does, and fed until the parser is done. A finished block
  * is printed as JSON and searched, and any message is quoted. Checks: a
- * block within the limit, JSON without raw control bytes.
+ * block within the limit; the --json output valid UTF-8 (RFC 3629: no
+ * overlong form, no surrogate, nothing above U+10FFFF) and valid JSON
+ * (RFC 8259), one object of the documented shape with no raw control
+ * byte.
  */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* The length of the UTF-8 sequence at p (RFC 3629), or 0 if invalid. */
+static size_t
+fuzz_utf8(const unsigned char *p)
+{
+	unsigned int	c;
+	size_t		n, i;
+
+	if (p[0] < 0x80)
+		return (1);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, c = p[0] & 0x07;
+	else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return (0);
+	return (n);
+}
+
+/*
+ * A small JSON reader for what http_json writes: it returns the end of
+ * the value at p, or NULL if p does not hold one.
+ */
+static const char	*fuzz_json_value(const char *);
+
+static const char *
+fuzz_json_string(const char *p)
+{
+	size_t	n;
+	int	i;
+
+	if (*p++ != '"')
+		return (NULL);
+	while (*p != '"') {
+		if ((unsigned char)*p < 0x20)
+			return (NULL);	/* NUL (the end) or a raw control */
+		if (*p == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (i = 1; i <= 4; i++) {
+					if (!isxdigit((unsigned char)p[i]))
+						return (NULL);
+				}
+				p += 5;
+			} else if (*p != '\0' && strchr("\"\\/bfnrt", *p) != NULL)
+				p++;
+			else
+				return (NULL);
+			continue;
+		}
+		if ((n = fuzz_utf8((const unsigned char *)p)) == 0)
+			return (NULL);
+		p += n;
+	}
+	return (p + 1);
+}
+
+static const char *
+fuzz_json_list(const char *p, char open, char close, int object)
+{
+	if (*p++ != open)
+		return (NULL);
+	if (*p == close)
+		return (p + 1);
+	for (;;) {
+		if (object) {
+			if ((p = fuzz_json_string(p)) == NULL || *p++ != ':')
+				return (NULL);
+		}
+		if ((p = fuzz_json_value(p)) == NULL)
+			return (NULL);
+		if (*p == close)
+			return (p + 1);
+		if (*p++ != ',')
+			return (NULL);
+	}
+}
+
+static const char *
+fuzz_json_value(const char *p)
+{
+	if (*p == '"')
+		return (fuzz_json_string(p));
+	if (*p == '{')
+		return (fuzz_json_list(p, '{', '}', 1));
+	if (*p == '[')
+		return (fuzz_json_list(p, '[', ']', 0));
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p) || (*p == '0' && isdigit(
+	    (unsigned char)p[1])))
+		return (NULL);
+	while (isdigit((unsigned char)*p))
+		p++;
+	return (p);
+}
+
 static void
 fuzz_done(const struct http_response *r)
 {
-	char	*json;
-	size_t	 i;
+	const char	*end;
+	char		*json;
+	size_t		 i, n;
 
 	json = http_json(r, "http://fuzz/");
-	for (i = 0; json[i] != '\0'; i++) {
-		if ((unsigned char)json[i] < 0x20) {
-			fprintf(stderr, "raw control byte in JSON: %s\n", json);
+	for (i = 0; json[i] != '\0'; i += n) {
+		if ((n = fuzz_utf8((const unsigned char *)json + i)) == 0) {
+			fprintf(stderr, "JSON not UTF-8 at byte %zu: %s\n", i,
+			    json);
 			abort();
 		}
+	}
+	end = fuzz_json_value(json);
+	if (json[0] != '{' || end == NULL || *end != '\0' ||
+	    strncmp(json, "{\"url\":\"http://fuzz/\",\"version\":", 32) != 0 ||
+	    strstr(json, ",\"headers\":[") == NULL) {
+		fprintf(stderr, "not one JSON object of http_json's shape: %s\n",
+		    json);
+		abort();
 	}
 	free(json);
 	(void)http_header_get(r, "location");

@@ -3,6 +3,7 @@
 #   http-garbage   reads a request, answers "SSH-2.0-liar" and closes
 #   http-silent    reads a request, closes without a word
 #   http-status    reads a request, answers STATUS (the next argument)
+#   http-nul       reads a request, answers a 200 status line with a NUL
 #   http-hang      reads a request, never answers
 #   socks-truncate SOCKS5: accepts no-auth, cuts the CONNECT reply short
 #   socks-version  SOCKS5: answers the greeting with version 4
@@ -44,6 +45,9 @@ while True:
         elif mode == "http-hang":
             read_head(c)
             c.recv(1)
+        elif mode == "http-nul":
+            read_head(c)
+            c.sendall(b"HTTP/1.1 200\x00 Connection established\r\n\r\n")
         elif mode == "http-status":
             read_head(c)
             c.sendall(arg.encode() + b"\r\nServer: liar\r\n\r\n")

@@ -2,8 +2,12 @@
 # its stderr; stdin and stdout are ours. What it writes to the terminal
 # goes to the file argv[1] with the control sequences spelled out: "\r"
 # as <CR>, ESC [ A (cursor up) as <UP>, ESC [ K (erase to the end of the
-# line) as <EOL>. Exits with the command's status.
+# line) as <EOL>. Exits with the command's status. PTY_COLS=N in the
+# environment gives the terminal N columns (a pty has 0, unknown, else).
+import fcntl
 import os
+import struct
+import termios
 import pty
 import select
 import subprocess
@@ -12,6 +16,9 @@ import tty
 
 master, slave = pty.openpty()
 tty.setraw(slave)
+if os.environ.get("PTY_COLS"):
+    fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                struct.pack("HHHH", 24, int(os.environ["PTY_COLS"]), 0, 0))
 p = subprocess.Popen(sys.argv[2:], stderr=slave)
 os.close(slave)
 data = b""

@@ -496,18 +496,18 @@ test_connect(void)
 	    "refused: ESYS");
 	is_int(r.err.sys, ECONNREFUSED, "refused: ECONNREFUSED");
 	snprintf(want, sizeof want,
-	    "connect to 127.0.0.1 port %d: Connection refused", cport);
+	    "connect to 127.0.0.1:%d: Connection refused", cport);
 	is_str(r.err.msg, want, "refused: message");
 
 	connect_tcp("dual.test", cport, AF_UNSPEC, 2, &r);
 	run_until(base, &r.calls, 2);
-	snprintf(want, sizeof want, "connect to ::1 port %d: Connection "
-	    "refused; 127.0.0.1 port %d: Connection refused", cport, cport);
+	snprintf(want, sizeof want, "connect to [::1]:%d: Connection "
+	    "refused; 127.0.0.1:%d: Connection refused", cport, cport);
 	is_str(r.err.msg, want, "every address refused: each one named");
 	connect_tcp("dual.test", cport, AF_INET6, 2, &r);
 	run_until(base, &r.calls, 2);
 	snprintf(want, sizeof want,
-	    "connect to ::1 port %d: Connection refused", cport);
+	    "connect to [::1]:%d: Connection refused", cport);
 	is_str(r.err.msg, want, "IPv6 address in the message");
 
 	/* The first address wins when it works. */
@@ -556,7 +556,7 @@ test_timeout(void)
 	took = r.when - start;
 	ok(r.calls == 1 && r.fd == -1 && r.err.kind == STREAM_ETIMEOUT,
 	    "full backlog: ETIMEOUT");
-	snprintf(want, sizeof want, "connect to 127.0.0.1 port %d: timed out",
+	snprintf(want, sizeof want, "connect to 127.0.0.1:%d: timed out",
 	    port);
 	is_str(r.err.msg, want, "timeout: message");
 	ok(took >= 0.15 && took < 1.0, "timeout after 0.2 s (%.3f)", took);
@@ -632,7 +632,7 @@ test_listen_tcp(void)
 	    -1 && err.kind == STREAM_ESYS && err.sys == EADDRINUSE,
 	    "port in use: EADDRINUSE");
 	snprintf(want, sizeof want,
-	    "bind to 127.0.0.1 port %d: Address already in use", p1);
+	    "bind to 127.0.0.1:%d: Address already in use", p1);
 	is_str(err.msg, want, "port in use: message");
 	for (i = 0; i < n; i++)
 		close(fds[i]);

@@ -63,6 +63,13 @@ test_proxy_parse(void)
 	is_str(p.pass, "", "empty password");
 	proxy_free(&p);
 
+	/* Found by tests/fuzz/fuzz-proxy-url.c: a read past the URL. */
+	ok(proxy_parse("http://a@b@c@h:3128", &p, &cause) == 0,
+	    "three @: the last ends the user information");
+	is_str(p.user, "a@b@c", "... the user keeps the others");
+	is_str(p.label, "h:3128", "... and the host is after it");
+	proxy_free(&p);
+
 	ok(proxy_parse("proxy.example:8080", &p, &cause) == 0,
 	    "no scheme: http");
 	is_int(p.type, PROXY_HTTP, "no scheme: type");
