@@ -77,7 +77,8 @@ start_smtp() {
 	# Verified as --tls: not with the wrong trust.
 	c connect localhost "$SMTP_PORT" --starttls smtp --send 'QUIT\r\n' --read-line
 	[ "$status" -eq 7 ]
-	[ "$stderr" = "cstream: connect: tls handshake with localhost port $SMTP_PORT: certificate verify failed: unable to get local issuer certificate" ]
+	[ "$stderr" = "cstream: connect: tls handshake with localhost:$SMTP_PORT: certificate verify failed: unable to get local issuer certificate
+hint: use --cafile FILE to trust its issuer, or -k to skip verification" ]
 }
 
 @test "smtp: the steps and the relay run inside TLS (EHLO again is the caller's)" {
@@ -103,7 +104,7 @@ start_smtp() {
 	    --show-cert
 	[ "$status" -eq 8 ]
 	[ "$output" = "" ]
-	[[ $stderr =~ ^"cstream: connect: localhost port $SMTP_PORT: smtp server does not offer STARTTLS: '250-"[^\']*"\x0a250 HELP'"$ ]]
+	[[ $stderr =~ ^"cstream: connect: localhost:$SMTP_PORT: smtp server does not offer STARTTLS: '250-"[^\']*"\x0a250 HELP'"$ ]]
 }
 
 @test "smtp: a refusal is exit 8 with the reply escaped and bounded" {
@@ -112,12 +113,12 @@ start_smtp() {
 	    "554-no\x1b[31m $(printf 'x%.0s' {1..300})\r\n554 go away\r\n" hold
 	c connect 127.0.0.1 "$PY_PORT" --starttls smtp --cafile "$PKI/ca.crt"
 	[ "$status" -eq 8 ]
-	[[ $stderr =~ ^"cstream: connect: 127.0.0.1 port $PY_PORT: smtp server refused the session: '554-no\x1b[31m x"+"...'"$ ]]
+	[[ $stderr =~ ^"cstream: connect: 127.0.0.1:$PY_PORT: smtp server refused the session: '554-no\x1b[31m x"+"...'"$ ]]
 	[ "${#stderr}" -lt 260 ]
 	py_server_as P2 "$BATS_TEST_DIRNAME/../peers/send_server.py" "" close
 	c connect 127.0.0.1 "$P2_PORT" --starttls smtp --cafile "$PKI/ca.crt"
 	[ "$status" -eq 8 ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $P2_PORT: smtp server closed the connection: ''" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$P2_PORT: smtp server closed the connection: ''" ]
 }
 
 # --- IMAP: dovecot --------------------------------------------------------
@@ -186,7 +187,7 @@ start_dovecot() {
 	start_dovecot no
 	c connect localhost "$IMAP_PORT" --starttls imap --cafile "$PKI/ca.crt"
 	[ "$status" -eq 8 ]
-	[[ $stderr =~ ^"cstream: connect: localhost port $IMAP_PORT: imap server does not offer STARTTLS: '* CAPABILITY IMAP4rev1 ".*"\x0aa1 OK ".*"'"$ ]]
+	[[ $stderr =~ ^"cstream: connect: localhost:$IMAP_PORT: imap server does not offer STARTTLS: '* CAPABILITY IMAP4rev1 ".*"\x0aa1 OK ".*"'"$ ]]
 }
 
 # --- PostgreSQL -----------------------------------------------------------
@@ -240,7 +241,7 @@ teardown() {
 	start_postgres off
 	c connect localhost "$PG_PORT" --starttls postgres --cafile "$PKI/ca.crt"
 	[ "$status" -eq 8 ]
-	[ "$stderr" = "cstream: connect: localhost port $PG_PORT: postgres server refused SSL: 'N'" ]
+	[ "$stderr" = "cstream: connect: localhost:$PG_PORT: postgres server refused SSL: 'N'" ]
 }
 
 # --- POP3 and FTP: tests/peers/starttls_server.py ----------------------------
@@ -263,8 +264,8 @@ teardown() {
 		c connect localhost "$R_PORT" --starttls "$p" --cafile "$PKI/ca.crt"
 		[ "$status" -eq 8 ]
 		case $p in
-		pop3)	[ "$stderr" = "cstream: connect: localhost port $R_PORT: pop3 server refused STLS: '-ERR not now'" ] ;;
-		ftp)	[ "$stderr" = "cstream: connect: localhost port $R_PORT: ftp server refused the upgrade: '502 Not implemented'" ] ;;
+		pop3)	[ "$stderr" = "cstream: connect: localhost:$R_PORT: pop3 server refused STLS: '-ERR not now'" ] ;;
+		ftp)	[ "$stderr" = "cstream: connect: localhost:$R_PORT: ftp server refused the upgrade: '502 Not implemented'" ] ;;
 		esac
 	done
 }
@@ -274,7 +275,7 @@ teardown() {
 	c --connect-timeout 0.5 connect 127.0.0.1 "$PY_PORT" --starttls imap \
 	    --cafile "$PKI/ca.crt"
 	[ "$status" -eq 4 ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $PY_PORT: imap: no answer before the upgrade to TLS within the connect timeout" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: imap: no answer before the upgrade to TLS within the connect timeout" ]
 }
 
 @test "--starttls: an unknown protocol, or with -z, is exit 2" {

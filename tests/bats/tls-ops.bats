@@ -135,7 +135,7 @@ GET='GET / HTTP/1.0\r\n\r\n'
 	c connect localhost "$S_PORT" --tls --cafile "$PKI/ca.crt" \
 	    --tls-max 1.2 --send "$GET" --read-line
 	[ "$status" -eq 7 ]
-	[ "$stderr" = "cstream: connect: tls handshake with localhost port $S_PORT: no client certificate (sslv3 alert handshake failure)" ]
+	[ "$stderr" = "cstream: connect: tls handshake with localhost:$S_PORT: no client certificate (sslv3 alert handshake failure)" ]
 	c connect localhost "$S_PORT" --tls --cafile "$PKI/ca.crt" \
 	    --cert "$PKI/stranger.crt" --key "$PKI/stranger.key" \
 	    --send "$GET" --read-line
@@ -291,7 +291,7 @@ GET='GET / HTTP/1.0\r\n\r\n'
 	c connect localhost "$S_PORT" --tls --cafile "$PKI/ca.crt" \
 	    --alpn foo --send "$GET" --read-line
 	[ "$status" -eq 7 ]
-	[ "$stderr" = "cstream: connect: tls handshake with localhost port $S_PORT: no ALPN protocol in common (tlsv1 alert no application protocol)" ]
+	[ "$stderr" = "cstream: connect: tls handshake with localhost:$S_PORT: no ALPN protocol in common (tlsv1 alert no application protocol)" ]
 	c connect localhost 1 --tls --alpn 'h2,,x'
 	[ "$status" -eq 2 ]
 	[ "${stderr%%$'\n'*}" = "cstream: connect: --alpn h2,,x: empty protocol name" ]
@@ -356,7 +356,7 @@ GET='GET / HTTP/1.0\r\n\r\n'
 	c connect 127.0.0.1 "$S_PORT" --tls --cafile "$PKI/ca.crt" \
 	    --servername other.example --send hi
 	[ "$status" -eq 7 ]
-	[ "$stderr" = "cstream: connect: tls handshake with other.example port $S_PORT: certificate verify failed: hostname mismatch" ]
+	[ "$stderr" = "cstream: connect: tls handshake with other.example:$S_PORT: certificate verify failed: hostname mismatch" ]
 }
 
 @test "--tls-min and --tls-max: the version agreed, and none in common is exit 7 saying so" {
@@ -367,13 +367,13 @@ GET='GET / HTTP/1.0\r\n\r\n'
 	c connect localhost "$S_PORT" --tls --cafile "$PKI/ca.crt" --tls-min 1.3 \
 	    --send hi
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $S_PORT: no TLS version in common ("*")" ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$S_PORT: no TLS version in common ("*")" ]]
 	start_server T1 "$CSTREAM" serve 127.0.0.1 0 --tls --echo \
 	    --cert "$PKI/good.crt" --key "$PKI/good.key" --tls-min 1.3
 	c connect localhost "$T1_PORT" --tls --cafile "$PKI/ca.crt" \
 	    --tls-max 1.2 --send hi
 	[ "$status" -eq 7 ]
-	[[ $stderr == "cstream: connect: tls handshake with localhost port $T1_PORT: no TLS version in common ("*")" ]]
+	[[ $stderr == "cstream: connect: tls handshake with localhost:$T1_PORT: no TLS version in common ("*")" ]]
 	c connect localhost "$T1_PORT" --tls --cafile "$PKI/ca.crt" --show-cert --json
 	[ "$(json version <<<"$output")" = TLSv1.3 ]
 	c connect localhost 1 --tls --tls-min 1.1
