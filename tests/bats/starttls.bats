@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
 #
 # connect --starttls (issue 19): the plain phase of SMTP (aiosmtpd), IMAP
 # (dovecot), PostgreSQL (postgres with ssl=on) checked, then TLS verified

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
 #
 # TLS the way operators use it (issue 19): client certificates, ALPN, SNI
 # and version bounds, certificate inspection (--show-cert) and expiry
