@@ -70,6 +70,10 @@ static const struct cmd_option connect_options[] = {
 	  "read at most N bytes, as soon as any arrive" },
 	{ "read-all", 0, CMD_ARG_NONE, OPT_READ_ALL, NULL,
 	  "read until EOF to stdout" },
+	{ "expect", 0, CMD_ARG_REQUIRED, OPT_EXPECT, "REGEX",
+	  "the bytes the --read* before must match (else exit 10)" },
+	{ "wait", 0, CMD_ARG_REQUIRED, OPT_WAIT, "SEC",
+	  "retry connecting each second for up to SEC seconds" },
 	{ "fd", 0, CMD_ARG_REQUIRED, OPT_FD, "N",
 	  "use the connected socket on descriptor N" },
 	{ "no-shutdown", 0, CMD_ARG_NONE, OPT_NO_SHUTDOWN, NULL,
@@ -204,10 +208,14 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	struct stream_error	 e;
 	struct relay_opts	 ro;
 
+	/* After STARTTLS, the handshake's failure is not one to retry. */
 	if (s == NULL) {
-		conn_end(c, err);
+		if (c->upgraded || !wait_failed(c, err))
+			conn_end(c, err);
 		return;
 	}
+	if (!c->upgraded)
+		wait_ready(c);
 	if (c->starttls_proto != STARTTLS_NONE && !c->upgraded) {
 		c->upgraded = 1;
 		log_connected(s);
@@ -550,7 +558,10 @@ conn_free(struct conn *c)
 	size_t	i;
 
 	conn_progress_end(c);
-	log_closed(c->net, NULL);
+	if (c->timed)
+		log_closed_timed(c->net, &c->timings);
+	else
+		log_closed(c->net, NULL);
 	for (i = 0; i < NSIGNALS; i++) {
 		if (c->sigev[i] != NULL)
 			event_free(c->sigev[i]);
@@ -559,6 +570,7 @@ conn_free(struct conn *c)
 		relay_free(c->relay);
 	oneshot_free(c);
 	starttls_free(c);
+	wait_free(c);
 	if (c->net != NULL)
 		stream_abort(c->net);
 	if (c->io != NULL)
@@ -619,6 +631,7 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	char			 msg[300];
 	struct proxy		 p = { 0 };
 	int			 rc, use_proxy = 0;
+	double			 wait;
 
 	memset(&o, 0, sizeof o);
 	if (ctx->args->npos != (is_unix ? 1 : 2))
@@ -658,6 +671,17 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	}
 	if (use_proxy && !cmd_has(ctx, OPT_CONCURRENCY))
 		o.concurrency = PORTSCAN_PROXY_CONCURRENCY;
+	if ((rc = wait_parse(ctx, &wait)) == 0 && wait > 0 && use_proxy)
+		rc = cmd_fail(ctx, EXIT_USAGE, "-z --wait does not go "
+		    "through a proxy");
+	if (rc != 0 || wait > 0) {
+		if (rc == 0)
+			rc = wait_scan(ctx, &o, wait, ports != NULL ? ports :
+			    &none, n);
+		free(ports);
+		proxy_free(&p);
+		return (rc);
+	}
 	rc = use_proxy ? portscan_proxy_run(ctx->base, &o, &p, ports, n, &r,
 	    &err) : portscan_run(ctx->base, &o, ports != NULL ? ports : &none,
 	    n, &r, &err);
@@ -698,12 +722,33 @@ conn_join_ports(struct cmd_ctx *ctx, char **joined)
 	return (0);
 }
 
+/* One attempt to connect (again, with --wait: connect-wait.c). */
+static void
+conn_open(struct conn *c)
+{
+	struct cmd_ctx	*ctx = c->ctx;
+
+	if (ctx->entry == &cmd_unix_connect_entry)
+		stream_open_unix_connection(ctx->base, c->target, &c->opts,
+		    conn_connected_cb, c);
+	else if (c->source && !c->use_proxy)
+		net_connect_tcp_from(ctx->base, ctx->args->pos[0], c->port,
+		    c->opts.family, cmd_get(ctx, OPT_SOURCE),
+		    c->src_port[0] != '\0' ? c->src_port : NULL,
+		    c->opts.connect_timeout, conn_source_done_cb, c);
+	else
+		proxy_open_connection(ctx->base, c->use_proxy ? &c->proxy :
+		    NULL, ctx->args->pos[0], c->port, &c->opts,
+		    conn_connected_cb, c);
+}
+
 static int
 cmd_connect_exec(struct cmd_ctx *ctx)
 {
 	struct conn	 c;
 	int		 is_unix = ctx->entry == &cmd_unix_connect_entry;
 	int		 rc;
+	double		 wait;
 	size_t		 i;
 	char		*ports = NULL;	/* -z HOST 80 443 as 80,443 */
 
@@ -715,7 +760,7 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	for (i = 0; i < ctx->args->nopts; i++) {
 		int id = ctx->args->opts[i].id;
 
-		if (id == OPT_SEND || id == OPT_SEND_FILE ||
+		if (id == OPT_SEND || id == OPT_SEND_FILE || id == OPT_EXPECT ||
 		    (id >= OPT_READ_LINE && id <= OPT_READ_ALL))
 			c.oneshot = 1;
 	}
@@ -734,21 +779,18 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 	    (rc = conn_progress_start(&c)) != 0)
 		goto out;
 
+	if ((rc = wait_parse(ctx, &wait)) != 0)
+		goto out;
+	if (wait > 0 && cmd_has(ctx, OPT_FD)) {
+		rc = cmd_fail(ctx, EXIT_USAGE, "--wait needs an address to "
+		    "connect to, not --fd");
+		goto out;
+	}
 	conn_signals_start(&c);
 	if (cmd_has(ctx, OPT_FD))
 		rc = conn_open_fd(&c);
-	else if (is_unix)
-		stream_open_unix_connection(ctx->base, c.target, &c.opts,
-		    conn_connected_cb, &c);
-	else if (c.source && !c.use_proxy)
-		net_connect_tcp_from(ctx->base, ctx->args->pos[0], c.port,
-		    c.opts.family, cmd_get(ctx, OPT_SOURCE),
-		    c.src_port[0] != '\0' ? c.src_port : NULL,
-		    c.opts.connect_timeout, conn_source_done_cb, &c);
 	else
-		proxy_open_connection(ctx->base, c.use_proxy ? &c.proxy : NULL,
-		    ctx->args->pos[0], c.port, &c.opts,
-		    conn_connected_cb, &c);
+		wait_start(&c, wait, conn_open);
 	if (rc == 0) {
 		event_base_dispatch(ctx->base);
 		rc = c.code;

@@ -20,17 +20,19 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include "compat.h"
 #include "cmd.h"
+#include "compat.h"
 #include "http.h"
 #include "log.h"
 #include "net.h"
 #include "parse.h"
 #include "proxy.h"
+#include "timing.h"
 #include "tls.h"
 #include "tls-cert.h"
 #include "url.h"
@@ -57,6 +59,10 @@ static const struct cmd_option cmd_http_head_options[] = {
 	  "most redirects -L follows (default 10)" },
 	{ "fail", 'f', CMD_ARG_NONE, OPT_FAIL, NULL,
 	  "exit 9 when the final status is 400 or more" },
+	{ "wait", 0, CMD_ARG_REQUIRED, OPT_WAIT, "SEC",
+	  "retry each second for up to SEC seconds until the URL is ready" },
+	{ "expect-status", 0, CMD_ARG_REQUIRED, OPT_EXPECT_STATUS, "LIST",
+	  "the final status must be one of LIST (200,2xx,...), else exit 10" },
 	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
 	  "exit 11 if an https certificate expires within DAYS" },
 	{ NULL, 0, 0, 0, NULL, NULL }
@@ -84,6 +90,9 @@ struct http_head {
 	int			 expire;	/* --expire-warn */
 	long long		 expire_days;
 	char			*expiring;	/* the first warning, if any */
+	FILE			*out;		/* stdout, or an attempt's copy */
+	unsigned char		 expect[6];	/* --expect-status: classes 1-5 */
+	unsigned char		*expect_codes;	/* ... and codes, 600 flags */
 };
 
 /* --expire-warn: the first certificate found expiring, for the end. */
@@ -102,25 +111,31 @@ http_head_expiry(struct http_head *h, const struct http_response *r)
 static void
 http_head_print(struct http_head *h, const struct http_response *r)
 {
-	char	*j, status[8];
-	size_t	 i;
+	char		*j, status[8], times[200];
+	size_t		 i;
+	struct timings	 t;
 
 	snprintf(status, sizeof status, "%d", r->status);
 	log_event("response", "url", h->urlstr, "status", status, (char *)NULL);
 	http_head_expiry(h, r);
+	timing_get(&t, -1);
+	if (r->status / 100 != 1 || r->status == 101)
+		timing_log(&t, h->urlstr);	/* a block that ends a fetch */
 	if (h->json) {
 		j = http_json(r, h->urlstr);
-		printf("%s\n", j);
+		timing_json(&t, times, sizeof times);
+		/* The timings go in as the object's last keys. */
+		fprintf(h->out, "%.*s%s}\n", (int)strlen(j) - 1, j, times);
 		free(j);
 		h->blocks++;
 		return;
 	}
 	/* Blocks (1xx, redirects) are separated by an empty line. */
 	if (h->blocks++ > 0)
-		putchar('\n');
-	printf("%s%s\n", h->prefix, r->status_line);
+		fputc('\n', h->out);
+	fprintf(h->out, "%s%s\n", h->prefix, r->status_line);
 	for (i = 0; i < r->nheaders; i++)
-		printf("%s%s\n", h->prefix, r->headers[i].line);
+		fprintf(h->out, "%s%s\n", h->prefix, r->headers[i].line);
 }
 
 static void
@@ -240,6 +255,7 @@ http_head_fetch(struct http_head *h)
 
 	h->done = h->failed = 0;
 	h->final = NULL;
+	timing_reset();
 	http_head(h->ctx->base, &h->url, req, len, &h->opts,
 	    use_proxy ? &proxy : NULL, http_head_response_cb, h);
 	free(req);
@@ -334,22 +350,63 @@ http_head_options(struct http_head *h, long long *max_redirs)
 	return (cmd_reach_resolve(ctx));
 }
 
+/*
+ * --expect-status LIST: codes (200) and classes (2xx), comma-separated.
+ */
 static int
-http_head_run(struct http_head *h)
+http_head_expect_parse(struct http_head *h)
 {
-	struct cmd_ctx	*ctx = h->ctx;
-	long long	 max_redirs, nredirs = 0;
-	int		 rc;
+	const char	*v = cmd_get(h->ctx, OPT_EXPECT_STATUS);
+	char		*copy, *rest, *item;
+	int		 rc = 0, n;
 
-	if ((rc = http_head_options(h, &max_redirs)) != 0)
+	if (v == NULL)
+		return (0);
+	h->expect_codes = xcalloc(600, 1);
+	copy = rest = xstrdup(v);
+	while (rc == 0 && (item = strsep(&rest, ",")) != NULL) {
+		if (strlen(item) == 3 && item[0] >= '1' && item[0] <= '5' &&
+		    (item[1] == 'x' || item[1] == 'X') &&
+		    (item[2] == 'x' || item[2] == 'X'))
+			h->expect[item[0] - '0'] = 1;
+		else if (strlen(item) == 3 && strspn(item, "0123456789") == 3 &&
+		    (n = atoi(item)) >= 100 && n <= 599)
+			h->expect_codes[n] = 1;
+		else
+			rc = cmd_fail(h->ctx, EXIT_USAGE, "--expect-status %s: "
+			    "'%s' is not a status (100-599) or a class (2xx)",
+			    v, item);
+	}
+	free(copy);
+	return (rc);
+}
+
+/* Is the final status the one asked for (--expect-status, else < 400)? */
+static int
+http_head_expected(struct http_head *h, int status)
+{
+	if (h->expect_codes == NULL)
+		return (status < 400);
+	if (status < 100 || status > 599)
+		return (0);
+	return (h->expect_codes[status] || h->expect[status / 100]);
+}
+
+/* One fetch, -L's redirects followed: 0 with h->final, or the status. */
+static int
+http_head_chain(struct http_head *h, long long max_redirs)
+{
+	long long	nredirs = 0;
+	int		rc;
+
+	url_free(&h->url);
+	if ((rc = http_head_parse(h, &h->url)) != 0)
 		return (rc);
-	if ((rc = http_head_parse(h, &h->first)) != 0 ||
-	    (rc = http_head_parse(h, &h->url)) != 0)
-		return (rc);
+	h->blocks = 0;
 	for (;;) {
 		if ((rc = http_head_fetch(h)) != 0)
 			return (rc);
-		if (!cmd_has(ctx, OPT_LOCATION))
+		if (!cmd_has(h->ctx, OPT_LOCATION))
 			break;
 		if ((rc = http_head_redirect(h, &nredirs, max_redirs)) == 1)
 			break;
@@ -358,13 +415,162 @@ http_head_run(struct http_head *h)
 		http_response_free(h->final);
 		h->final = NULL;
 	}
+	return (0);
+}
+
+/* The final status against --expect-status (exit 10), then --fail. */
+static int
+http_head_check(struct http_head *h)
+{
+	const char	*v = cmd_get(h->ctx, OPT_EXPECT_STATUS);
+
 	/* A certificate about to expire is worth more than the status. */
 	if (h->expiring != NULL)
-		return (cmd_fail(ctx, EXIT_EXPIRE, "%s", h->expiring));
-	if (cmd_has(ctx, OPT_FAIL) && h->final->status >= 400)
-		return (cmd_fail(ctx, EXIT_HTTP, "%s: HTTP %d", h->urlstr,
+		return (cmd_fail(h->ctx, EXIT_EXPIRE, "%s", h->expiring));
+	if (v != NULL && !http_head_expected(h, h->final->status))
+		return (cmd_fail(h->ctx, EXIT_EXPECT, "%s: HTTP %d, expected "
+		    "%s", h->urlstr, h->final->status, v));
+	if (cmd_has(h->ctx, OPT_FAIL) && h->final->status >= 400)
+		return (cmd_fail(h->ctx, EXIT_HTTP, "%s: HTTP %d", h->urlstr,
 		    h->final->status));
 	return (0);
+}
+
+static void
+http_head_sleep_until(double ms)
+{
+	double	d;
+
+	while ((d = ms - timing_now_ms()) > 0)
+		usleep(d > 100 ? 100000 : (useconds_t)(d * 1000));
+}
+
+static void
+http_head_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	event_base_loopbreak(arg);	/* the attempt under way is abandoned */
+}
+
+/*
+ * One --wait attempt: the blocks go to a copy (printed once ready),
+ * errors are held (printed only if not retried). 1: ready; 0: not yet,
+ * the reason in ctx->held; else a status to exit with at once.
+ */
+static int
+http_head_attempt(struct http_head *h, long long max_redirs, double left,
+    char **buf, size_t *len)
+{
+	struct cmd_ctx	*ctx = h->ctx;
+	int		 rc;
+
+	h->opts.connect_timeout = ctx->g->connect_timeout > 0 &&
+	    ctx->g->connect_timeout < left ? ctx->g->connect_timeout : left;
+	if ((h->out = open_memstream(buf, len)) == NULL)
+		return (cmd_fail(ctx, EXIT_NET, "%s", strerror(errno)));
+	http_response_free(h->final);
+	h->final = NULL;
+	ctx->hold_errors = 1;
+	rc = http_head_chain(h, max_redirs);
+	ctx->hold_errors = 0;
+	fclose(h->out);
+	h->out = stdout;
+	if (rc == EXIT_USAGE || rc == EXIT_TLS) {
+		cmd_fail(ctx, rc, "%s", ctx->held);
+		return (rc);
+	}
+	if (rc != 0)
+		return (0);
+	if (http_head_expected(h, h->final->status))
+		return (1);
+	snprintf(ctx->held, sizeof ctx->held, "HTTP %d", h->final->status);
+	return (0);
+}
+
+/*
+ * --wait SEC: the exchange again each second until the final status is
+ * ready (below 400, or one of --expect-status), as connect's --wait
+ * (connect-wait.c); a timer at the deadline bounds the last attempt.
+ */
+static int
+http_head_wait(struct http_head *h, long long max_redirs, double sec)
+{
+	struct cmd_ctx	*ctx = h->ctx;
+	struct event	*ev;
+	struct timeval	 tv;
+	double		 deadline = timing_now_ms() + sec * 1000, start;
+	char		*buf = NULL, a[16], ms[32];
+	size_t		 len = 0;
+	unsigned int	 attempt = 0;
+	long long	 us;
+	int		 rc;
+
+	ev = evtimer_new(ctx->base, http_head_deadline_cb, ctx->base);
+	for (;;) {
+		start = timing_now_ms();
+		/* The timer bounds this attempt by what is left of SEC. */
+		us = (long long)((deadline - start) * 1000);
+		if (us < 1000)
+			us = 1000;
+		tv.tv_sec = (time_t)(us / 1000000);
+		tv.tv_usec = (suseconds_t)(us % 1000000);
+		evtimer_add(ev, &tv);
+		free(buf);
+		buf = NULL;
+		rc = http_head_attempt(h, max_redirs, (deadline - start) /
+		    1000, &buf, &len);
+		evtimer_del(ev);
+		snprintf(a, sizeof a, "%u", ++attempt);
+		if (rc != 0)
+			break;
+		log_event("wait", "attempt", a, "error", ctx->held,
+		    (char *)NULL);
+		if (start + 1000 >= deadline ||
+		    timing_now_ms() >= deadline - 1) {
+			http_head_sleep_until(deadline);
+			rc = cmd_fail(ctx, EXIT_TIMEOUT, "%s: not ready after "
+			    "%s s: %s", h->urlstr, cmd_get(ctx, OPT_WAIT),
+			    ctx->held);
+			break;
+		}
+		http_head_sleep_until(start + 1000);
+	}
+	event_free(ev);
+	if (rc == 1) {
+		snprintf(ms, sizeof ms, "%.3f", timing_now_ms());
+		log_event("ready", "attempt", a, "elapsed_ms", ms,
+		    (char *)NULL);
+		fwrite(buf, 1, len, stdout);
+		rc = http_head_flush(h);
+		if (rc == 0)
+			rc = http_head_check(h);
+	}
+	free(buf);
+	return (rc);
+}
+
+static int
+http_head_run(struct http_head *h)
+{
+	long long	 max_redirs;
+	double		 wait = 0;
+	const char	*v, *cause;
+	int		 rc;
+
+	h->out = stdout;
+	if ((rc = http_head_options(h, &max_redirs)) != 0 ||
+	    (rc = http_head_expect_parse(h)) != 0)
+		return (rc);
+	if ((v = cmd_get(h->ctx, OPT_WAIT)) != NULL &&
+	    parse_seconds(v, &wait, &cause) != 0)
+		return (cmd_fail(h->ctx, EXIT_USAGE, "--wait %s: %s", v,
+		    cause));
+	if ((rc = http_head_parse(h, &h->first)) != 0)
+		return (rc);
+	if (wait > 0)
+		return (http_head_wait(h, max_redirs, wait));
+	if ((rc = http_head_chain(h, max_redirs)) != 0)
+		return (rc);
+	return (http_head_check(h));
 }
 
 static int
@@ -382,6 +588,7 @@ cmd_http_head_exec(struct cmd_ctx *ctx)
 	free(h.urlstr);
 	free(h.headers);
 	free(h.expiring);
+	free(h.expect_codes);
 	if (h.tls_ctx != NULL)
 		tls_ctx_free(h.tls_ctx);
 	resolve_clear();

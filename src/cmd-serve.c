@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "log-stream.h"
+#include "net.h"
 #include "parse.h"
 #include "progress.h"
 #include "relay.h"
@@ -87,6 +88,10 @@ static const struct cmd_option serve_options[] = {
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "bytes, rate and time on stderr (a terminal, unless =always)" },
+	{ "ready-file", 0, CMD_ARG_REQUIRED, OPT_READY_FILE, "FILE",
+	  "once listening, write the Serving on lines to FILE (atomically)" },
+	{ "ready-fd", 0, CMD_ARG_REQUIRED, OPT_READY_FD, "N",
+	  "once listening, write the Serving on lines to descriptor N, close it" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -239,6 +244,7 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
+	ready_stopping(sv);
 	if (sv->srv != NULL) {
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
@@ -469,7 +475,35 @@ serve_setup_tls(struct serve *sv)
 	return (cmd_tls_server_setup(ctx, sv->opts.tls_ctx));
 }
 
-/* [HOST] PORT, or PATH. */
+/*
+ * No address: the listening sockets of socket activation (LISTEN_PID,
+ * LISTEN_FDS for this process), or a usage error as ever.
+ */
+static int
+serve_activation(struct serve *sv)
+{
+	struct cmd_ctx		*ctx = sv->ctx;
+	struct stream_error	 err;
+	size_t			 i;
+	char			 fd[16];
+
+	if (net_activation_fds(&sv->act_fds, &sv->act_names, &sv->nact,
+	    &err) != 0)
+		return (cmd_fail_stream(ctx, &err));
+	if (sv->nact == 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "missing argument"));
+	if (cmd_has(ctx, OPT_MODE))
+		return (cmd_fail(ctx, EXIT_USAGE, "--mode: the socket is the "
+		    "service manager's"));
+	for (i = 0; i < sv->nact; i++) {
+		snprintf(fd, sizeof fd, "%d", sv->act_fds[i]);
+		log_event("activated", "fd", fd, "name", sv->act_names[i],
+		    (char *)NULL);
+	}
+	return (0);
+}
+
+/* [HOST] PORT, or PATH; neither with socket activation. */
 static int
 serve_check_target(struct serve *sv, const char **host, const char **port)
 {
@@ -481,6 +515,8 @@ serve_check_target(struct serve *sv, const char **host, const char **port)
 	char		 msg[300];
 
 	*host = *port = NULL;
+	if (npos == 0)
+		return (serve_activation(sv));
 	if (ctx->entry == &cmd_unix_serve_entry) {
 		if (npos != 1)
 			return (cmd_fail(ctx, EXIT_USAGE, "missing PATH"));
@@ -532,6 +568,8 @@ serve_start_workers(struct serve *sv)
 	if (workers_start(&sv->workers, sv->nworkers, sv->ctx->base) != 0)
 		return (cmd_fail(sv->ctx, EXIT_NET, "fork: %s",
 		    strerror(errno)));
+	if (sv->nworkers > 1 && sv->workers.n == 0)
+		ready_forget(sv);	/* the first process speaks for all */
 	return (0);
 }
 
@@ -544,7 +582,10 @@ serve_listen(struct serve *sv, const char *host, const char *port)
 
 	sv->opts.log_cb = serve_log_cb;
 	sv->opts.log_arg = sv;
-	if (ctx->entry == &cmd_unix_serve_entry)
+	if (sv->nact > 0)
+		sv->srv = stream_start_server_fds(ctx->base, sv->act_fds,
+		    sv->nact, &sv->opts, serve_accept_cb, sv, &err);
+	else if (ctx->entry == &cmd_unix_serve_entry)
 		sv->srv = stream_start_unix_server(ctx->base, port, &sv->opts,
 		    serve_accept_cb, sv, &err);
 	else
@@ -557,6 +598,7 @@ serve_listen(struct serve *sv, const char *host, const char *port)
 			fprintf(stderr, "Serving on %s\n",
 			    stream_server_addr(sv->srv, i));
 	}
+	ready_announce(sv, sv->srv);
 	return (0);
 }
 
@@ -716,6 +758,8 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	    (rc = serve_parse_workers(&sv)) != 0 ||
 	    (rc = serve_open_hexdump(&sv)) != 0 ||
 	    (rc = serve_parse_progress(&sv)) != 0 ||
+	    (rc = ready_parse(&sv, cmd_get(ctx, OPT_READY_FILE),
+	    cmd_get(ctx, OPT_READY_FD))) != 0 ||
 	    (rc = serve_listen(&sv, host, port)) != 0 ||
 	    (rc = serve_start_workers(&sv)) != 0 ||
 	    (rc = serve_open_stdio(&sv)) != 0)
@@ -731,7 +775,9 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	rc = sv.code;
 out:
 	workers_stop(&sv.workers);
+	ready_free(&sv);
 	serve_free(&sv);
+	net_activation_free(sv.act_fds, sv.act_names, sv.nact);
 	progress_finish(sv.progress);
 	(void)hexdump_close(sv.hd);	/* a failure was said at once */
 	if (sv.hd_failed && rc == 0)
@@ -742,11 +788,11 @@ out:
 const struct cmd_entry cmd_serve_entry = {
 	"serve", "[OPTIONS] [HOST] PORT",
 	"listen on HOST PORT (every address without HOST) and serve clients",
-	1, 2, serve_options, cmd_serve_exec, 0
+	0, 2, serve_options, cmd_serve_exec, 0
 };
 
 const struct cmd_entry cmd_unix_serve_entry = {
 	"unix-serve", "[OPTIONS] PATH",
 	"listen on a unix socket PATH (@name: abstract) and serve clients",
-	1, 1, serve_options, cmd_serve_exec, 0
+	0, 1, serve_options, cmd_serve_exec, 0
 };

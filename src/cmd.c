@@ -381,6 +381,13 @@ cmd_fail(struct cmd_ctx *ctx, int code, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
 	va_end(ap);
+	/* An attempt of --wait: its error is the last one, if the last. */
+	if (ctx->hold_errors && code != EXIT_USAGE) {
+		strlcpy(ctx->held, msg != NULL ? msg : fmt, sizeof ctx->held);
+		free(msg);
+		ctx->exit_code = code;
+		return (code);
+	}
 	cmd_print_error(ctx->entry->name, msg != NULL ? msg : fmt);
 	free(msg);
 	if (code == EXIT_USAGE && ctx->args != NULL) {
@@ -438,7 +445,8 @@ cmd_fail_stream(struct cmd_ctx *ctx, const struct stream_error *err)
 	int	rc;
 
 	rc = cmd_fail(ctx, cmd_exit_code(err), "%s", err->msg);
-	if (tls_error_is_untrusted(err))
+	/* A held error (--wait's attempts) prints no hint either. */
+	if (tls_error_is_untrusted(err) && !ctx->hold_errors)
 		hint_print("use --cafile FILE to trust its issuer, or -k to "
 		    "skip verification");
 	return (rc);

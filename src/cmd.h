@@ -42,6 +42,7 @@ struct proxy;
 #define EXIT_TLS	7	/* TLS handshake or verification failed */
 #define EXIT_PROTO	8	/* malformed HTTP response, too many redirects */
 #define EXIT_HTTP	9	/* HTTP status >= 400 with --fail */
+#define EXIT_EXPECT	10	/* --expect or --expect-status not met */
 #define EXIT_EXPIRE	11	/* --expire-warn: a certificate expires soon */
 
 /* Global options, valid for every command. */
@@ -104,6 +105,7 @@ enum cmd_opt_id {
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_HEX_DUMP,
+	OPT_WAIT,		/* connect, unix-connect, http-head */
 
 	/* connect and unix-connect. */
 	OPT_SEND,
@@ -119,6 +121,7 @@ enum cmd_opt_id {
 	OPT_ZERO_IO,
 	OPT_CONCURRENCY,
 	OPT_CRLF,
+	OPT_EXPECT,
 	OPT_SHOW_CERT,
 	OPT_EXPIRE_WARN,	/* and http-head */
 	OPT_STARTTLS,
@@ -137,6 +140,8 @@ enum cmd_opt_id {
 	OPT_CERT,		/* and the TLS clients' --cert */
 	OPT_KEY,
 	OPT_MODE,
+	OPT_READY_FILE,
+	OPT_READY_FD,
 	OPT_CLIENT_CA,
 	OPT_CLIENT_CERT,
 
@@ -146,7 +151,8 @@ enum cmd_opt_id {
 	OPT_HTTP10,
 	OPT_LOCATION,
 	OPT_MAX_REDIRS,
-	OPT_FAIL
+	OPT_FAIL,
+	OPT_EXPECT_STATUS
 };
 
 /*
@@ -210,6 +216,8 @@ struct cmd_ctx {
 	void			(*deadline_cb)(const struct stream_error *,
 				    void *);
 	void			*deadline_arg;
+	int			 hold_errors;	/* cmd_fail keeps, not prints */
+	char			 held[512];	/* ... the last message kept */
 };
 
 extern const struct cmd_entry *cmd_table[];

@@ -23,6 +23,7 @@
 
 #include "connect.h"
 #include "progress.h"
+#include "timing.h"
 
 /*
  * How a connect ends, success or failure, and what it writes to stdout on
@@ -66,10 +67,15 @@ conn_progress_end(struct conn *c)
 void
 conn_end(struct conn *c, const struct stream_error *err)
 {
+
 	if (c->done)
 		return;
 	c->done = 1;
 	conn_progress_end(c);
+	if (c->net != NULL) {	/* reported with the closed event */
+		timing_get(&c->timings, stream_first_byte_ms(c->net));
+		c->timed = 1;
+	}
 	if (err != NULL && err->kind != STREAM_OK)
 		c->code = cmd_fail_stream(c->ctx, err);
 	if (c->io != NULL && stream_exception(c->io) == NULL &&

@@ -40,6 +40,7 @@
  */
 
 static void	conn_step(struct conn *);
+static void	conn_step_done(struct conn *);
 
 /* The last step: flush stdout, then end with success. */
 static void
@@ -91,6 +92,23 @@ conn_next_cb(struct stream *s, const struct stream_error *err, void *arg)
 		conn_end(c, err);
 		return;
 	}
+	conn_step_done(c);
+}
+
+/*
+ * A step is over: a streamed read (--read-exactly, --read-all) with an
+ * --expect is matched now, on the copy it kept; then the next step.
+ */
+static void
+conn_step_done(struct conn *c)
+{
+	char	msg[512];
+
+	if (c->next < c->nsteps && expect_check(c, &c->steps[c->next], NULL,
+	    msg, sizeof msg) != 0) {
+		conn_fail(c, EXIT_EXPECT, "%s", msg);
+		return;
+	}
 	c->next++;
 	conn_step(c);
 }
@@ -118,6 +136,8 @@ conn_read_cb(struct stream *s, struct evbuffer *data,
 	struct step	*st = &c->steps[c->next];
 	size_t		 len = evbuffer_get_length(data);
 	const char	*what = st->id == OPT_READ_LINE ? "line" : "record";
+	char		 msg[512];
+	int		 mismatch;
 
 	if (err->kind == STREAM_ELIMIT) {
 		conn_limit(c, what);
@@ -133,6 +153,7 @@ conn_read_cb(struct stream *s, struct evbuffer *data,
 		conn_end(c, err);
 		return;
 	}
+	mismatch = expect_check(c, st, data, msg, sizeof msg);
 	if (conn_output(c, data) == -1)
 		return;
 	/* readline hands back a partial line at EOF; the CLI is strict. */
@@ -141,6 +162,10 @@ conn_read_cb(struct stream *s, struct evbuffer *data,
 			conn_incomplete(c, "--read-line", 0);
 			return;
 		}
+	}
+	if (mismatch) {
+		conn_fail(c, EXIT_EXPECT, "%s", msg);
+		return;
 	}
 	c->next++;
 	conn_step(c);
@@ -222,6 +247,7 @@ conn_read_exactly_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	c->remaining -= len;
+	expect_keep(c, st, data);
 	if (conn_output(c, data) == -1)
 		return;
 	if (c->remaining > 0) {
@@ -232,8 +258,7 @@ conn_read_exactly_cb(struct stream *s, struct evbuffer *data,
 			    c);
 		return;
 	}
-	c->next++;
-	conn_step(c);
+	conn_step_done(c);
 }
 
 /* --read-all, and sending stdin or a pipe: a pump to the end. */
@@ -341,6 +366,16 @@ conn_fifo_cb(evutil_socket_t fd, short events, void *arg)
 	conn_step(c);
 }
 
+/* --read-all with --expect: keep a copy of what goes by, to match. */
+static void
+conn_expect_filter_cb(struct evbuffer *data, void *arg)
+{
+	struct conn	*c = arg;
+
+	expect_keep(c, &c->steps[c->next], data);
+	conn_received_filter_cb(data, c);
+}
+
 static void
 conn_step(struct conn *c)
 {
@@ -386,10 +421,9 @@ conn_step(struct conn *c)
 		break;
 	case OPT_READ_EXACTLY:
 		c->remaining = st->n;
-		if (st->n == 0) {
-			c->next++;
-			conn_step(c);
-		} else
+		if (st->n == 0)
+			conn_step_done(c);
+		else
 			stream_read(c->net, st->n, conn_read_exactly_cb, c);
 		break;
 	case OPT_READ:
@@ -397,8 +431,8 @@ conn_step(struct conn *c)
 		break;
 	case OPT_READ_ALL:
 		st->pump = pump_start_filtered(c->net, c->io, PUMP_FLUSH,
-		    c->hd != NULL ? conn_received_filter_cb : NULL, c,
-		    conn_pump_cb, c);
+		    st->expect != NULL ? conn_expect_filter_cb : c->hd != NULL ?
+		    conn_received_filter_cb : NULL, c, conn_pump_cb, c);
 		break;
 	}
 }
@@ -485,9 +519,74 @@ conn_parse_step(struct conn *c, const struct cmd_arg *a, struct step *st)
 	return (0);
 }
 
+static void
+conn_add_marker(struct conn *c, int id)
+{
+	struct step	st;
+
+	memset(&st, 0, sizeof st);
+	st.id = id;
+	st.fd = -1;
+	if (id == OPT_EOF)
+		c->eof_step = c->nsteps;
+	conn_add_step(c, &st);
+}
+
+/*
+ * With --expect the steps are a dialogue: every --send*, --read* and
+ * --expect runs in the order given, so a send waits for the answer read
+ * before it. Sending ends (the -N half-close) after the last send; with
+ * no send at all, stdin is sent first, as without --expect.
+ */
+static int
+oneshot_plan_dialogue(struct conn *c)
+{
+	struct cmd_args	*args = c->ctx->args;
+	struct step	 st;
+	size_t		 i, last_send = 0;
+	int		 nsend = 0, rc, id;
+
+	for (i = 0; i < args->nopts; i++) {
+		id = args->opts[i].id;
+		if (id == OPT_SEND || id == OPT_SEND_FILE) {
+			nsend++;
+			last_send = i;
+		}
+	}
+	if (nsend == 0) {
+		conn_add_marker(c, OPT_SEND_FILE);	/* stdin */
+		conn_add_marker(c, OPT_EOF);
+	}
+	for (i = 0; i < args->nopts; i++) {
+		id = args->opts[i].id;
+		if (id == OPT_EXPECT) {
+			if (c->nsteps == 0 ||
+			    c->steps[c->nsteps - 1].id < OPT_READ_LINE ||
+			    c->steps[c->nsteps - 1].id > OPT_READ_ALL)
+				return (cmd_fail(c->ctx, EXIT_USAGE, "%s %s: "
+				    "--expect follows a --read* option",
+				    args->opts[i].name, args->opts[i].value));
+			if ((rc = expect_compile(c, &c->steps[c->nsteps - 1],
+			    &args->opts[i])) != 0)
+				return (rc);
+			continue;
+		}
+		if (id != OPT_SEND && id != OPT_SEND_FILE &&
+		    (id < OPT_READ_LINE || id > OPT_READ_ALL))
+			continue;
+		if ((rc = conn_parse_step(c, &args->opts[i], &st)) != 0)
+			return (rc);
+		conn_add_step(c, &st);
+		if (nsend > 0 && i == last_send)
+			conn_add_marker(c, OPT_EOF);
+	}
+	return (0);
+}
+
 /*
  * One-shot mode, as a list of steps: the sends in order (stdin when there
- * are none), the end-of-sending marker, then the reads in order.
+ * are none), the end-of-sending marker, then the reads in order; with
+ * --expect, a dialogue in the order given (oneshot_plan_dialogue).
  */
 int
 oneshot_plan(struct conn *c)
@@ -497,6 +596,8 @@ oneshot_plan(struct conn *c)
 	size_t		 i;
 	int		 pass, nsend = 0, nread = 0, rc;
 
+	if (cmd_has(c->ctx, OPT_EXPECT))
+		return (oneshot_plan_dialogue(c));
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < args->nopts; i++) {
 			int id = args->opts[i].id;
@@ -599,6 +700,7 @@ oneshot_free(struct conn *c)
 		if (c->steps[i].wait != NULL)
 			event_free(c->steps[i].wait);
 		free(c->steps[i].data);
+		expect_free(&c->steps[i]);
 		if (c->steps[i].fd >= 0)
 			close(c->steps[i].fd);
 		if (c->steps[i].src != NULL && c->steps[i].src != c->io)

@@ -37,6 +37,7 @@
 #include "net.h"
 #include "parse.h"
 #include "proxy.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /*
@@ -58,6 +59,7 @@ struct scan_slot {
 	int			 reusable;	/* fd was refused: connect again */
 	const struct addrinfo	*ai;		/* the address being tried */
 	int			 timed_out;	/* some address timed out */
+	int			 error;		/* the last address's errno */
 };
 
 struct scan {
@@ -79,6 +81,8 @@ struct scan {
 	int				 failed;
 	struct stream_error		*err;
 	struct portscan_result		*res_count;
+	double				 dns_ms;	/* timing.c */
+	struct portscan_port		*rec;	/* o->record, or our own */
 };
 
 static void	scan_fill(struct scan *);
@@ -170,16 +174,26 @@ void
 portscan_print(const struct portscan_opts *o, uint16_t port,
     enum portscan_state st)
 {
+	portscan_print_timed(o, port, st, NULL);
+}
+
+void
+portscan_print_timed(const struct portscan_opts *o, uint16_t port,
+    enum portscan_state st, const struct timings *t)
+{
 	static const char *names[] = { "pending", "open", "closed", "timeout" };
 	const char	*state = names[st];
+	char		 times[200] = "";
 	FILE		*f;
 
 	if (o->json) {
+		if (t != NULL)
+			timing_json(t, times, sizeof times);
 		fputs(o->is_unix ? "{\"path\":" : "{\"host\":", stdout);
 		log_json_fputs(stdout, o->host);
 		if (!o->is_unix)
 			printf(",\"port\":%u", port);
-		printf(",\"state\":\"%s\"}\n", state);
+		printf(",\"state\":\"%s\"%s}\n", state, times);
 		return;
 	}
 	if (st != PORTSCAN_ST_OPEN && !o->verbose)
@@ -191,10 +205,25 @@ portscan_print(const struct portscan_opts *o, uint16_t port,
 		fprintf(f, "%s %u %s\n", o->host, port, state);
 }
 
+/* A port's timings: dns_ms, connect_ms when open, total_ms its end. */
+void
+portscan_timings(const struct portscan_port *pp, struct timings *t)
+{
+	timing_clear(t);
+	t->ms[TIMING_DNS] = pp->dns_ms;
+	t->ms[TIMING_CONNECT] = pp->connect_ms;
+	t->ms[TIMING_TOTAL] = pp->done_ms;
+}
+
 static void
 scan_print_one(struct scan *sc, size_t i)
 {
-	portscan_print(sc->o, sc->ports[i], sc->state[i]);
+	struct timings		t;
+
+	if (sc->o->quiet)
+		return;
+	portscan_timings(&sc->rec[i], &t);
+	portscan_print_timed(sc->o, sc->ports[i], sc->state[i], &t);
 }
 
 /* Print every result whose lower ports are all known. */
@@ -237,6 +266,21 @@ static void	scan_set_port(struct sockaddr *, uint16_t);
 
 /* The port's attempt is over: record it, free the slot. */
 static void
+scan_record(struct scan_slot *sl, enum portscan_state st)
+{
+	struct scan		*sc = sl->scan;
+	struct portscan_port	*pp;
+
+	pp = &sc->rec[sl->idx];
+	pp->state = (unsigned char)st;
+	pp->error = st == PORTSCAN_ST_OPEN ? 0 : st == PORTSCAN_ST_TIMEOUT ?
+	    ETIMEDOUT : sl->error != 0 ? sl->error : ECONNREFUSED;
+	pp->dns_ms = sc->dns_ms;
+	pp->done_ms = timing_now_ms();
+	pp->connect_ms = st == PORTSCAN_ST_OPEN ? pp->done_ms : -1;
+}
+
+static void
 scan_done(struct scan_slot *sl, enum portscan_state st)
 {
 	struct scan	*sc = sl->scan;
@@ -247,6 +291,7 @@ scan_done(struct scan_slot *sl, enum portscan_state st)
 	if (st == PORTSCAN_ST_CLOSED && sl->timed_out)
 		st = PORTSCAN_ST_TIMEOUT;	/* no address answered at all */
 	sc->state[sl->idx] = st;
+	scan_record(sl, st);
 	if (st == PORTSCAN_ST_OPEN)
 		sc->res_count->open++;
 	else if (st == PORTSCAN_ST_CLOSED)
@@ -327,6 +372,7 @@ scan_try(struct scan_slot *sl)
 			return (1);
 		case ECONNREFUSED:
 			sl->reusable = 1;
+			sl->error = error;
 			break;
 		case ECONNABORTED:
 			/* A socket in a state we did not expect: anew. */
@@ -346,6 +392,7 @@ scan_try(struct scan_slot *sl)
 			goto fail;
 		default:
 			scan_drop_socket(sl);	/* unreachable and the like */
+			sl->error = error;
 			break;
 		}
 		sl->ai = sl->ai->ai_next;
@@ -380,6 +427,7 @@ scan_attempt_cb(struct net_attempt *a, int error, void *arg)
 		scan_done(sl, scan_self_connected(a->fd) ? PORTSCAN_ST_CLOSED :
 		    PORTSCAN_ST_OPEN);
 	} else {
+		sl->error = error;
 		net_attempt_close(a);
 		sl->ai = sl->ai->ai_next;
 		if (scan_try(sl) == -1) {
@@ -401,6 +449,7 @@ scan_fill(struct scan *sc)
 		sl->idx = sc->next_start++;
 		sl->ai = sc->o->is_unix ? &sc->unix_ai : sc->res;
 		sl->timed_out = 0;
+		sl->error = 0;
 		if (scan_try(sl) == -1) {
 			scan_stop(sc);
 			return;
@@ -460,7 +509,9 @@ portscan_run(struct event_base *base, const struct portscan_opts *o,
 	sc.res_count = result;
 	if (scan_addresses(&sc) != 0)
 		return (-1);
+	sc.dns_ms = timing_now_ms();
 	sc.state = xcalloc(n, 1);
+	sc.rec = o->record != NULL ? o->record : xcalloc(n, sizeof *sc.rec);
 	sc.nslots = o->concurrency < n ? o->concurrency : (unsigned int)n;
 	sc.slots = xcalloc(sc.nslots, sizeof *sc.slots);
 	sc.free = xcalloc(sc.nslots, sizeof *sc.free);
@@ -477,6 +528,8 @@ portscan_run(struct event_base *base, const struct portscan_opts *o,
 	if (!sc.failed && sc.next_print < sc.n)
 		event_base_dispatch(base);
 	scan_free(&sc);
+	if (sc.rec != o->record)
+		free(sc.rec);
 	fflush(stdout);
 	return (sc.failed ? -1 : 0);
 }

@@ -44,6 +44,17 @@ enum portscan_state {
 	PORTSCAN_ST_TIMEOUT
 };
 
+/* One port's outcome, for --wait (connect-wait.c) and the timings. */
+struct portscan_port {
+	unsigned char	 state;		/* enum portscan_state */
+	int		 error;		/* closed or timeout: the last errno */
+	double		 dns_ms;	/* timing.c: the addresses known */
+	double		 connect_ms;	/* open: connected; else -1 */
+	double		 done_ms;	/* the result known */
+};
+
+struct timings;
+
 struct portscan_opts {
 	const char	*host;		/* as the user wrote it, or a path */
 	int		 is_unix;
@@ -52,6 +63,8 @@ struct portscan_opts {
 	unsigned int	 concurrency;
 	int		 verbose;
 	int		 json;
+	int		 quiet;		/* print nothing (--wait's rounds) */
+	struct portscan_port *record;	/* n outcomes, or NULL */
 };
 
 struct portscan_result {
@@ -78,6 +91,13 @@ int		 portscan_run(struct event_base *, const struct portscan_opts *,
 /* One port's line (or JSON object), as portscan_run prints it. */
 void		 portscan_print(const struct portscan_opts *, uint16_t port,
 		     enum portscan_state);
+/* A recorded port's timings, for portscan_print_timed. */
+void		 portscan_timings(const struct portscan_port *,
+		     struct timings *);
+/* The same with the port's timings in its JSON object (NULL: none). */
+void		 portscan_print_timed(const struct portscan_opts *,
+		     uint16_t port, enum portscan_state,
+		     const struct timings *);
 
 /*
  * The same through a proxy (connect-scan-proxy.c): a tunnel per port, open

@@ -26,10 +26,13 @@
 
 #include <sys/types.h>
 
+#include <regex.h>
+
 #include "cmd.h"
 #include "crlf.h"
 #include "hexdump.h"
 #include "proxy.h"
+#include "timing.h"
 
 struct progress;
 
@@ -57,6 +60,10 @@ struct step {
 	struct pump	*pump;		/* moving src, or --read-all */
 	int		 fifo;		/* fd is a FIFO, src not made yet */
 	struct event	*wait;		/* ... waiting for its first writer */
+	regex_t		*expect;	/* --expect after this read, or NULL */
+	const char	*expect_src;	/* the pattern, for the message */
+	struct evbuffer	*seen;		/* a streamed read's bytes, to match */
+	int		 seen_cut;	/* ... more than --limit of them */
 };
 
 struct conn {
@@ -96,6 +103,9 @@ struct conn {
 	int			 expire;	/* --expire-warn given */
 	long long		 expire_days;
 	stream_done_cb		 starttls_cb;	/* the TLS stream's callback */
+	struct conn_wait	*wait;		/* --wait SEC, or NULL */
+	struct timings		 timings;	/* taken at the end */
+	int			 timed;
 };
 
 /* connect-end.c */
@@ -113,6 +123,26 @@ int	starttls_parse(const char *, enum starttls_proto *);
 const char *starttls_name(enum starttls_proto);
 void	starttls_start(struct conn *, struct stream *plain);
 void	starttls_free(struct conn *);
+/* connect-expect.c: --expect REGEX after a --read* step. */
+int	expect_compile(struct conn *, struct step *, const struct cmd_arg *);
+void	expect_keep(struct conn *, struct step *, struct evbuffer *);
+int	expect_check(struct conn *, struct step *, struct evbuffer *,
+	    char *, size_t);
+void	expect_free(struct step *);
+
+/*
+ * connect-wait.c: --wait SEC, retrying the connect until it succeeds.
+ * open starts one attempt (cmd-connect.c's, a hook so that this file
+ * never calls up); a failed attempt comes back through wait_failed.
+ */
+struct portscan_opts;
+int	wait_parse(struct cmd_ctx *, double *);
+void	wait_start(struct conn *, double, void (*)(struct conn *));
+int	wait_failed(struct conn *, const struct stream_error *);
+void	wait_ready(struct conn *);
+void	wait_free(struct conn *);
+int	wait_scan(struct cmd_ctx *, struct portscan_opts *, double,
+	    const uint16_t *, size_t);
 
 /* connect-oneshot.c */
 int	oneshot_plan(struct conn *);

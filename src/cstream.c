@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "stream.h"
 #include "tls.h"
+#include "timing.h"
 
 /*
  * main: the global defaults, --version, then the command layer, whose
@@ -39,6 +40,7 @@ main(int argc, char **argv)
 	 * A peer that goes away must show up as EPIPE on the write, not kill
 	 * us: libevent writes with writev, so MSG_NOSIGNAL cannot help.
 	 */
+	timing_init();	/* the timings count from here (timing.c) */
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * Bulk reads that are not spliced (TLS, --echo, a tty) reserve

@@ -27,9 +27,10 @@
 
 #include "compat.h"
 #include "http.h"
-#include "log.h"
 #include "log-stream.h"
+#include "log.h"
 #include "proxy.h"
+#include "timing.h"
 #include "tls-cert.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -745,6 +746,7 @@ http_head_cb(struct stream *s, struct evbuffer *data,
 		return;
 	}
 	x->have_head = 1;
+	timing_set(TIMING_FIRST_BYTE, stream_first_byte_ms(s));
 	stream_readuntil(s, "\n", 1, http_line_cb, x);
 }
 

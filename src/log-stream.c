@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "timing.h"
 #include "log-stream.h"
 #include "stream.h"
 
@@ -92,5 +93,35 @@ log_tls(struct stream *s, const char *peer)
 	}
 	log_event("tls", "peer", peer, "version", version, "cipher", cipher,
 	    "alpn", alpn, "client_subject", subject, "client_sha256", sha,
+	    (char *)NULL);
+}
+
+void
+log_closed_timed(struct stream *s, const struct timings *t)
+{
+	char		 sent[32], received[32], v[TIMING_NPOINTS][32];
+	const char	*kv[2 * TIMING_NPOINTS];
+	size_t		 i, n = 0;
+
+	if (!log_verbose() || s == NULL)
+		return;
+	if (!log_json_format()) {
+		log_closed(s, NULL);
+		timing_log(t, NULL);
+		return;
+	}
+	for (i = 0; i < TIMING_NPOINTS; i++) {
+		if (t->ms[i] < 0)
+			continue;
+		snprintf(v[i], sizeof v[i], "%.3f", t->ms[i]);
+		kv[n++] = timing_key(i);
+		kv[n++] = v[i];
+	}
+	while (n < 2 * TIMING_NPOINTS)
+		kv[n++] = NULL;
+	snprintf(sent, sizeof sent, "%llu", stream_bytes_out(s));
+	snprintf(received, sizeof received, "%llu", stream_bytes_in(s));
+	log_event("closed", "sent", sent, "received", received, kv[0], kv[1],
+	    kv[2], kv[3], kv[4], kv[5], kv[6], kv[7], kv[8], kv[9],
 	    (char *)NULL);
 }

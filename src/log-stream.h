@@ -28,5 +28,11 @@ void		 log_connected(struct stream *);
 void		 log_closed(struct stream *, const char *peer);
 /* The -v tls event: version, cipher, ALPN (a server names the peer). */
 void		 log_tls(struct stream *, const char *peer);
+/*
+ * connect's closed event with its timings: in JSON the keys join the
+ * event, in text they follow on a "timings" line of their own.
+ */
+struct timings;
+void		 log_closed_timed(struct stream *, const struct timings *);
 
 #endif /* LOG_STREAM_H */

@@ -39,8 +39,31 @@ static int	log_json;
  * numbers ("sent":3), so a consumer can add them up without parsing.
  */
 static const char *log_numeric_keys[] = {
-	"sent", "received", "pid", "status", NULL
+	"sent", "received", "pid", "status", "attempt", NULL
 };
+
+/* Milliseconds with a fraction (timing.c): numbers too. */
+static const char *log_decimal_keys[] = {
+	"dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms",
+	"elapsed_ms", NULL
+};
+
+static int
+log_json_is_decimal(const char *k, const char *v)
+{
+	const char	**np;
+	size_t		  n;
+
+	for (np = log_decimal_keys; *np != NULL; np++) {
+		if (strcmp(*np, k) == 0)
+			break;
+	}
+	if (*np == NULL || v == NULL || (n = strspn(v, "0123456789")) == 0)
+		return (0);
+	if (v[n] == '.')
+		n += 1 + strspn(v + n + 1, "0123456789");
+	return (v[n] == '\0' && v[n - 1] != '.');
+}
 
 /* A numeric field with a plain decimal value is written bare. */
 static int
@@ -192,6 +215,12 @@ log_init(int verbose, int quiet, int json)
 }
 
 int
+log_json_format(void)
+{
+	return (log_json);
+}
+
+int
 log_verbose(void)
 {
 	return (log_level > 0);
@@ -216,7 +245,8 @@ log_emit(const char *event, va_list ap)
 			fputc(',', stderr);
 			log_json_fputs(stderr, k);
 			fputc(':', stderr);
-			if (log_json_is_number(k, v))
+			if (log_json_is_number(k, v) ||
+			    log_json_is_decimal(k, v))
 				fputs(v, stderr);
 			else
 				log_json_fputs(stderr, v != NULL ? v : "");

@@ -36,6 +36,7 @@ void		 log_event(const char *event, ...)	/* key, value, ..., NULL */
 void		 log_warnx(const char *fmt, ...)
 		     __attribute__((format(printf, 1, 2)));
 int		 log_verbose(void);
+int		 log_json_format(void);	/* --log-format json */
 /* libevent's log callback, which log_init installs. */
 void		 log_libevent_cb(int severity, const char *msg);
 /* s with control bytes as \xHH, for messages that echo untrusted bytes. */

@@ -38,6 +38,7 @@
 #include "monotime.h"
 #include "net.h"
 #include "net-int.h"
+#include "timing.h"
 #include "xmalloc.h"
 
 /*
@@ -252,6 +253,8 @@ net_connect_done_cb(evutil_socket_t unused, short events, void *arg)
 
 	nc->done_fd = -1;	/* the callback owns it now */
 	nc->delivering = 1;
+	if (fd != -1)
+		timing_mark(TIMING_CONNECT);
 	nc->cb(fd, &nc->err, nc->arg);
 	net_connect_free(nc);
 }
@@ -396,6 +399,7 @@ net_resolve_addrs(const char *host, const char *port, int family,
 	struct addrinfo	*res, *ai;
 
 	if (resolve_lookup(host, port, family, addrs, n)) {
+		timing_mark(TIMING_DNS);
 		if (*n > 0)
 			return (0);
 		free(*addrs);
@@ -406,6 +410,7 @@ net_resolve_addrs(const char *host, const char *port, int family,
 	}
 	if (net_resolve(host, port, family, 0, &res, err) != 0)
 		return (-1);
+	timing_mark(TIMING_DNS);
 	*n = 0;
 	for (ai = res; ai != NULL; ai = ai->ai_next)
 		(*n)++;
@@ -468,6 +473,7 @@ net_connect_unix(struct event_base *base, const char *path, double timeout,
 	socklen_t		 len;
 
 	nc = net_connect_new(base, path, NULL, timeout, cb, arg);
+	timing_mark(TIMING_DNS);	/* no name to resolve: done at once */
 	if (net_unix_sockaddr(path, &nc->unix_ss, &len, &nc->err) != 0) {
 		net_connect_finish(nc, -1);
 		return (nc);

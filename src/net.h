@@ -136,6 +136,14 @@ void		 he_error(struct happy_eyeballs *, struct stream_error *);
 void		 he_stop(struct happy_eyeballs *);
 void		 he_free(struct happy_eyeballs *);
 
+/*
+ * net-activation.c: the listening sockets of socket activation
+ * (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, sd_listen_fds' rules).
+ */
+int		 net_activation_fds(int **fds, char ***names, size_t *n,
+		     struct stream_error *);
+void		 net_activation_free(int *fds, char **names, size_t n);
+
 /* net-resolve.c: --resolve HOST:PORT:ADDR[,ADDR]... (curl's spelling). */
 int		 resolve_add(const char *spec, const char **cause);
 int		 resolve_lookup(const char *host, const char *port, int family,

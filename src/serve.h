@@ -131,6 +131,10 @@ struct serve {
 	struct progress		*progress;	/* --progress */
 	unsigned long long	 gone_out;	/* --progress: clients gone */
 	unsigned long long	 gone_in;
+	struct serve_ready	*ready;		/* serve-ready.c */
+	int			*act_fds;	/* socket activation's */
+	char			**act_names;
+	size_t			 nact;
 };
 
 /* cmd-serve.c */
@@ -164,6 +168,12 @@ void	exec_reap(struct serve *);
 void	exec_free(struct serve *);
 
 /* serve-workers.c */
+int	ready_parse(struct serve *, const char *file, const char *fd);
+void	ready_announce(struct serve *, struct stream_server *);
+void	ready_stopping(struct serve *);
+void	ready_forget(struct serve *);
+void	ready_free(struct serve *);
+
 int	workers_start(struct workers *, long long n, struct event_base *);
 void	workers_stop(struct workers *);
 

@@ -229,7 +229,7 @@ fd_read_once(struct stream *s, size_t want, int *full, int *capped)
 	}
 	at = evbuffer_get_length(s->rbuf);
 	evbuffer_commit_space(s->rbuf, v, nv);
-	s->bytes_in += (size_t)n;
+	stream_count_in(s, (size_t)n);
 	*full = (size_t)n == total;
 	/* Scan for a separator while the bytes are at hand. */
 	for (i = 0; i < nv; i++) {

@@ -186,6 +186,7 @@ struct stream {
 	LIST_ENTRY(stream)	 entry;
 	void			*data;
 	unsigned long long	 bytes_in;
+	double			 first_in_ms;	/* timing.c: when bytes_in left 0 */
 	unsigned long long	 bytes_out;
 };
 
@@ -286,6 +287,8 @@ struct stream_xfer_ops {
 };
 
 /* stream.c: the core, the ground floor of the stream files. */
+/* Count bytes received, marking the first one's time (first_byte_ms). */
+void		 stream_count_in(struct stream *, size_t);
 uint64_t	 stream_secs_ms(double);
 size_t		 stream_sat_add(size_t, size_t);
 size_t		 stream_limit2(struct stream *);

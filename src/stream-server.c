@@ -41,6 +41,7 @@
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
+#include "timing.h"
 #include "tls.h"
 #include "xmalloc.h"
 
@@ -70,7 +71,8 @@ connect_hs_cb(struct stream *s, const struct stream_error *err, void *arg)
 	if (err->kind != STREAM_OK) {
 		stream_abort(s);
 		s = NULL;
-	}
+	} else
+		timing_mark(TIMING_TLS);
 	c->cb(s, err, c->arg);
 	connect_free(c);
 }
@@ -399,6 +401,27 @@ stream_start_unix_server(struct event_base *base, const char *path,
 	srv->ino = ino;
 	if (server_listen(srv, &fd, err) != 0)
 		return (NULL);
+	return (srv);
+}
+
+/*
+ * Listening sockets opened for us (socket activation): served as our
+ * own, except that a unix socket's file is not ours to remove.
+ */
+struct stream_server *
+stream_start_server_fds(struct event_base *base, const int *fds, size_t n,
+    const struct stream_opts *opts, stream_accept_cb cb, void *arg,
+    struct stream_error *err)
+{
+	struct stream_server	*srv;
+	int			*copy;
+
+	copy = xcalloc(n, sizeof *copy);
+	memcpy(copy, fds, n * sizeof *copy);
+	srv = server_new(base, opts, cb, arg, n);
+	if (server_listen(srv, copy, err) != 0)
+		srv = NULL;
+	free(copy);
 	return (srv);
 }
 

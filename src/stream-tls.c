@@ -202,7 +202,7 @@ tls_take_input(struct stream *s)
 		}
 	}
 	evbuffer_add_buffer(s->rbuf, in);
-	s->bytes_in += len;
+	stream_count_in(s, len);
 	stream_touch(s);
 }
 
@@ -414,7 +414,7 @@ tls_readable_cb(evutil_socket_t fd, short what, void *arg)
 	    evbuffer_get_length(s->rbuf) < cap))
 		total += tls_read_chunk(s, ssl, &st, &sys);
 	if (total > 0) {
-		s->bytes_in += total;
+		stream_count_in(s, total);
 		stream_touch(s);
 	}
 	tls_adapt(s, total, st == SSL_ERROR_NONE);

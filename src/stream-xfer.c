@@ -360,7 +360,7 @@ xfer_end(struct stream_xfer *x, enum stream_xfer_event ev)
 static void
 xfer_in(struct stream_xfer *x, size_t n)
 {
-	x->src->bytes_in += n;
+	stream_count_in(x->src, n);
 	stream_touch(x->src);
 }
 

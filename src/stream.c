@@ -40,6 +40,7 @@
 #include "net.h"
 #include "stream.h"
 #include "stream-int.h"
+#include "timing.h"
 #include "tls.h"
 #include "xmalloc.h"
 
@@ -514,6 +515,21 @@ unsigned long long
 stream_bytes_in(struct stream *s)
 {
 	return (s->bytes_in);
+}
+
+void
+stream_count_in(struct stream *s, size_t n)
+{
+	if (s->bytes_in == 0 && n > 0)
+		s->first_in_ms = timing_now_ms();
+	s->bytes_in += n;
+}
+
+/* When the first byte arrived (ms since the start, timing.c), or -1. */
+double
+stream_first_byte_ms(struct stream *s)
+{
+	return (s != NULL && s->bytes_in > 0 ? s->first_in_ms : -1);
 }
 
 unsigned long long

@@ -147,6 +147,10 @@ struct stream_server *stream_start_unix_server(struct event_base *,
 		     const char *path, const struct stream_opts *,
 		     stream_accept_cb, void *, struct stream_error *);
 /* The listening addresses, formatted "127.0.0.1:8888", "[::]:8888", PATH. */
+/* A server on listening sockets we were given (socket activation). */
+struct stream_server *stream_start_server_fds(struct event_base *,
+		     const int *fds, size_t n, const struct stream_opts *,
+		     stream_accept_cb, void *, struct stream_error *);
 size_t		 stream_server_naddrs(struct stream_server *);
 const char	*stream_server_addr(struct stream_server *, size_t);
 /* Streams of this server still open (for a connection cap and shutdown). */
@@ -279,6 +283,7 @@ int		 stream_peer_addr(struct stream *, struct sockaddr_storage *,
 
 /* Total bytes read from and written to the transport (for -v logs). */
 unsigned long long stream_bytes_in(struct stream *);
+double		 stream_first_byte_ms(struct stream *);
 unsigned long long stream_bytes_out(struct stream *);
 
 /*

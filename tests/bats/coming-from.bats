@@ -387,3 +387,54 @@ Content-Length: 5" ]
 	[[ ${tty[-2]} =~ \>\ 4\.88\ KiB\ [0-9:]+\ \[[0-9.]+\ [KMG]?i?B/s\]\ \[====================\]\ 100%\<EOL\>$ ]]
 	[[ ${tty[-1]} =~ ^\<\ 9\ B\ [0-9:]+\ \[[0-9.]+\ [KMG]?i?B/s\]\<EOL\>$ ]]
 }
+
+@test "curl -w '%{time_connect} %{time_starttransfer}' -sI url: cstream http-head --json url" {
+	py_server "$PEERS/head_server.py"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" http-head --json \
+	    "http://127.0.0.1:$PY_PORT/"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | python3 -c '
+import json, sys
+o = json.loads(sys.stdin.readline())
+assert o["status"] == 200, o
+v = [o[k] for k in ("dns_ms", "connect_ms", "first_byte_ms", "total_ms")]
+assert v == sorted(v), o'
+}
+
+@test "wait-for-it host:port -t 30: cstream connect -z --wait 30 host port" {
+	p=$(free_port)
+	bg L bash -c 'sleep 1; exec "$@"' _ "$CSTREAM" serve --discard \
+	    127.0.0.1 "$p"
+	run --separate-stderr run_with_timeout 35 "$CSTREAM" connect -z \
+	    --wait 30 127.0.0.1 "$p"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $p open" ]
+}
+
+@test "dockerize -wait tcp://host:port -timeout 30s: cstream connect -z --wait 30 host port" {
+	start_server S "$CSTREAM" serve --discard 127.0.0.1 0
+	run --separate-stderr run_with_timeout 35 "$CSTREAM" connect -z \
+	    --wait 30 127.0.0.1 "$S_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $S_PORT open" ]
+	[ -z "$stderr" ]
+}
+
+@test "dockerize -wait http://host/health -timeout 30s: cstream http-head --wait 30 http://host/health" {
+	py_server "$PEERS/ready_server.py" 1
+	run --separate-stderr run_with_timeout 35 "$CSTREAM" http-head \
+	    --wait 30 "http://127.0.0.1:$PY_PORT/health"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "HTTP/1.1 200 OK" ]
+}
+
+@test "check_tcp -H host -p port -s 'PING\r\n' -e +PONG: cstream connect host port --send 'PING\r\n' --read-line --expect '\+PONG'" {
+	require_cmd redis-server
+	p=$(free_port)
+	bg R redis-server --port "$p" --bind 127.0.0.1 --save '' \
+	    --appendonly no --daemonize no --dir "$T"
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --wait 5 \
+	    127.0.0.1 "$p" --send 'PING\r\n' --read-line --expect '\+PONG'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'+PONG\r' ]
+}

@@ -373,7 +373,13 @@ stderr_says() {
 	printf '%s\n' "$output" | python3 -c '
 import json, sys
 o = json.loads(sys.stdin.readline())
-assert list(o) == ["url", "version", "status", "reason", "headers"], list(o)
+keys = ["url", "version", "status", "reason", "headers"]
+assert list(o)[:5] == keys, list(o)
+# The timings of issue 21 follow, numbers in order (no TLS: no tls_ms).
+t = ["dns_ms", "connect_ms", "first_byte_ms", "total_ms"]
+assert list(o)[5:] == t, list(o)
+assert all(isinstance(o[k], (int, float)) for k in t), o
+assert [o[k] for k in t] == sorted(o[k] for k in t), o
 assert o["url"].endswith("/echo?q=1"), o["url"]
 assert o["version"] == "HTTP/1.1" and o["status"] == 204, o
 assert o["reason"] == "No Content", o
