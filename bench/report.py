@@ -234,6 +234,29 @@ def targets(rows):
             st, rt = judge(cs / an >= 1.0, f"{cs / an:.2f}x")
             add(tid, what, goal, fmt_gb(cs), an_txt, rt, st)
 
+    # forwarding (issue 18): bulk through cstream serve --to against direct loopback, socat fork and
+    # haproxy; connections per second through the forwarders
+    for tid, label, anchor, k in (("fwd_vs_direct", "direct loopback", "direct", 0.8),
+                                  ("fwd_vs_socat_fork", "socat fork", "socat-fork", 2.0),
+                                  ("fwd_vs_haproxy", "haproxy mode tcp (splice)", "haproxy", 1.0)):
+        what, goal = f"bulk through a forwarder: cstream serve --to GB/s vs {label}", f">= {k:g}x"
+        cs, why_c = measured(d, "bulk", "cstream", "GBps", "fwd")
+        an, why_a = measured(d, "bulk", anchor, "GBps", "fwd")
+        if cs is None or an is None or an == 0:
+            add(tid, what, goal, fmt_gb(cs), fmt_gb(an), "", "not measured: " + (why_c or why_a or "anchor is 0"))
+            continue
+        st, rt = judge(cs / an >= k, f"{cs / an:.2f}x")
+        add(tid, what, goal, fmt_gb(cs), fmt_gb(an), rt, st)
+    for an_name, k in (("haproxy", 1.0), ("socat-fork", 5.0)):
+        tid, what, goal = f"fwdrate_vs_{an_name}", f"connections/s through a forwarder: cstream vs {an_name}", f">= {k:g}x"
+        cs, why_c = measured(d, "fwdrate", "cstream", "conns_per_s")
+        an, why_a = measured(d, "fwdrate", an_name, "conns_per_s")
+        if cs is None or an is None or an == 0:
+            add(tid, what, goal, fmt_rps(cs), fmt_rps(an), "", "not measured: " + (why_c or why_a or "anchor is 0"))
+        else:
+            st, rt = judge(cs / an >= k, f"{cs / an:.2f}x")
+            add(tid, what, goal, fmt_rps(cs), fmt_rps(an), rt, st)
+
     # connection rate: server CPU per connection against epoll_echo; connections/s against uvloop and node
     tid, what, goal = "connrate_cpu", "connection rate: server CPU µs/connection vs epoll_echo", "<= 1.2x"
     cs, why_c = measured(d, "connrate", "cstream", "server_cpu_us_per_conn")
@@ -420,9 +443,29 @@ def server_rows(val, servers, points, name, cellf):
     return body
 
 
+def fwd_section(rows):
+    """bulk through a forwarder (transport fwd): one table of its own"""
+    fwd = [r for r in rows if r["section"] == "bulk" and r["metric"] == "GBps" and r["transport"] == "fwd"]
+    if not fwd:
+        return []
+    body = []
+    for r in fwd:
+        why = failed_reason(r["note"])
+        parts = [x.strip() for x in r["note"].split(";") if x.strip()]
+        runs = next((x[5:] for x in parts if x.startswith("runs=")), "")
+        ver = next((x[9:] for x in parts if x.startswith("verified=")), "")
+        fm = next((x[12:] for x in parts if x.startswith("foreign_max=")), "")
+        body.append([bold(r["name"]), "failed: " + why if why is not None else fnum(r["value"], "{:.2f}"),
+                     runs, "ok" if ver == "yes" else "FAIL", f"{fm}%" if fm else ""])
+    return ["## a(2). Bulk through a forwarder (one TCP stream, socat -b 131072 client and sink)\n",
+            "`direct`: client to sink on loopback; the others through `cstream serve --to`, "
+            "`socat TCP-LISTEN,fork TCP:` and haproxy `mode tcp` with `option splice-auto`.\n",
+            table(["forwarder", "GB/s", "runs", "verified", "foreign load max"], body), ""]
+
+
 def bulk_section(rows):
     out = []
-    bulk = [r for r in rows if r["section"] == "bulk" and r["metric"] == "GBps"]
+    bulk = [r for r in rows if r["section"] == "bulk" and r["metric"] == "GBps" and r["transport"] != "fwd"]
     if not bulk:
         return out
     d = Data(rows)
@@ -655,24 +698,25 @@ def sink_section(rows):
     return out
 
 
-def connrate_section(rows):
+def connrate_section(rows, sec="connrate",
+                     title="## b''. Connection rate (50 clients; each request a new connection: connect, 64 B, echo, close)\n",
+                     intro="`loadgen connrate`; server CPU per connection is read as in the echo tables.\n"):
     d = Data(rows)
     names = []
     for r in rows:
-        if r["section"] == "connrate" and r["name"] not in names:
+        if r["section"] == sec and r["name"] not in names:
             names.append(r["name"])
     if not names:
         return []
     body = []
     for n in names:
-        r = d.find("connrate", n, "conns_per_s")
+        r = d.find(sec, n, "conns_per_s")
         why = failed_reason(r["note"]) if r else None
-        fp = num((d.find("connrate", n, "foreign_pct") or {}).get("value"))
+        fp = num((d.find(sec, n, "foreign_pct") or {}).get("value"))
         body.append([bold(n), "failed: " + why if why is not None else fnum(r["value"]),
-                     fnum((d.find("connrate", n, "server_cpu_us_per_conn") or {}).get("value"), "{:.2f}"),
+                     fnum((d.find(sec, n, "server_cpu_us_per_conn") or {}).get("value"), "{:.2f}"),
                      "" if fp is None else f"{fp:.0f}%"])
-    return ["## b''. Connection rate (50 clients; each request a new connection: connect, 64 B, echo, close)\n",
-            "`loadgen connrate`; server CPU per connection is read as in the echo tables.\n",
+    return [title, intro,
             table(["server", "connections/s", "server CPU µs/connection", "foreign load"], body), ""]
 
 
@@ -736,6 +780,7 @@ def main():
     out.append("")
     out += targets_md(rows)
     out += bulk_section(rows)
+    out += fwd_section(rows)
     out += echo_section(rows)
     out += idle_section(rows)
     out += sink_section(rows)
@@ -746,6 +791,11 @@ def main():
         "wall time a script sees). Timed with `hyperfine -N` (no shell) when installed, after a checked run "
         "that must print an `HTTP/1.x 200` status line.", "curl", "curl")
     out += connrate_section(rows)
+    out += connrate_section(rows, "fwdrate",
+                            "## b(3). Connections per second through a forwarder (to epoll_echo; 50 clients, a new "
+                            "connection per 64 B request)\n",
+                            "cstream serve --to, haproxy mode tcp, socat fork: each client connection is a new "
+                            "back-end connection too; forwarder CPU includes its children (socat's forks).\n")
     out += timed_section(
         rows, "https", "d'. https http-head against curl -sI (local nginx, TLS 1.3, P-256 certificate)",
         "`HEAD /` over TLS on the same nginx setup; `--cafile`/`--cacert` name the test certificate, so both "

@@ -54,6 +54,11 @@ def passing():
              r("tls", "openssl-speed", "GBps", 2.0, "tls", 1, 16384)]
     for tr in ("socks5", "httpproxy"):
         rows += [bulk("nc.openbsd", tr, 1.0), bulk("cstream", tr, 1.0)]
+    # issue 18's rows: forwarding
+    rows += [bulk("direct", "fwd", 2.0), bulk("cstream", "fwd", 1.6), bulk("socat-fork", "fwd", 0.8),
+             bulk("haproxy", "fwd", 1.6)]
+    for n, cps in (("cstream", 10000), ("haproxy", 10000), ("socat-fork", 2000)):
+        rows += [r("fwdrate", n, "conns_per_s", cps, "tcp", 50, 64)]
     for n, cps, cpu in (("epoll_echo", 20000, 10.0), ("cstream", 20000, 12.0), ("uvloop", 19999, 30.0),
                         ("node", 19999, 40.0)):
         rows += [r("connrate", n, "conns_per_s", cps, "tcp", 50, 64),
@@ -80,7 +85,7 @@ def replace(rows, new):
 class Targets(unittest.TestCase):
     def test_all_met_at_the_limits(self):
         ts = report.targets(passing())
-        self.assertEqual(len(ts), 27)
+        self.assertEqual(len(ts), 32)
         self.assertEqual([t["id"] for t in ts if t["status"] != "met"], [])
 
     def test_just_below_the_limits(self):
@@ -95,6 +100,11 @@ class Targets(unittest.TestCase):
         self.assertEqual(status(rows, "idle_bytes_per_conn"), "NOT met")
         rows = replace(passing(), [r("http", "cstream", "mean_ms", 3.01)])
         self.assertEqual(status(rows, "http_head_vs_curl"), "NOT met")
+        rows = replace(passing(), [bulk("cstream", "fwd", 1.59)])
+        self.assertEqual(status(rows, "fwd_vs_direct"), "NOT met")
+        self.assertEqual(status(rows, "fwd_vs_haproxy"), "NOT met")
+        rows = replace(passing(), [r("fwdrate", "socat-fork", "conns_per_s", 2001, "tcp", 50, 64)])
+        self.assertEqual(status(rows, "fwdrate_vs_socat-fork"), "NOT met")
         rows = replace(passing(), [bulk("cstream", "tls", 0.99)])
         self.assertEqual(status(rows, "tls_vs_socat"), "NOT met")
         self.assertEqual(status(rows, "tls_vs_cipher"), "NOT met")
@@ -157,7 +167,7 @@ class Files(unittest.TestCase):
         rows = report.load(self.write(passing(), stale))
         self.assertFalse(any(x["section"] == "target" for x in rows))
         tsv = report.targets_tsv(rows)
-        self.assertEqual(len(tsv.splitlines()), 27)
+        self.assertEqual(len(tsv.splitlines()), 32)
         self.assertIn("bulk_tcp_vs_nc.openbsd\t-\t-\t-\tratio\t3.00\tx\tmet;", tsv)
 
     def test_markdown_shows_failures_per_row(self):

@@ -96,6 +96,10 @@ static const struct cmd_option connect_options[] = {
 	  "exit 11 if a certificate expires within DAYS" },
 	{ "starttls", 0, CMD_ARG_REQUIRED, OPT_STARTTLS, "PROTO",
 	  "smtp, imap, pop3, ftp or postgres: upgrade to TLS" },
+	{ "udp", 'u', CMD_ARG_NONE, OPT_UDP, NULL,
+	  "UDP: a datagram per --send or stdin line (nc -u)" },
+	{ "dgram", 0, CMD_ARG_NONE, OPT_DGRAM, NULL,
+	  "unix-connect: a datagram socket (nc -Uu)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -619,7 +623,7 @@ conn_scan_check(struct cmd_ctx *ctx, int oneshot)
  * status, 0 when anything is open; 4 when nothing answered at all.
  */
 static int
-conn_scan(struct cmd_ctx *ctx, int is_unix)
+conn_scan(struct cmd_ctx *ctx, int is_unix, int udp)
 {
 	struct portscan_opts	 o;
 	struct portscan_result	 r;
@@ -671,6 +675,21 @@ conn_scan(struct cmd_ctx *ctx, int is_unix)
 	}
 	if (use_proxy && !cmd_has(ctx, OPT_CONCURRENCY))
 		o.concurrency = PORTSCAN_PROXY_CONCURRENCY;
+	if (udp && use_proxy) {
+		free(ports);
+		proxy_free(&p);
+		return (cmd_fail(ctx, EXIT_USAGE, "-u cannot go through a "
+		    "proxy"));
+	}
+	if (udp) {	/* -zu: nc's exit status, 1 when nothing is open */
+		o.timeout = ctx->g->connect_timeout > 0 ?
+		    ctx->g->connect_timeout : PORTSCAN_UDP_TIMEOUT;
+		rc = portscan_udp_run(ctx->base, &o, ports, n, &r, &err);
+		free(ports);
+		if (rc != 0)
+			return (cmd_fail_stream(ctx, &err));
+		return (r.open > 0 ? 0 : EXIT_NET);
+	}
 	if ((rc = wait_parse(ctx, &wait)) == 0 && wait > 0 && use_proxy)
 		rc = cmd_fail(ctx, EXIT_USAGE, "-z --wait does not go "
 		    "through a proxy");
@@ -747,7 +766,7 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 {
 	struct conn	 c;
 	int		 is_unix = ctx->entry == &cmd_unix_connect_entry;
-	int		 rc;
+	int		 rc, udp;
 	double		 wait;
 	size_t		 i;
 	char		*ports = NULL;	/* -z HOST 80 443 as 80,443 */
@@ -764,11 +783,24 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		    (id >= OPT_READ_LINE && id <= OPT_READ_ALL))
 			c.oneshot = 1;
 	}
+	udp = cmd_has(ctx, OPT_UDP) || cmd_has(ctx, OPT_DGRAM);
+	if (cmd_has(ctx, OPT_DGRAM) && !is_unix) {
+		rc = cmd_fail(ctx, EXIT_USAGE, "--dgram is for unix-connect;"
+		    " UDP is -u");
+		goto out;
+	}
 	/* --json is -z's, or --show-cert's. */
 	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_CONCURRENCY) ||
 	    (cmd_has(ctx, OPT_JSON) && !cmd_has(ctx, OPT_SHOW_CERT))) {
-		if ((rc = conn_scan_check(ctx, c.oneshot)) == 0)
-			rc = conn_scan(ctx, is_unix);
+		if (udp && is_unix)
+			rc = cmd_fail(ctx, EXIT_USAGE, "-z checks stream "
+			    "sockets only: not with --dgram");
+		else if ((rc = conn_scan_check(ctx, c.oneshot)) == 0)
+			rc = conn_scan(ctx, is_unix, udp);
+		goto out;
+	}
+	if (udp) {	/* datagrams: connect-udp.c, not the stream layer */
+		rc = udp_connect_run(ctx, is_unix);
 		goto out;
 	}
 	if ((rc = conn_check_target(&c, is_unix)) != 0 ||

@@ -58,12 +58,12 @@ hint_append(char **buf, const char *word)
 	free(old);
 }
 
-/* A short option cluster of nc's: -l, -lp, -nlvp. */
+/* A short option cluster of nc's: -l, -lp, -nlvp, -lu (UDP, kept). */
 static int
 hint_is_nc_cluster(const char *w)
 {
 	return (w[0] == '-' && w[1] != '-' && w[1] != '\0' &&
-	    strspn(w + 1, "lpnvk") == strlen(w + 1));
+	    strspn(w + 1, "lpnvku") == strlen(w + 1));
 }
 
 /*
@@ -102,6 +102,31 @@ hint_listen(const char *cmd, char **words, int n)
 	xasprintf(&line, "use 'cstream %s %s'", cmd, rest);
 	free(rest);
 	return (line);
+}
+
+/*
+ * nc -u HOST PORT (no command given): "cstream connect" with the same
+ * words; -u is connect's own option.
+ */
+char *
+hint_udp(char **words, int n)
+{
+	char	*line, *rest = xstrdup("");
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		hint_append(&rest, words[i]);
+	xasprintf(&line, "use 'cstream connect %s'", rest);
+	free(rest);
+	return (line);
+}
+
+/* An nc-style cluster with -u and no -l: a UDP client. */
+int
+hint_is_udp(const char *bad)
+{
+	return (hint_is_nc_cluster(bad) && strchr(bad, 'u') != NULL &&
+	    strchr(bad, 'l') == NULL);
 }
 
 /* Is this word an nc-style -l among unknown options? */

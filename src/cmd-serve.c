@@ -35,6 +35,7 @@
 #include "relay.h"
 #include "serve.h"
 #include "tls.h"
+#include "xmalloc.h"
 
 /*
  * serve [HOST] PORT and unix-serve PATH: listen, and give each client to
@@ -88,10 +89,36 @@ static const struct cmd_option serve_options[] = {
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
 	  "bytes, rate and time on stderr (a terminal, unless =always)" },
+	{ "udp", 'u', CMD_ARG_NONE, OPT_UDP, NULL,
+	  "UDP: datagrams from any peer (nc -lu)" },
+	{ "dgram", 0, CMD_ARG_NONE, OPT_DGRAM, NULL,
+	  "unix-serve: a datagram socket (nc -lUu)" },
 	{ "ready-file", 0, CMD_ARG_REQUIRED, OPT_READY_FILE, "FILE",
 	  "once listening, write the Serving on lines to FILE (atomically)" },
 	{ "ready-fd", 0, CMD_ARG_REQUIRED, OPT_READY_FD, "N",
 	  "once listening, write the Serving on lines to descriptor N, close it" },
+	{ "to", 0, CMD_ARG_REQUIRED, OPT_TO, "HOST:PORT",
+	  "forward each client to HOST:PORT (repeatable: failover)" },
+	{ "to-unix", 0, CMD_ARG_REQUIRED, OPT_TO_UNIX, "PATH",
+	  "forward each client to a unix socket (@name: abstract)" },
+	{ "balance", 0, CMD_ARG_REQUIRED, OPT_BALANCE, "rr",
+	  "with several back ends: round robin, not first that accepts" },
+	{ "to-tls", 0, CMD_ARG_NONE, OPT_TO_TLS, NULL,
+	  "TLS towards the back end, verified" },
+	{ "to-cafile", 0, CMD_ARG_REQUIRED, OPT_TO_CAFILE, "FILE",
+	  "trust the certificates in FILE for --to-tls" },
+	{ "to-insecure", 0, CMD_ARG_NONE, OPT_TO_INSECURE, NULL,
+	  "do not verify the back end's certificate" },
+	{ "send-proxy", 0, CMD_ARG_OPTIONAL, OPT_SEND_PROXY, "[=2]",
+	  "send a PROXY protocol v1 (=2: v2) header to the back end" },
+	{ "accept-proxy", 0, CMD_ARG_NONE, OPT_ACCEPT_PROXY, NULL,
+	  "require a PROXY protocol header from every client" },
+	{ "resolve", 0, CMD_ARG_REQUIRED, OPT_RESOLVE, "HOST:PORT:ADDR",
+	  "ADDR[,ADDR]... for a back end HOST:PORT, not DNS (repeatable)" },
+	{ "source", 's', CMD_ARG_REQUIRED, OPT_SOURCE, "ADDR",
+	  "connect to the back end from local address ADDR" },
+	{ "proxy", 0, CMD_ARG_REQUIRED, OPT_PROXY, "URL",
+	  "reach the back end through an http://, socks5:// or socks5h:// proxy" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -162,22 +189,13 @@ client_relay(struct client *cl)
 	cl->relay = relay_start(cl->s, sv->io, &ro, client_relay_cb, cl);
 }
 
+/* A client admitted (its PROXY header read, with --accept-proxy). */
 static void
-serve_accept_cb(struct stream *s, void *arg)
+serve_admit(struct serve *sv, struct stream *s, const struct pp_header *pp)
 {
-	struct serve	*sv = arg;
 	struct client	*cl;
 
-	if (sv->stopping || !serve_permitted(sv, s)) {
-		char peer[128] = "";
-
-		stream_get_extra_info(s, "peername", peer, sizeof peer);
-		if (!sv->stopping)
-			log_event("denied", "peer", peer, (char *)NULL);
-		stream_abort(s);
-		return;
-	}
-	cl = client_new(sv, s);
+	cl = client_new(sv, s, pp);
 	log_tls(s, cl->peer);
 
 	switch (sv->mode) {
@@ -214,7 +232,31 @@ serve_accept_cb(struct stream *s, void *arg)
 	case MODE_BROKER:
 		fanout_client_read(cl);
 		break;
+	case MODE_FORWARD:
+		forward_client(cl);
+		break;
 	}
+}
+
+/* --allow and --deny judge the connecting peer, a balancer's too. */
+static void
+serve_accept_cb(struct stream *s, void *arg)
+{
+	struct serve	*sv = arg;
+
+	if (sv->stopping || !serve_permitted(sv, s)) {
+		char peer[128] = "";
+
+		stream_get_extra_info(s, "peername", peer, sizeof peer);
+		if (!sv->stopping)
+			log_event("denied", "peer", peer, (char *)NULL);
+		stream_abort(s);
+		return;
+	}
+	if (sv->accept_proxy)
+		pp_accept_start(sv, s, serve_admit);
+	else
+		serve_admit(sv, s, NULL);
 }
 
 static void
@@ -249,6 +291,7 @@ serve_stop(struct serve *sv, const struct stream_error *err)
 		stream_server_close(sv->srv);
 		sv->srv = NULL;
 	}
+	pp_accept_stop_all(sv);
 	for (cl = TAILQ_FIRST(&sv->clients); cl != NULL; cl = next) {
 		next = TAILQ_NEXT(cl, entry);
 		/* A program still writing gets the grace period to finish. */
@@ -384,6 +427,12 @@ serve_parse_mode(struct serve *sv)
 	if (n > 1)
 		return (cmd_fail(ctx, EXIT_USAGE, "choose one of --keep-open, "
 		    "--echo, --discard, --exec, --sh-exec, --broker"));
+	if (cmd_has(ctx, OPT_TO) || cmd_has(ctx, OPT_TO_UNIX)) {
+		if (n > 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--to and --to-unix "
+			    "forward every client: no other mode with them"));
+		sv->mode = MODE_FORWARD;
+	}
 	if (exec_parse_command(sv, cmd_get(ctx, OPT_EXEC),
 	    cmd_get(ctx, OPT_SH_EXEC)) != 0)
 		return (cmd_fail(ctx, EXIT_USAGE, "--exec: empty command"));
@@ -434,6 +483,123 @@ serve_parse_options(struct serve *sv)
 		return (cmd_fail(ctx, EXIT_USAGE,
 		    "--allow and --deny are for TCP addresses"));
 	return (0);
+}
+
+/* Options that only mean something with a back end. */
+static int
+serve_forward_only(struct serve *sv)
+{
+	static const int	 ids[] = { OPT_BALANCE, OPT_TO_TLS,
+				    OPT_TO_CAFILE, OPT_TO_INSECURE,
+				    OPT_SEND_PROXY, OPT_RESOLVE, OPT_SOURCE,
+				    OPT_PROXY };
+	struct cmd_args		*args = sv->ctx->args;
+	size_t			 i, j;
+
+	for (i = 0; i < args->nopts; i++) {
+		for (j = 0; j < sizeof ids / sizeof ids[0]; j++) {
+			if (args->opts[i].id == ids[j])
+				return (cmd_fail(sv->ctx, EXIT_USAGE, "%s needs "
+				    "--to or --to-unix", args->opts[i].name));
+		}
+	}
+	return (0);
+}
+
+/* --to-tls, --to-cafile, --to-insecure: the back end's TLS client. */
+static int
+serve_forward_tls(struct serve *sv, struct forward *f)
+{
+	struct cmd_ctx		*ctx = sv->ctx;
+	struct stream_error	 err;
+
+	if (!cmd_has(ctx, OPT_TO_TLS)) {
+		if (cmd_has(ctx, OPT_TO_CAFILE) || cmd_has(ctx, OPT_TO_INSECURE))
+			return (cmd_fail(ctx, EXIT_USAGE,
+			    "--to-cafile and --to-insecure need --to-tls"));
+		return (0);
+	}
+	f->opts.tls_ctx = tls_client_ctx(cmd_get(ctx, OPT_TO_CAFILE),
+	    cmd_has(ctx, OPT_TO_INSECURE), &err);
+	if (f->opts.tls_ctx == NULL)
+		return (cmd_fail_stream(ctx, &err));
+	return (0);
+}
+
+/* --balance, --send-proxy, -s, --proxy, --resolve. */
+static int
+serve_forward_reach(struct serve *sv, struct forward *f)
+{
+	struct cmd_ctx	*ctx = sv->ctx;
+	const char	*v, *cause;
+
+	if ((v = cmd_get(ctx, OPT_BALANCE)) != NULL) {
+		if (strcmp(v, "rr") != 0 && strcmp(v, "first") != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--balance %s: "
+			    "rr or first", v));
+		f->rr = strcmp(v, "rr") == 0;
+	}
+	if (cmd_has(ctx, OPT_SEND_PROXY)) {
+		v = cmd_get(ctx, OPT_SEND_PROXY);
+		if (v == NULL || strcmp(v, "1") == 0)
+			f->send_proxy = 1;
+		else if (strcmp(v, "2") == 0)
+			f->send_proxy = 2;
+		else
+			return (cmd_fail(ctx, EXIT_USAGE, "--send-proxy=%s: "
+			    "the version is 1 or 2", v));
+	}
+	if ((v = cmd_get(ctx, OPT_SOURCE)) != NULL && *v == '\0')
+		return (cmd_fail(ctx, EXIT_USAGE, "--source: empty address"));
+	f->src_addr = v;
+	if ((v = cmd_get(ctx, OPT_PROXY)) != NULL && *v != '\0') {
+		if (proxy_parse(v, &f->proxy, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--proxy %s: %s", v,
+			    cause));
+		f->use_proxy = 1;
+		if (f->src_addr != NULL)	/* -s binds the proxy connection */
+			f->proxy.src_addr = xstrdup(f->src_addr);
+	}
+	return (cmd_reach_resolve(ctx));
+}
+
+/* --to and --to-unix, in the order given: the back ends. */
+static int
+serve_parse_forward(struct serve *sv)
+{
+	struct cmd_ctx		*ctx = sv->ctx;
+	struct cmd_args		*args = ctx->args;
+	struct forward		*f;
+	const char		*cause;
+	size_t			 i;
+	int			 rc;
+
+	sv->accept_proxy = cmd_has(ctx, OPT_ACCEPT_PROXY);
+	/* The header comes before the ClientHello: not read over TLS yet. */
+	if (sv->accept_proxy && cmd_has(ctx, OPT_TLS))
+		return (cmd_fail(ctx, EXIT_USAGE,
+		    "--accept-proxy cannot be used with --tls"));
+	if (sv->mode != MODE_FORWARD)
+		return (serve_forward_only(sv));
+	f = sv->fwd = xcalloc(1, sizeof *f);
+	for (i = 0; i < args->nopts; i++) {
+		int id = args->opts[i].id;
+
+		if (id != OPT_TO && id != OPT_TO_UNIX)
+			continue;
+		if (forward_add(f, id == OPT_TO_UNIX, args->opts[i].value,
+		    &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s %s: %s",
+			    args->opts[i].name, args->opts[i].value, cause));
+	}
+	cmd_stream_opts(ctx, &f->opts);
+	f->opts.full_cb = NULL;
+	f->opts.full_arg = NULL;
+	if (f->opts.connect_timeout <= 0)
+		f->opts.connect_timeout = SERVE_FWD_CONNECT_TIMEOUT;
+	if ((rc = serve_forward_reach(sv, f)) != 0)
+		return (rc);
+	return (serve_forward_tls(sv, f));
 }
 
 static int
@@ -556,9 +722,9 @@ serve_parse_workers(struct serve *sv)
 		return (cmd_fail(ctx, EXIT_USAGE, "--workers %s: %s",
 		    cmd_get(ctx, OPT_WORKERS), cause));
 	if (sv->mode != MODE_ECHO && sv->mode != MODE_DISCARD &&
-	    sv->mode != MODE_EXEC)
+	    sv->mode != MODE_EXEC && sv->mode != MODE_FORWARD)
 		return (cmd_fail(ctx, EXIT_USAGE, "--workers needs --echo, "
-		    "--discard, --exec or --sh-exec"));
+		    "--discard, --exec, --sh-exec or --to"));
 	return (0);
 }
 
@@ -640,6 +806,9 @@ serve_free(struct serve *sv)
 	if (sv->ev_chld != NULL)
 		event_free(sv->ev_chld);
 	exec_free(sv);
+	pp_accept_stop_all(sv);
+	forward_free(sv->fwd);
+	free(sv->fwd);
 	acl_free(&sv->acl);
 	if (sv->opts.tls_ctx != NULL)
 		tls_ctx_free(sv->opts.tls_ctx);
@@ -689,6 +858,7 @@ serve_forget(struct client *cl)
 	cl->sv->gone_out += stream_bytes_out(cl->s);
 	cl->sv->gone_in += stream_bytes_in(cl->s);
 	fanout_forget(cl);
+	forward_forget(cl);
 }
 
 static void
@@ -750,11 +920,20 @@ cmd_serve_exec(struct cmd_ctx *ctx)
 	sv.ctx = ctx;
 	TAILQ_INIT(&sv.clients);
 	TAILQ_INIT(&sv.io_waiters);
+	TAILQ_INIT(&sv.pp_readers);
 	cmd_stream_opts(ctx, &sv.opts);
 	if ((rc = serve_check_target(&sv, &host, &port)) != 0 ||
-	    (rc = serve_parse_options(&sv)) != 0 ||
-	    (rc = serve_setup_tls(&sv)) != 0 ||
+	    (rc = serve_parse_options(&sv)) != 0)
+		goto out;
+	if (cmd_has(ctx, OPT_UDP) || cmd_has(ctx, OPT_DGRAM)) {
+		/* Datagrams: serve-udp.c, on the datagram transport. */
+		rc = udp_serve_run(&sv, host, port,
+		    ctx->entry == &cmd_unix_serve_entry);
+		goto out;
+	}
+	if ((rc = serve_setup_tls(&sv)) != 0 ||
 	    (rc = serve_parse_mode(&sv)) != 0 ||
+	    (rc = serve_parse_forward(&sv)) != 0 ||
 	    (rc = serve_parse_workers(&sv)) != 0 ||
 	    (rc = serve_open_hexdump(&sv)) != 0 ||
 	    (rc = serve_parse_progress(&sv)) != 0 ||

@@ -797,8 +797,11 @@ cmd_no_command(int argc, char **argv, int ci, enum cmd_bad kind,
 	else if (kind == CMD_BAD_UNKNOWN) {
 		for (n = 0; cmd_global_options[n].name != NULL; n++)
 			;
-		hint = cmd_option_hint("", bad, argc - 1, argv + 1,
-		    cmd_global_options, n);
+		if (hint_is_udp(bad))	/* nc -u HOST PORT: the whole line */
+			hint = hint_udp(argv + 1, argc - 1);
+		else
+			hint = cmd_option_hint("", bad, argc - 1, argv + 1,
+			    cmd_global_options, n);
 		cmd_print_error(NULL, cause);
 	} else if (ci >= argc && help) {
 		cmd_list(stdout);

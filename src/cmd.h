@@ -105,6 +105,8 @@ enum cmd_opt_id {
 	OPT_JSON,
 	OPT_PROGRESS,
 	OPT_HEX_DUMP,
+	OPT_UDP,		/* -u: datagrams (connect, serve) */
+	OPT_DGRAM,		/* --dgram: unix datagrams */
 	OPT_WAIT,		/* connect, unix-connect, http-head */
 
 	/* connect and unix-connect. */
@@ -144,6 +146,15 @@ enum cmd_opt_id {
 	OPT_READY_FD,
 	OPT_CLIENT_CA,
 	OPT_CLIENT_CERT,
+	OPT_ACCEPT_PROXY,
+	/* serve's forwarding (-s, --proxy and --resolve are the ids above). */
+	OPT_TO,
+	OPT_TO_UNIX,
+	OPT_BALANCE,
+	OPT_TO_TLS,
+	OPT_TO_CAFILE,
+	OPT_TO_INSECURE,
+	OPT_SEND_PROXY,
 
 	/* http-head. */
 	OPT_PREFIX,
@@ -248,6 +259,8 @@ void		 cmd_set_hint(struct cmd_ctx *, char *);
 /* cmd-hint.c: the second line of a usage error (allocated, or NULL). */
 void		 hint_print(const char *);
 int		 hint_is_listen(const char *);
+int		 hint_is_udp(const char *);
+char		*hint_udp(char **, int);
 char		*hint_listen(const char *, char **, int);
 char		*hint_connect_target(const char *, const char *);
 char		*hint_command(int, char **, int, const struct cmd_entry *const *);

@@ -181,7 +181,8 @@ void
 portscan_print_timed(const struct portscan_opts *o, uint16_t port,
     enum portscan_state st, const struct timings *t)
 {
-	static const char *names[] = { "pending", "open", "closed", "timeout" };
+	static const char *names[] = { "pending", "open", "closed", "timeout",
+	    "open|filtered" };
 	const char	*state = names[st];
 	char		 times[200] = "";
 	FILE		*f;

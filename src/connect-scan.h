@@ -41,7 +41,8 @@ enum portscan_state {
 	PORTSCAN_ST_PENDING = 0,
 	PORTSCAN_ST_OPEN,
 	PORTSCAN_ST_CLOSED,
-	PORTSCAN_ST_TIMEOUT
+	PORTSCAN_ST_TIMEOUT,
+	PORTSCAN_ST_FILTERED	/* UDP: no answer, nmap's "open|filtered" */
 };
 
 /* One port's outcome, for --wait (connect-wait.c) and the timings. */
@@ -107,5 +108,16 @@ int		 portscan_proxy_run(struct event_base *,
 		     const struct portscan_opts *, const struct proxy *,
 		     const uint16_t *ports, size_t n, struct portscan_result *,
 		     struct stream_error *);
+
+/*
+ * connect -zu (connect-scan-udp.c): a probe datagram to each port on a
+ * connected UDP socket. OPEN: an answer came; CLOSED: ICMP port
+ * unreachable (ECONNREFUSED); FILTERED (open|filtered): neither within
+ * the timeout. result->open, closed, and timeout for the silent ones.
+ */
+#define PORTSCAN_UDP_TIMEOUT	1.0	/* default seconds per port */
+int		 portscan_udp_run(struct event_base *,
+		     const struct portscan_opts *, const uint16_t *ports,
+		     size_t n, struct portscan_result *, struct stream_error *);
 
 #endif /* CONNECT_SCAN_H */

@@ -123,6 +123,9 @@ int	starttls_parse(const char *, enum starttls_proto *);
 const char *starttls_name(enum starttls_proto);
 void	starttls_start(struct conn *, struct stream *plain);
 void	starttls_free(struct conn *);
+
+/* connect-udp.c: connect -u and unix-connect --dgram, the whole command. */
+int	udp_connect_run(struct cmd_ctx *, int is_unix);
 /* connect-expect.c: --expect REGEX after a --read* step. */
 int	expect_compile(struct conn *, struct step *, const struct cmd_arg *);
 void	expect_keep(struct conn *, struct step *, struct evbuffer *);

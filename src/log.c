@@ -39,7 +39,8 @@ static int	log_json;
  * numbers ("sent":3), so a consumer can add them up without parsing.
  */
 static const char *log_numeric_keys[] = {
-	"sent", "received", "pid", "status", "attempt", NULL
+	"sent", "received", "pid", "status", "attempt", "datagrams_sent",
+	"datagrams_received", NULL
 };
 
 /* Milliseconds with a fraction (timing.c): numbers too. */

@@ -31,9 +31,15 @@
 
 /* Socket for a connect or a listen: non-blocking, close-on-exec. */
 static inline int
+net_socket_type(int family, int type)
+{
+	return (socket(family, type|SOCK_NONBLOCK|SOCK_CLOEXEC, 0));
+}
+
+static inline int
 net_socket(int family)
 {
-	return (socket(family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0));
+	return (net_socket_type(family, SOCK_STREAM));
 }
 
 static inline void

@@ -52,6 +52,8 @@
 
 /* Port 0 on several addresses: retries when the first one's port is taken. */
 #define NET_LISTEN_TRIES	8
+/* net_listen_one's backlog for a UDP socket: bound, no listen(2). */
+#define NET_LISTEN_DGRAM	(-1000)
 
 /* Our own accept loop: evconnlistener busy-loops on EMFILE. */
 struct net_listener {
@@ -100,7 +102,10 @@ net_get_port(const struct sockaddr *sa)
 	return (0);
 }
 
-/* One listening TCP socket on sa; -1 and err (naming the call) on error. */
+/*
+ * One listening TCP socket on sa, or a bound UDP one when backlog is
+ * NET_LISTEN_DGRAM; -1 and err (naming the call) on error.
+ */
 static int
 net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
     struct stream_error *err)
@@ -109,10 +114,14 @@ net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
 	char		 hp[NI_MAXHOST + NI_MAXSERV + 4];
 	const char	*call = "bind to";
 	int		 fd, one = 1, error;
+	int		 dgram = backlog == NET_LISTEN_DGRAM;
 
-	if ((fd = net_socket(sa->sa_family)) == -1)
+	if ((fd = net_socket_type(sa->sa_family, dgram ? SOCK_DGRAM :
+	    SOCK_STREAM)) == -1)
 		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
+	/* On UDP it would let two servers share the port: not there. */
+	if (!dgram &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
 		goto fail;
 	/* Linux makes :: dual-stack by default, and 0.0.0.0 would clash. */
 	if (sa->sa_family == AF_INET6 &&
@@ -120,6 +129,8 @@ net_listen_one(struct sockaddr *sa, socklen_t salen, int backlog,
 		goto fail;
 	if (bind(fd, sa, salen) == -1)
 		goto fail;
+	if (dgram)
+		return (fd);
 	call = "listen on";
 	if (listen(fd, backlog) == -1)
 		goto fail;
@@ -213,6 +224,15 @@ net_listen_tcp(const char *host, const char *port, int family, int backlog,
 			return (r);
 	}
 	return (-1);
+}
+
+/* UDP: a bound socket on every address of host, the same port on each. */
+int
+net_listen_udp(const char *host, const char *port, int family, int **fds,
+    size_t *nfds, struct stream_error *err)
+{
+	return (net_listen_tcp(host, port, family, NET_LISTEN_DGRAM, fds,
+	    nfds, err));
 }
 
 

@@ -74,13 +74,13 @@ net_unix_sockaddr(const char *path, struct sockaddr_storage *ss,
 	return (0);
 }
 
-/* A unix stream socket, or -1 and err. */
+/* A unix socket of type (stream or datagram), or -1 and err. */
 static int
-net_unix_socket(struct stream_error *err)
+net_unix_socket(int type, struct stream_error *err)
 {
 	int	fd, error;
 
-	if ((fd = net_socket(AF_UNIX)) == -1) {
+	if ((fd = net_socket_type(AF_UNIX, type)) == -1) {
 		error = errno;
 		stream_error_set(err, STREAM_ESYS, error, "socket: %s",
 		    strerror(error));
@@ -96,7 +96,7 @@ net_unix_socket(struct stream_error *err)
  * the bind; the bind then fails with EADDRINUSE.
  */
 static int
-net_unix_clear(const char *path, const struct sockaddr_storage *ss,
+net_unix_clear(const char *path, int type, const struct sockaddr_storage *ss,
     socklen_t sslen, struct stream_error *err)
 {
 	struct stat	sb;
@@ -116,13 +116,16 @@ net_unix_clear(const char *path, const struct sockaddr_storage *ss,
 		return (-1);
 	}
 
-	if ((fd = net_unix_socket(err)) == -1)
+	if ((fd = net_unix_socket(type, err)) == -1)
 		return (-1);
 	r = connect(fd, (const struct sockaddr *)ss, sslen);
 	error = errno;
 	close(fd);
-	/* Connected, or a full backlog: either way someone listens. */
-	if (r == 0 || error == EAGAIN) {
+	/*
+	 * Connected, or a full backlog: either way someone listens. A
+	 * live socket of the other type answers EPROTOTYPE: in use too.
+	 */
+	if (r == 0 || error == EAGAIN || error == EPROTOTYPE) {
 		stream_error_set(err, STREAM_ESYS, EADDRINUSE,
 		    "%s: address in use", path);
 		return (-1);
@@ -143,10 +146,12 @@ net_unix_clear(const char *path, const struct sockaddr_storage *ss,
 	return (0);
 }
 
-int
-net_listen_unix(const char *path, int mode, int backlog, dev_t *dev,
+/* backlog -1: a bound datagram socket, no listen(2). */
+static int
+net_listen_unix_type(const char *path, int mode, int backlog, dev_t *dev,
     ino_t *ino, struct stream_error *err)
 {
+	int		 type = backlog == -1 ? SOCK_DGRAM : SOCK_STREAM;
 	struct sockaddr_storage	 ss;
 	struct stat		 sb;
 	socklen_t		 sslen;
@@ -161,10 +166,10 @@ net_listen_unix(const char *path, int mode, int backlog, dev_t *dev,
 	if (net_unix_sockaddr(path, &ss, &sslen, err) != 0)
 		return (-1);
 	abstract = path[0] == '@';	/* no file: no hygiene, no mode */
-	if (!abstract && net_unix_clear(path, &ss, sslen, err) != 0)
+	if (!abstract && net_unix_clear(path, type, &ss, sslen, err) != 0)
 		return (-1);
 
-	if ((fd = net_unix_socket(err)) == -1)
+	if ((fd = net_unix_socket(type, err)) == -1)
 		return (-1);
 	/*
 	 * The file is created by bind() with 0777 & ~umask: setting the
@@ -186,7 +191,7 @@ net_listen_unix(const char *path, int mode, int backlog, dev_t *dev,
 		if (ino != NULL)
 			*ino = sb.st_ino;
 	}
-	if (listen(fd, backlog) == -1) {
+	if (type == SOCK_STREAM && listen(fd, backlog) == -1) {
 		error = errno;
 		call = "listen on";
 		if (!abstract)
@@ -200,6 +205,22 @@ fail:
 	stream_error_set(err, STREAM_ESYS, error, "%s %s: %s", call, path,
 	    strerror(error));
 	return (-1);
+}
+
+int
+net_listen_unix(const char *path, int mode, int backlog, dev_t *dev,
+    ino_t *ino, struct stream_error *err)
+{
+	return (net_listen_unix_type(path, mode, backlog < 0 ? 0 : backlog,
+	    dev, ino, err));
+}
+
+/* unix-serve --dgram: the same hygiene for a bound datagram socket. */
+int
+net_bind_unix_dgram(const char *path, int mode, dev_t *dev, ino_t *ino,
+    struct stream_error *err)
+{
+	return (net_listen_unix_type(path, mode, -1, dev, ino, err));
 }
 
 void

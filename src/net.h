@@ -78,7 +78,13 @@ int		 net_listen_tcp(const char *host, const char *port, int family,
 		     int backlog, int **fds, size_t *nfds, struct stream_error *);
 int		 net_listen_unix(const char *path, int mode, int backlog,
 		     dev_t *dev, ino_t *ino, struct stream_error *);
+/* A bound unix datagram socket with the same hygiene (unix-serve --dgram). */
+int		 net_bind_unix_dgram(const char *path, int mode, dev_t *dev,
+		     ino_t *ino, struct stream_error *);
 void		 net_unlink_unix(const char *path, dev_t, ino_t);
+/* UDP: a bound socket on every address of host (serve -u). */
+int		 net_listen_udp(const char *host, const char *port, int family,
+		     int **fds, size_t *nfds, struct stream_error *);
 struct net_listener *net_listener_new(struct event_base *, int fd,
 		     net_accept_cb, net_log_cb, void *);
 void		 net_listener_enable(struct net_listener *, int on);

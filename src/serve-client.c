@@ -23,6 +23,7 @@
 
 #include "log-stream.h"
 #include "log.h"
+#include "net.h"
 #include "relay.h"
 #include "serve.h"
 #include "xmalloc.h"
@@ -34,7 +35,7 @@
 
 /* A client accepted: on the list, logged. */
 struct client *
-client_new(struct serve *sv, struct stream *s)
+client_new(struct serve *sv, struct stream *s, const struct pp_header *pp)
 {
 	struct client	*cl;
 	char		 peer[128] = "";
@@ -48,7 +49,18 @@ client_new(struct serve *sv, struct stream *s)
 	cl->sv = sv;
 	cl->s = s;
 	TAILQ_INIT(&cl->waiters);
-	stream_get_extra_info(s, "peername", peer, sizeof peer);
+	/*
+	 * --accept-proxy: the client is the one the header names, for
+	 * every event, --exec's environment and --send-proxy; LOCAL and
+	 * UNKNOWN keep the connection's own address.
+	 */
+	if (pp != NULL && !pp->local) {
+		cl->pp = xmalloc(sizeof *cl->pp);
+		*cl->pp = *pp;
+		net_format_addr((struct sockaddr *)&pp->src, pp->srclen, peer,
+		    sizeof peer);
+	} else
+		stream_get_extra_info(s, "peername", peer, sizeof peer);
 	cl->peer = xstrdup(peer);
 	if (sv->hd != NULL) {
 		cl->hdc = xcalloc(1, sizeof *cl->hdc);
@@ -88,6 +100,7 @@ client_free_cb(evutil_socket_t fd, short events, void *arg)
 	if (cl->relay != NULL)
 		relay_free(cl->relay);
 	free(cl->hdc);
+	free(cl->pp);
 	free(cl->peer);
 	free(cl);
 	serve_maybe_done(sv);
@@ -106,7 +119,8 @@ client_close(struct client *cl, int flush)
 	if (cl->closing)
 		return;
 	cl->closing = 1;
-	log_closed(cl->s, cl->peer);
+	if (cl->fwd == NULL)	/* a forwarded pair says more (serve-forward.c) */
+		log_closed(cl->s, cl->peer);
 	TAILQ_REMOVE(&sv->clients, cl, entry);
 	sv->nclients--;
 	serve_forget(cl);

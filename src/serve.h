@@ -22,7 +22,8 @@
  * The serve command's private header: the server and its clients, shared
  * by cmd-serve.c (the command), serve-client.c (a client's life), serve-acl.c
  * (--allow/--deny), serve-fanout.c (-k stdin and --broker), serve-exec.c
- * (--exec, --sh-exec) and serve-workers.c (--workers). They are one floor
+ * (--exec, --sh-exec), serve-workers.c (--workers), serve-forward.c (--to,
+ * --to-unix) and serve-accept-proxy.c (--accept-proxy). They are one floor
  * (commands, doc/architecture.md) and call each other by name.
  */
 
@@ -32,6 +33,8 @@
 
 #include "cmd.h"
 #include "hexdump.h"
+#include "proxy-protocol.h"
+#include "proxy.h"
 
 /* How much one read of a client or of stdin may hand over. */
 #define SERVE_CHUNK	STREAM_CHUNK
@@ -42,7 +45,8 @@ enum serve_mode {
 	MODE_ECHO,
 	MODE_DISCARD,
 	MODE_EXEC,
-	MODE_BROKER
+	MODE_BROKER,
+	MODE_FORWARD
 };
 
 /* --allow / --deny: one address or CIDR block. */
@@ -68,6 +72,41 @@ struct workers {
 
 struct client;
 struct progress;
+struct fwd_conn;
+struct serve;
+
+/*
+ * A back end that neither accepts nor refuses is given up after this,
+ * without --connect-timeout (not the kernel's two minutes per client).
+ */
+#define SERVE_FWD_CONNECT_TIMEOUT	10.0
+
+/* --to HOST:PORT or --to-unix PATH: one back end. */
+struct fwd_target {
+	int			 is_unix;
+	char			*host;		/* IPv6 without brackets; a path */
+	char			*port;		/* numeric; NULL for unix */
+	char			*label;		/* "host:port", "[v6]:port", path */
+};
+
+/* Forward mode: the back ends and how each client reaches one. */
+struct forward {
+	struct fwd_target	*targets;
+	size_t			 n;
+	int			 rr;		/* --balance rr */
+	size_t			 next;		/* rr: the next client's first */
+	struct stream_opts	 opts;		/* timeouts, family; --to-tls */
+	struct proxy		 proxy;		/* --proxy */
+	int			 use_proxy;
+	const char		*src_addr;	/* -s */
+	int			 send_proxy;	/* --send-proxy: 0, 1 or 2 */
+};
+
+/* --accept-proxy: a client whose PROXY header is still being read. */
+struct pp_reader;
+TAILQ_HEAD(pp_readers, pp_reader);
+typedef void	(*pp_accept_cb)(struct serve *, struct stream *,
+		    const struct pp_header *);
 
 /*
  * A writer that several readers feed (stdout with --keep-open, a client
@@ -92,6 +131,8 @@ struct client {
 	int			 in_dropping;	/* --exec: the child reads no more */
 	struct event		*linger;	/* --exec: lingering close bound */
 	char			*peer;		/* its address, or "" */
+	struct pp_header	*pp;		/* --accept-proxy: its header */
+	struct fwd_conn		*fwd;		/* forward mode */
 	struct hexdump_conn	*hdc;		/* -x, NULL without */
 	int			 blocked;	/* drains it waits for */
 	int			 draining;	/* its own drain is pending */
@@ -135,6 +176,9 @@ struct serve {
 	int			*act_fds;	/* socket activation's */
 	char			**act_names;
 	size_t			 nact;
+	struct forward		*fwd;		/* --to, --to-unix */
+	int			 accept_proxy;	/* --accept-proxy */
+	struct pp_readers	 pp_readers;
 };
 
 /* cmd-serve.c */
@@ -144,7 +188,8 @@ void	serve_stop(struct serve *, const struct stream_error *);
 void	serve_forget(struct client *);
 
 /* serve-client.c */
-struct client *client_new(struct serve *, struct stream *);
+struct client *client_new(struct serve *, struct stream *,
+	    const struct pp_header *);
 void	client_close(struct client *, int flush);
 void	client_error(struct client *, const struct stream_error *);
 void	serve_maybe_done(struct serve *);
@@ -167,13 +212,29 @@ void	exec_client(struct client *);
 void	exec_reap(struct serve *);
 void	exec_free(struct serve *);
 
-/* serve-workers.c */
+/* serve-udp.c: serve -u and unix-serve --dgram, after the common options. */
+int	udp_serve_run(struct serve *, const char *host, const char *port,
+	    int is_unix);
+
+/* serve-forward.c */
+int	forward_add(struct forward *, int is_unix, const char *spec,
+	    const char **cause);
+void	forward_client(struct client *);
+void	forward_forget(struct client *);
+void	forward_free(struct forward *);
+
+/* serve-accept-proxy.c */
+void	pp_accept_start(struct serve *, struct stream *, pp_accept_cb);
+void	pp_accept_stop_all(struct serve *);
+
+/* serve-ready.c */
 int	ready_parse(struct serve *, const char *file, const char *fd);
 void	ready_announce(struct serve *, struct stream_server *);
 void	ready_stopping(struct serve *);
 void	ready_forget(struct serve *);
 void	ready_free(struct serve *);
 
+/* serve-workers.c */
 int	workers_start(struct workers *, long long n, struct event_base *);
 void	workers_stop(struct workers *);
 

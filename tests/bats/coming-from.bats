@@ -357,6 +357,204 @@ pem_blocks() {
 	    timeout 10 "$CSTREAM" connect --tls --expire-warn 7 localhost "$S_PORT"
 	[ "$status" -eq 0 ]
 	openssl x509 -in "$T/pki/soon.crt" -noout -checkend $((7 * 86400))
+
+# udp_port: a UDP port of 127.0.0.1 free a moment ago (nc, ncat, socat).
+udp_port() {
+	python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# udp_bound PORT: a UDP socket is bound to PORT.
+udp_bound() {
+	awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" { f = 1 } END { exit !f }' \
+	    /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+@test "nc -u host port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg N nc.openbsd -u -l 127.0.0.1 "$port"
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    <<<"hello nc"
+	[ "$status" -eq 0 ]
+	wait_for_match "$N_OUT" '^hello nc$'
+}
+
+@test "nc -lu port: cstream serve -u port" {
+	start_server S "$CSTREAM" serve -u 127.0.0.1 0
+	printf 'from nc\n' | run_with_timeout 5 nc.openbsd -u -w1 127.0.0.1 \
+	    "$S_PORT"
+	wait_for_match "$S_OUT" '^from nc$'
+	stop_pid "$S_PID"
+	[ "$EXIT_STATUS" -eq 0 ]
+}
+
+@test "nc -zu host ports: cstream connect -zu host ports" {
+	start_server S "$CSTREAM" serve -u --echo 127.0.0.1 0
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect -zu \
+	    127.0.0.1 "$S_PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.1 $S_PORT open" ]
+}
+
+@test "nc -Uu path: cstream unix-connect --dgram path" {
+	bg P socat -u UNIX-RECV:"$T/dg.sock" -
+	wait_for_file "$T/dg.sock"
+	run run_with_timeout 5 "$CSTREAM" unix-connect --dgram "$T/dg.sock" \
+	    <<<"hello unix"
+	[ "$status" -eq 0 ]
+	wait_for_match "$P_OUT" '^hello unix$'
+}
+
+@test "ncat --udp host port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg N ncat -l --udp 127.0.0.1 "$port"
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    <<<"hello ncat"
+	[ "$status" -eq 0 ]
+	wait_for_match "$N_OUT" '^hello ncat$'
+}
+
+@test "ncat -l --udp port: cstream serve -u port" {
+	start_server S "$CSTREAM" serve -u 127.0.0.1 0
+	printf 'from ncat\n' | run_with_timeout 5 ncat --udp --send-only \
+	    127.0.0.1 "$S_PORT"
+	wait_for_match "$S_OUT" '^from ncat$'
+}
+
+@test "socat - UDP:host:port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg P socat UDP-LISTEN:"$port",bind=127.0.0.1 PIPE
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    --send 'hello\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+}
+
+@test "socat - UDP-SENDTO:host:port: cstream connect -u host port" {
+	port=$(udp_port)
+	bg P socat -u UDP-RECV:"$port",bind=127.0.0.1 -
+	wait_for udp_bound "$port"
+	run run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$port" \
+	    <<<"to socat"
+	[ "$status" -eq 0 ]
+	wait_for_match "$P_OUT" '^to socat$'
+}
+
+@test "socat UDP-LISTEN:port -: cstream serve -u port" {
+	start_server S "$CSTREAM" serve -u 127.0.0.1 0
+	printf 'from socat\n' | run_with_timeout 5 socat -u - \
+	    UDP-SENDTO:127.0.0.1:"$S_PORT"
+	wait_for_match "$S_OUT" '^from socat$'
+}
+
+@test "socat UDP-RECVFROM:port,fork PIPE: cstream serve -u --echo port" {
+	start_server S "$CSTREAM" serve -u --echo 127.0.0.1 0
+	run run_with_timeout 5 socat -t 1 - UDP-SENDTO:127.0.0.1:"$S_PORT" \
+	    <<<"echo me"
+	[ "$status" -eq 0 ]
+	[ "$output" = "echo me" ]
+}
+
+@test "socat - UNIX-SENDTO:path: cstream unix-connect --dgram path" {
+	bg P socat -u UNIX-RECV:"$T/dg.sock" -
+	wait_for_file "$T/dg.sock"
+	run run_with_timeout 5 "$CSTREAM" unix-connect --dgram "$T/dg.sock" \
+	    --send '<13>hello\n'
+	[ "$status" -eq 0 ]
+	wait_for_match "$P_OUT" '^<13>hello$'
+}
+
+@test "socat UNIX-RECV:path -: cstream unix-serve --dgram path" {
+	start_server S "$CSTREAM" unix-serve --dgram "$T/dg.sock"
+	printf 'from socat\n' | run_with_timeout 5 socat -u - \
+	    UNIX-SENDTO:"$T/dg.sock"
+	wait_for_match "$S_OUT" '^from socat$'
+	stop_pid "$S_PID"
+	[ ! -e "$T/dg.sock" ]
+@test "socat TCP-LISTEN:port,fork TCP:host:port2: cstream serve port --to host:port2" {
+	echo_peer
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	for msg in a bb; do
+		run run_with_timeout 5 socat - TCP:127.0.0.1:"$F_PORT" <<<"$msg"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$msg" ]
+	done
+}
+
+@test "socat TCP-LISTEN:port,fork UNIX-CONNECT:path: cstream serve port --to-unix path" {
+	bg P socat UNIX-LISTEN:"$T/sock",fork EXEC:"rev"
+	wait_for unix_listening "$T/sock"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to-unix "$T/sock"
+	run run_with_timeout 5 socat - TCP:127.0.0.1:"$F_PORT" <<<"olleh"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello" ]
+}
+
+@test "socat UNIX-LISTEN:path,fork TCP:host:port: cstream unix-serve path --to host:port" {
+	echo_peer
+	start_server F "$CSTREAM" unix-serve "$T/f.sock" --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 socat - UNIX-CONNECT:"$T/f.sock" <<<"over unix"
+	[ "$status" -eq 0 ]
+	[ "$output" = "over unix" ]
+}
+
+@test "rinetd: 0.0.0.0 port host port2: cstream serve port --to host:port2" {
+	echo_peer
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" <<<"like rinetd"
+	[ "$status" -eq 0 ]
+	[ "$output" = "like rinetd" ]
+}
+
+@test "stunnel: accept=port connect=host:port2: cstream serve --tls --cert crt --key key port --to host:port2" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	echo_peer
+	start_server F "$CSTREAM" serve --tls --cert "$T/pki/good.crt" \
+	    --key "$T/pki/good.key" 127.0.0.1 0 --to "127.0.0.1:$PY_PORT"
+	run run_with_timeout 5 socat - \
+	    OPENSSL:127.0.0.1:"$F_PORT",cafile="$T/pki/ca.crt" <<<"in clear behind"
+	[ "$status" -eq 0 ]
+	[ "$output" = "in clear behind" ]
+}
+
+@test "stunnel: client=yes accept=port connect=host:port2: cstream serve port --to host:port2 --to-tls" {
+	tls_make_ca "$T/pki"
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1"
+	port=$(free_port)
+	bg P socat OPENSSL-LISTEN:"$port",bind=127.0.0.1,fork,reuseaddr,cert="$T/pki/good.crt",key="$T/pki/good.key",verify=0 EXEC:rev
+	wait_for -t 10 tcp_listening "$port"
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "localhost:$port" \
+	    --to-tls --to-cafile "$T/pki/ca.crt"
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" <<<"slt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "tls" ]
+}
+
+@test "haproxy: mode tcp, server ... send-proxy: cstream serve port --to host:port2 --send-proxy" {
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --accept-proxy \
+	    --sh-exec 'echo "$CSTREAM_PEER_ADDR"'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$B_PORT" \
+	    --send-proxy
+	run run_with_timeout 5 nc -s 127.0.0.5 -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "127.0.0.5" ]
+}
+
+@test "haproxy: balance roundrobin: cstream serve port --to h1:p --to h2:p --balance rr" {
+	start_server A "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo one'
+	start_server B "$CSTREAM" serve 127.0.0.1 0 --sh-exec 'echo two'
+	start_server F "$CSTREAM" serve 127.0.0.1 0 --to "127.0.0.1:$A_PORT" \
+	    --to "127.0.0.1:$B_PORT" --balance rr
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$output" = one ]
+	run run_with_timeout 5 nc -N 127.0.0.1 "$F_PORT" </dev/null
+	[ "$output" = two ]
 }
 
 @test "curl -I url: cstream http-head url" {

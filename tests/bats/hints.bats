@@ -139,6 +139,16 @@ usage_error() {
 	    "hint: use 'cstream serve PORT'" "$GENERIC_USAGE" -- -l
 }
 
+@test "nc -u and nc -lu: use connect -u and serve -u" {
+	usage_error "cstream: unknown option: -u" \
+	    "hint: use 'cstream connect -u host 53'" "$GENERIC_USAGE" -- -u host 53
+	usage_error "cstream: unknown option: -l" \
+	    "hint: use 'cstream serve -u 9000'" "$GENERIC_USAGE" -- -lu 9000
+	usage_error "cstream: connect: unknown option: -l" \
+	    "hint: use 'cstream serve -u 9000'" \
+	    "usage: cstream connect [OPTIONS] HOST PORT" -- connect -lu 9000
+}
+
 @test "serve -l PORT: drop the -l" {
 	usage_error "cstream: serve: unknown option: -l" \
 	    "hint: use 'cstream serve 9000'" \

@@ -898,7 +898,8 @@ sys.stdout.buffer.write(b"HTTP/1.1 200 OK\r\n" +
 	    'http://[zz]/' 'http://h/a b' 'http://h/%zz' 'http://999.1.1.1/'; do
 		hh "$u"
 		[ "$status" -eq 2 ] || { echo "URL $u: status $status"; false; }
-		stderr_says "invalid URL $u: "
+		# A password is masked: u:p is shown u:***.
+		stderr_says "invalid URL ${u/u:p@/u:***@}: "
 		[ -z "$output" ]
 	done
 }

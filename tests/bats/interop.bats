@@ -658,7 +658,7 @@ hold_stdin() {
 	out_run 10 "$CSTREAM" connect --tls localhost "$O_PORT" \
 	    --send 'hello\n' --read-line
 	[ "$RC" -eq 7 ]
-	err_is "cstream: connect: tls handshake with localhost:$O_PORT: certificate verify failed: unable to get local issuer certificate\\n"
+	err_is "cstream: connect: tls handshake with localhost:$O_PORT: certificate verify failed: unable to get local issuer certificate\\nhint: use --cafile FILE to trust its issuer, or -k to skip verification\\n"
 	out_run 10 "$CSTREAM" connect --tls -k localhost "$O_PORT" \
 	    --send 'hello\n' --read-line
 	[ "$RC" -eq 0 ]

@@ -83,10 +83,11 @@ usage_error() {
 	usage_error "cstream: serve: unknown option: -U" \
 	    "hint: use 'cstream unix-serve PATH'" "$SU" -- \
 	    serve -U /tmp/x.sock
-	usage_error "cstream: unix-connect: unknown option: -u" \
-	    "hint: UDP is 'cstream connect -u HOST PORT' and 'cstream serve -u PORT'" \
-	    "usage: cstream unix-connect [OPTIONS] PATH" -- \
-	    unix-connect -u /tmp/x.sock
+	# -u exists now (connect -u, serve -u; unix-connect -u is --dgram):
+	# nc's "-u HOST PORT" before any command gets the whole line.
+	usage_error "cstream: unknown option: -u" \
+	    "hint: use 'cstream connect -u 127.0.0.1 53'" "$GENERIC_USAGE" -- \
+	    -u 127.0.0.1 53
 	usage_error "cstream: serve: unknown option: -e" \
 	    "hint: use --exec \"CMD\" (ncat's -e)" "$SU" -- serve -e cat 8000
 	usage_error "cstream: serve: unknown option: -c" \

@@ -178,7 +178,9 @@ serve_untrusted() {
 		    localhost "$U_PORT" --send hi
 		[ "$status" -eq 7 ]
 		[ "$output" = "" ]
-		[ "${stderr_lines[-1]}" = "$direct" ]
+		# The message, then the hint every TLS command gives.
+		[ "${stderr_lines[-2]}" = "$direct" ]
+		[ "${stderr_lines[-1]}" = "hint: use --cafile FILE to trust its issuer, or -k to skip verification" ]
 		# The handshake failed before anything said "connected".
 		[[ $stderr != *"cstream: connected "* ]]
 	done
@@ -186,7 +188,8 @@ serve_untrusted() {
 	cs -v connect -s 127.0.0.1 --tls --cafile "$PKI/ca.crt" localhost \
 	    "$U_PORT" --send hi
 	[ "$status" -eq 7 ]
-	[ "${stderr_lines[-1]}" = "$direct" ]
+	[ "${stderr_lines[-2]}" = "$direct" ]
+	[[ ${stderr_lines[-1]} == "hint: "* ]]
 	[[ $stderr != *"cstream: connected "* ]]
 }
 

@@ -56,7 +56,7 @@ late_server() {
 	    127.0.0.1 "$p"
 	t=$(( $(ms) - t0 ))
 	[ "$status" -eq 4 ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $p: not ready after 2 s: connect to 127.0.0.1 port $p: Connection refused" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$p: not ready after 2 s: connect to 127.0.0.1:$p: Connection refused" ]
 	[ "$t" -ge 1900 ]
 	[ "$t" -lt 3000 ]
 }
@@ -69,7 +69,7 @@ late_server() {
 	    --connect-timeout 5 127.0.0.1 "$PY_PORT" </dev/null
 	t=$(( $(ms) - t0 ))
 	[ "$status" -eq 4 ]
-	[[ $stderr == "cstream: connect: 127.0.0.1 port $PY_PORT: not ready after 1.5 s: "* ]]
+	[[ $stderr == "cstream: connect: 127.0.0.1:$PY_PORT: not ready after 1.5 s: "* ]]
 	[ "$t" -lt 2700 ]
 }
 
@@ -79,8 +79,8 @@ late_server() {
 	run --separate-stderr run_with_timeout 10 "$CSTREAM" -v connect \
 	    --wait 5 127.0.0.1 "$p" </dev/null
 	[ "$status" -eq 0 ]
-	[ "${stderr_lines[0]}" = "cstream: wait attempt=1 error=connect to 127.0.0.1 port $p: Connection refused" ]
-	[ "${stderr_lines[1]}" = "cstream: wait attempt=2 error=connect to 127.0.0.1 port $p: Connection refused" ]
+	[ "${stderr_lines[0]}" = "cstream: wait attempt=1 error=connect to 127.0.0.1:$p: Connection refused" ]
+	[ "${stderr_lines[1]}" = "cstream: wait attempt=2 error=connect to 127.0.0.1:$p: Connection refused" ]
 	[[ ${stderr_lines[2]} =~ ^cstream:\ ready\ attempt=3\ elapsed_ms=[0-9]+\.[0-9]{3}$ ]]
 }
 
@@ -226,7 +226,7 @@ start_redis() {
 	    127.0.0.1 "$R_PORT" --send 'PING\r\n' --read-line --expect '^-ERR'
 	[ "$status" -eq 10 ]
 	[ "$output" = $'+PONG\r' ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $R_PORT: expected '^-ERR', got '+PONG\\r\\n'" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$R_PORT: expected '^-ERR', got '+PONG\\r\\n'" ]
 }
 
 @test "--expect: send, read, expect in order make a dialogue" {
@@ -246,7 +246,7 @@ start_redis() {
 	    --send 'QUIT\r\n' --read-line
 	[ "$status" -eq 10 ]
 	[ "$output" = $'$5\r' ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $R_PORT: expected '^\\\$9', got '\$5\\r\\n'" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$R_PORT: expected '^\\\$9', got '\$5\\r\\n'" ]
 }
 
 @test "--expect after --read-until, --read-exactly, --read-all" {
@@ -260,7 +260,7 @@ start_redis() {
 	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect \
 	    127.0.0.1 "$PY_PORT" --read-all --expect 'nothing' </dev/null
 	[ "$status" -eq 10 ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $PY_PORT: expected 'nothing', got '220 hi\\r\\n250-a\\r\\n250 b\\r\\nrest of it'" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$PY_PORT: expected 'nothing', got '220 hi\\r\\n250-a\\r\\n250 b\\r\\nrest of it'" ]
 }
 
 @test "--expect: a long reply is quoted bounded, with ..." {

@@ -19,14 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "proxy.h"
 
 /*
  * libFuzzer harness for proxy URLs and no_proxy lists (proxy.c): the
  * input up to its first newline is a proxy URL (--proxy, http_proxy),
  * the rest a no_proxy list and, after a second newline, a host to match
- * against it. A URL accepted must have a scheme, a host, a numeric port
- * and a label that names them without the credentials.
+ * against it. A URL accepted must have a scheme, a host, a port that
+ * parse_port takes (a number from 1 to 65535 or a service name) and a
+ * label that names them without the credentials.
  */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -34,15 +36,12 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void
 fuzz_check(const char *url, const struct proxy *p)
 {
-	const char	*why = NULL;
-	char		*end;
-	long		 port;
+	const char	*why = NULL, *cause;
 
-	port = strtol(p->port, &end, 10);
 	if (p->host == NULL || *p->host == '\0')
 		why = "no host";
-	else if (*p->port == '\0' || *end != '\0' || port < 1 || port > 65535)
-		why = "port not a number from 1 to 65535";
+	else if (p->port == NULL || parse_port(p->port, 0, &cause) == -1)
+		why = "a port parse_port refuses";
 	else if (p->label == NULL || strstr(p->label, p->host) == NULL)
 		why = "label without the host";
 	else if (strchr(p->label, '@') != NULL)

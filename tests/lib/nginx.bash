@@ -14,6 +14,9 @@
 #		new ports are picked (5 tries).
 #		Sets NGINX_PID. Runs with `master_process off`: one process,
 #		so stopping it by PID stops everything.
+#		With NGINX_STREAM set, its text (@NAME@ replaced too) is a
+#		stream { } block, and the stream module is loaded
+#		(libnginx-mod-stream; NGINX_STREAM_MODULE is its path).
 #	nginx_stop
 #		SIGTERM, wait (bounded), SIGKILL if need be.
 #
@@ -55,11 +58,16 @@ _nginx_wait_port() {
 }
 
 _nginx_write_conf() {
-	local dir=$1 servers=$2
+	local dir=$1 servers=$2 stream=${3:-} top=
 
 	mkdir -p "$dir/tmp" "$dir/logs"
+	if [ -n "$stream" ]; then
+		top="load_module ${NGINX_STREAM_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so};"
+		stream="stream { $stream }"
+	fi
 	cat >"$dir/nginx.conf" <<-EOF
 	# Written by tests/lib/nginx.bash; everything lives in $dir.
+	$top
 	daemon off;
 	master_process off;
 	worker_processes 1;
@@ -79,11 +87,12 @@ _nginx_write_conf() {
 		server_tokens off;
 	$servers
 	}
+	$stream
 	EOF
 }
 
 nginx_start() {
-	local dir=$1 names=() servers conf name port try var ok
+	local dir=$1 names=() servers conf sconf name port try var ok
 
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
@@ -94,13 +103,15 @@ nginx_start() {
 	servers=$1
 	for ((try = 0; try < 5; try++)); do
 		conf=$servers
+		sconf=${NGINX_STREAM:-}
 		for name in "${names[@]}"; do
 			port=$(_nginx_free_port) || return 1
 			printf -v "NGINX_PORT_$name" '%s' "$port"
 			export "NGINX_PORT_$name"
 			conf=${conf//@$name@/$port}
+			sconf=${sconf//@$name@/$port}
 		done
-		_nginx_write_conf "$dir" "$conf"
+		_nginx_write_conf "$dir" "$conf" "$sconf"
 		: >"$dir/logs/error.log"
 		setsid "$NGINX" -p "$dir" -c "$dir/nginx.conf" \
 		    </dev/null >"$dir/logs/stdout" 2>&1 3>&- &
