@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -35,6 +36,7 @@
 #include "progress.h"
 #include "relay.h"
 #include "tls.h"
+#include "tls-cert.h"
 #include "xmalloc.h"
 
 /*
@@ -88,6 +90,12 @@ static const struct cmd_option connect_options[] = {
 	  "send each LF as CRLF (nc -C, ncat -C)" },
 	{ "hex-dump", 'x', CMD_ARG_REQUIRED, OPT_HEX_DUMP, "FILE",
 	  "hex dump of the bytes sent and received to FILE (- for stderr)" },
+	{ "show-cert", 0, CMD_ARG_OPTIONAL, OPT_SHOW_CERT, "[=pem]",
+	  "print the server's certificate chain and close" },
+	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
+	  "exit 11 if a certificate expires within DAYS" },
+	{ "starttls", 0, CMD_ARG_REQUIRED, OPT_STARTTLS, "PROTO",
+	  "smtp, imap, pop3, ftp or postgres: upgrade to TLS" },
 	{ "udp", 'u', CMD_ARG_NONE, OPT_UDP, NULL,
 	  "UDP: a datagram per --send or stdin line (nc -u)" },
 	{ "dgram", 0, CMD_ARG_NONE, OPT_DGRAM, NULL,
@@ -142,6 +150,60 @@ conn_relay_done_cb(struct relay *r, const struct relay_report *rep,
 	conn_end(c, rep->err);
 }
 
+static void
+conn_cert_closed_cb(struct stream *s, const struct stream_error *err,
+    void *arg)
+{
+	conn_end(arg, NULL);
+}
+
+/*
+ * --show-cert and --expire-warn, right after the handshake: the chain the
+ * server sent, printed, then checked. 1 when the connection ends here:
+ * --show-cert, or --expire-warn without steps, checks only and closes
+ * (as check_http -C), with close_notify; exit 11 when a certificate
+ * expires within DAYS.
+ */
+static int
+conn_check_cert(struct conn *c)
+{
+	struct tls_summary	 sum;
+	char			*json, msg[512];
+	time_t			 now = time(NULL);
+	int			 expiring = 0;
+
+	if (tls_summary_get(stream_ssl_object(c->net), &sum) != 0) {
+		conn_fail(c, EXIT_TLS, "%s: no certificate from the server",
+		    c->target);
+		return (1);
+	}
+	if (c->show_cert == 2)
+		tls_summary_print_pem(stdout, &sum);
+	else if (c->show_cert && cmd_has(c->ctx, OPT_JSON)) {
+		json = tls_summary_json(&sum, now);
+		printf("%s\n", json);
+		free(json);
+	} else if (c->show_cert)
+		tls_summary_print(stdout, &sum, now);
+	if (c->expire)
+		expiring = tls_summary_expiry(&sum, c->expire_days, now, msg,
+		    sizeof msg);
+	tls_summary_free(&sum);
+	if (fflush(stdout) != 0) {
+		conn_fail(c, EXIT_NET, "stdout: write error");
+		return (1);
+	}
+	if (expiring) {
+		conn_fail(c, EXIT_EXPIRE, "%s", msg);
+		return (1);
+	}
+	if (!c->show_cert && c->oneshot)
+		return (0);
+	stream_close(c->net, conn_cert_closed_cb, c);
+	c->net = NULL;
+	return (1);
+}
+
 /* The connection is up: wire stdio, then relay or run the steps. */
 static void
 conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
@@ -150,14 +212,26 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	struct stream_error	 e;
 	struct relay_opts	 ro;
 
+	/* After STARTTLS, the handshake's failure is not one to retry. */
 	if (s == NULL) {
-		if (!wait_failed(c, err))
+		if (c->upgraded || !wait_failed(c, err))
 			conn_end(c, err);
 		return;
 	}
-	wait_ready(c);
+	if (!c->upgraded)
+		wait_ready(c);
+	if (c->starttls_proto != STARTTLS_NONE && !c->upgraded) {
+		c->upgraded = 1;
+		log_connected(s);
+		starttls_start(c, s);	/* back here over TLS */
+		return;
+	}
 	c->net = s;
-	log_connected(c->net);
+	if (c->starttls_proto == STARTTLS_NONE)
+		log_connected(c->net);
+	log_tls(c->net, NULL);
+	if ((c->show_cert || c->expire) && conn_check_cert(c) != 0)
+		return;
 	c->io = stream_open_fds(c->ctx->base, STDIN_FILENO, STDOUT_FILENO,
 	    &c->opts, &e);
 	if (c->io == NULL) {
@@ -296,23 +370,70 @@ conn_check_target(struct conn *c, int is_unix)
 	    &c->proxy, &c->use_proxy));
 }
 
+/* --show-cert[=pem], --expire-warn DAYS, --starttls PROTO. */
+static int
+conn_tls_checks(struct conn *c)
+{
+	struct cmd_ctx	*ctx = c->ctx;
+	const char	*v, *cause;
+
+	if (cmd_has(ctx, OPT_SHOW_CERT)) {
+		v = cmd_get(ctx, OPT_SHOW_CERT);
+		if (v != NULL && strcmp(v, "pem") != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--show-cert=%s: "
+			    "only --show-cert=pem is known", v));
+		c->show_cert = v != NULL ? 2 : 1;
+		if (c->oneshot)
+			return (cmd_fail(ctx, EXIT_USAGE, "--show-cert closes "
+			    "after the handshake: no --send or --read options "
+			    "with it"));
+	}
+	if ((v = cmd_get(ctx, OPT_EXPIRE_WARN)) != NULL) {
+		if (parse_count(v, 0, 36500, &c->expire_days, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--expire-warn %s: %s",
+			    v, cause));
+		c->expire = 1;
+	}
+	if ((v = cmd_get(ctx, OPT_STARTTLS)) != NULL &&
+	    starttls_parse(v, &c->starttls_proto) != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "--starttls %s: must be smtp, "
+		    "imap, pop3, ftp or postgres", v));
+	return (0);
+}
+
 static int
 conn_setup_tls(struct conn *c)
 {
 	struct cmd_ctx		*ctx = c->ctx;
-	struct stream_error	 err;
+	const char		*stray;
+	int			 rc;
 
-	if (!cmd_has(ctx, OPT_TLS)) {
+	if (!cmd_has(ctx, OPT_TLS) && !cmd_has(ctx, OPT_STARTTLS)) {
 		if (cmd_has(ctx, OPT_CAFILE) || cmd_has(ctx, OPT_INSECURE))
 			return (cmd_fail(ctx, EXIT_USAGE,
 			    "--cafile and --insecure need --tls"));
+		stray = cmd_tls_stray(ctx);
+		if (stray == NULL && cmd_has(ctx, OPT_SHOW_CERT))
+			stray = "--show-cert";
+		if (stray == NULL && cmd_has(ctx, OPT_EXPIRE_WARN))
+			stray = "--expire-warn";
+		if (stray != NULL)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s needs --tls or "
+			    "--starttls", stray));
 		return (0);
 	}
-	c->opts.tls_ctx = tls_client_ctx(cmd_get(ctx, OPT_CAFILE),
-	    cmd_has(ctx, OPT_INSECURE), &err);
-	if (c->opts.tls_ctx == NULL)
-		return (cmd_fail_stream(ctx, &err));
-	if (ctx->entry == &cmd_connect_entry && !cmd_has(ctx, OPT_FD))
+	if ((rc = conn_tls_checks(c)) != 0)
+		return (rc);
+	if ((rc = cmd_tls_client_ctx(ctx, cmd_get(ctx, OPT_CAFILE),
+	    cmd_has(ctx, OPT_INSECURE), NULL, &c->tls_ctx)) != 0)
+		return (rc);
+	/* STARTTLS: plain first, the context waits for the upgrade. */
+	if (c->starttls_proto == STARTTLS_NONE)
+		c->opts.tls_ctx = c->tls_ctx;
+	c->starttls_cb = conn_connected_cb;
+	if (cmd_has(ctx, OPT_SERVERNAME))
+		c->opts.tls_servername = cmd_get(ctx, OPT_SERVERNAME);
+	else if (ctx->entry == &cmd_connect_entry && !cmd_has(ctx, OPT_FD))
 		c->opts.tls_servername = ctx->args->pos[0];
 	return (0);
 }
@@ -452,13 +573,14 @@ conn_free(struct conn *c)
 	if (c->relay != NULL)
 		relay_free(c->relay);
 	oneshot_free(c);
+	starttls_free(c);
 	wait_free(c);
 	if (c->net != NULL)
 		stream_abort(c->net);
 	if (c->io != NULL)
 		stream_abort(c->io);
-	if (c->opts.tls_ctx != NULL)
-		tls_ctx_free(c->opts.tls_ctx);
+	if (c->tls_ctx != NULL)
+		tls_ctx_free(c->tls_ctx);
 	(void)hexdump_close(c->hd);
 	free((char *)c->target);
 	proxy_free(&c->proxy);
@@ -472,7 +594,11 @@ conn_scan_check(struct cmd_ctx *ctx, int oneshot)
 	static const int	 bad[] = { OPT_FD, OPT_TLS, OPT_CRLF,
 				    OPT_HEX_DUMP, OPT_PROGRESS, OPT_EOF,
 				    OPT_NO_SHUTDOWN, OPT_SOURCE,
-				    OPT_SOURCE_PORT };
+				    OPT_SOURCE_PORT, OPT_SHOW_CERT,
+				    OPT_EXPIRE_WARN, OPT_STARTTLS, OPT_CAFILE,
+				    OPT_INSECURE, OPT_CERT, OPT_KEY,
+				    OPT_ALPN, OPT_SERVERNAME, OPT_NO_SNI,
+				    OPT_TLS_MIN, OPT_TLS_MAX };
 	size_t			 i, j;
 
 	if (oneshot)
@@ -663,8 +789,9 @@ cmd_connect_exec(struct cmd_ctx *ctx)
 		    " UDP is -u");
 		goto out;
 	}
-	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_JSON) ||
-	    cmd_has(ctx, OPT_CONCURRENCY)) {
+	/* --json is -z's, or --show-cert's. */
+	if (cmd_has(ctx, OPT_ZERO_IO) || cmd_has(ctx, OPT_CONCURRENCY) ||
+	    (cmd_has(ctx, OPT_JSON) && !cmd_has(ctx, OPT_SHOW_CERT))) {
 		if (udp && is_unix)
 			rc = cmd_fail(ctx, EXIT_USAGE, "-z checks stream "
 			    "sockets only: not with --dgram");

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -33,6 +34,7 @@
 #include "proxy.h"
 #include "timing.h"
 #include "tls.h"
+#include "tls-cert.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -61,6 +63,8 @@ static const struct cmd_option cmd_http_head_options[] = {
 	  "retry each second for up to SEC seconds until the URL is ready" },
 	{ "expect-status", 0, CMD_ARG_REQUIRED, OPT_EXPECT_STATUS, "LIST",
 	  "the final status must be one of LIST (200,2xx,...), else exit 10" },
+	{ "expire-warn", 0, CMD_ARG_REQUIRED, OPT_EXPIRE_WARN, "DAYS",
+	  "exit 11 if an https certificate expires within DAYS" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -83,10 +87,26 @@ struct http_head {
 	struct http_response	*final;
 	int			 failed;
 	struct http_failure	 failure;
+	int			 expire;	/* --expire-warn */
+	long long		 expire_days;
+	char			*expiring;	/* the first warning, if any */
 	FILE			*out;		/* stdout, or an attempt's copy */
 	unsigned char		 expect[6];	/* --expect-status: classes 1-5 */
 	unsigned char		*expect_codes;	/* ... and codes, 600 flags */
 };
+
+/* --expire-warn: the first certificate found expiring, for the end. */
+static void
+http_head_expiry(struct http_head *h, const struct http_response *r)
+{
+	char	msg[512];
+
+	if (!h->expire || r->tls == NULL || h->expiring != NULL)
+		return;
+	if (tls_summary_expiry(r->tls, h->expire_days, time(NULL), msg,
+	    sizeof msg))
+		h->expiring = xstrdup(msg);
+}
 
 static void
 http_head_print(struct http_head *h, const struct http_response *r)
@@ -97,6 +117,7 @@ http_head_print(struct http_head *h, const struct http_response *r)
 
 	snprintf(status, sizeof status, "%d", r->status);
 	log_event("response", "url", h->urlstr, "status", status, (char *)NULL);
+	http_head_expiry(h, r);
 	timing_get(&t, -1);
 	if (r->status / 100 != 1 || r->status == 101)
 		timing_log(&t, h->urlstr);	/* a block that ends a fetch */
@@ -218,12 +239,13 @@ http_head_fetch(struct http_head *h)
 		req = abs;
 	}
 	memset(&err, 0, sizeof err);
+	/* h2 is not spoken: ALPN offers http/1.1, as curl --http1.1. */
 	if (h->url.tls && h->tls_ctx == NULL &&
-	    (h->tls_ctx = tls_client_ctx(cmd_get(h->ctx, OPT_CAFILE),
-	    cmd_has(h->ctx, OPT_INSECURE), &err)) == NULL) {
+	    (rc = cmd_tls_client_ctx(h->ctx, cmd_get(h->ctx, OPT_CAFILE),
+	    cmd_has(h->ctx, OPT_INSECURE), "http/1.1", &h->tls_ctx)) != 0) {
 		free(req);
 		proxy_free(&proxy);
-		return (cmd_fail_stream(h->ctx, &err));
+		return (rc);
 	}
 	h->opts.tls_ctx = h->url.tls ? h->tls_ctx : NULL;
 	h->opts.tls_servername = h->url.host;
@@ -315,6 +337,15 @@ http_head_options(struct http_head *h, long long *max_redirs)
 		    sizeof *h->headers);
 		h->headers[h->nheaders++] = (char *)ctx->args->opts[i].value;
 	}
+	if ((v = cmd_get(ctx, OPT_ALPN)) != NULL && strcmp(v, "http/1.1") != 0)
+		return (cmd_fail(ctx, EXIT_USAGE, "--alpn %s: http-head speaks "
+		    "http/1.1 only", v));
+	if ((v = cmd_get(ctx, OPT_EXPIRE_WARN)) != NULL) {
+		if (parse_count(v, 0, 36500, &h->expire_days, &cause) != 0)
+			return (cmd_fail(ctx, EXIT_USAGE, "--expire-warn %s: %s",
+			    v, cause));
+		h->expire = 1;
+	}
 	cmd_stream_opts(ctx, &h->opts);
 	return (cmd_reach_resolve(ctx));
 }
@@ -393,6 +424,9 @@ http_head_check(struct http_head *h)
 {
 	const char	*v = cmd_get(h->ctx, OPT_EXPECT_STATUS);
 
+	/* A certificate about to expire is worth more than the status. */
+	if (h->expiring != NULL)
+		return (cmd_fail(h->ctx, EXIT_EXPIRE, "%s", h->expiring));
 	if (v != NULL && !http_head_expected(h, h->final->status))
 		return (cmd_fail(h->ctx, EXIT_EXPECT, "%s: HTTP %d, expected "
 		    "%s", h->urlstr, h->final->status, v));
@@ -553,6 +587,7 @@ cmd_http_head_exec(struct cmd_ctx *ctx)
 	url_free(&h.url);
 	free(h.urlstr);
 	free(h.headers);
+	free(h.expiring);
 	free(h.expect_codes);
 	if (h.tls_ctx != NULL)
 		tls_ctx_free(h.tls_ctx);

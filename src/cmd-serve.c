@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "log-stream.h"
 #include "net.h"
 #include "parse.h"
 #include "progress.h"
@@ -74,6 +75,16 @@ static const struct cmd_option serve_options[] = {
 	  "TLS certificate chain (PEM)" },
 	{ "key", 0, CMD_ARG_REQUIRED, OPT_KEY, "FILE",
 	  "TLS private key (PEM)" },
+	{ "client-ca", 0, CMD_ARG_REQUIRED, OPT_CLIENT_CA, "FILE",
+	  "ask clients for a certificate issued by a CA in FILE" },
+	{ "client-cert", 0, CMD_ARG_REQUIRED, OPT_CLIENT_CERT,
+	  "optional|required", "a client without one (default: required)" },
+	{ "alpn", 0, CMD_ARG_REQUIRED, OPT_ALPN, "LIST",
+	  "ALPN protocols, the first the client offers is chosen" },
+	{ "tls-min", 0, CMD_ARG_REQUIRED, OPT_TLS_MIN, "1.2|1.3",
+	  "lowest TLS version to accept" },
+	{ "tls-max", 0, CMD_ARG_REQUIRED, OPT_TLS_MAX, "1.2|1.3",
+	  "highest TLS version to accept" },
 	{ "mode", 0, CMD_ARG_REQUIRED, OPT_MODE, "OCTAL",
 	  "unix-serve: the socket file's permissions" },
 	{ "progress", 0, CMD_ARG_OPTIONAL, OPT_PROGRESS, "[=always]",
@@ -185,6 +196,7 @@ serve_admit(struct serve *sv, struct stream *s, const struct pp_header *pp)
 	struct client	*cl;
 
 	cl = client_new(sv, s, pp);
+	log_tls(s, cl->peer);
 
 	switch (sv->mode) {
 	case MODE_RELAY:
@@ -596,11 +608,15 @@ serve_setup_tls(struct serve *sv)
 	struct cmd_ctx		*ctx = sv->ctx;
 	struct stream_error	 err;
 	char			 fp[TLS_FINGERPRINT_LEN];
+	const char		*stray;
 
 	if (!cmd_has(ctx, OPT_TLS)) {
 		if (cmd_has(ctx, OPT_CERT) || cmd_has(ctx, OPT_KEY))
 			return (cmd_fail(ctx, EXIT_USAGE,
 			    "--cert and --key need --tls"));
+		if ((stray = cmd_tls_stray(ctx)) != NULL)
+			return (cmd_fail(ctx, EXIT_USAGE, "%s needs --tls",
+			    stray));
 		return (0);
 	}
 	if (cmd_has(ctx, OPT_CERT) != cmd_has(ctx, OPT_KEY))
@@ -615,14 +631,14 @@ serve_setup_tls(struct serve *sv)
 		log_warnx("%s: no --cert and --key: a throwaway self-signed "
 		    "certificate, SHA-256 fingerprint %s", ctx->entry->name,
 		    fp);
-		return (0);
+		return (cmd_tls_server_setup(ctx, sv->opts.tls_ctx));
 	}
 	sv->opts.tls_ctx = tls_server_ctx(cmd_get(ctx, OPT_CERT),
 	    cmd_get(ctx, OPT_KEY), &err);
 	/* A certificate or key that will not load is a file problem: 1. */
 	if (sv->opts.tls_ctx == NULL)
 		return (cmd_fail(ctx, EXIT_NET, "%s", err.msg));
-	return (0);
+	return (cmd_tls_server_setup(ctx, sv->opts.tls_ctx));
 }
 
 /*

@@ -88,6 +88,10 @@ static const struct cmd_option cmd_global_options[] = {
  */
 static const struct cmd_option cmd_tls_options[] = {
 	{ "tls", 0, CMD_ARG_NONE, OPT_TLS, NULL, "TLS client" },
+	{ "servername", 0, CMD_ARG_REQUIRED, OPT_SERVERNAME, "NAME",
+	  "send NAME as SNI and verify the certificate for it" },
+	{ "no-sni", 0, CMD_ARG_NONE, OPT_NO_SNI, NULL,
+	  "send no server name (SNI)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -96,6 +100,16 @@ static const struct cmd_option cmd_tls_verify_options[] = {
 	  "trust the CA certificates in FILE (or a hashed directory)" },
 	{ "insecure", 'k', CMD_ARG_NONE, OPT_INSECURE, NULL,
 	  "do not verify the server's certificate" },
+	{ "cert", 0, CMD_ARG_REQUIRED, OPT_CERT, "FILE",
+	  "client certificate (PEM, chain allowed)" },
+	{ "key", 0, CMD_ARG_REQUIRED, OPT_KEY, "FILE",
+	  "its private key (default: in the --cert file)" },
+	{ "alpn", 0, CMD_ARG_REQUIRED, OPT_ALPN, "LIST",
+	  "offer these ALPN protocols (comma-separated)" },
+	{ "tls-min", 0, CMD_ARG_REQUIRED, OPT_TLS_MIN, "1.2|1.3",
+	  "lowest TLS version to accept" },
+	{ "tls-max", 0, CMD_ARG_REQUIRED, OPT_TLS_MAX, "1.2|1.3",
+	  "highest TLS version to offer" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -229,24 +243,79 @@ cmd_find(const char *name, const struct cmd_entry **ep, char *cause,
 	return (CMD_UNKNOWN);
 }
 
+/*
+ * The options help lists under "TLS options:", whichever command has
+ * them: the TLS client and server options (cmd-tls.c) and connect's
+ * certificate checks.
+ */
+static const char *const cmd_tls_names[] = {
+	"tls", "cafile", "insecure", "cert", "key", "alpn", "servername",
+	"no-sni", "tls-min", "tls-max", "client-ca", "client-cert",
+	"show-cert", "expire-warn", "starttls", NULL
+};
+
+#define CMD_GROUP_MAIN	0	/* "options:" */
+#define CMD_GROUP_TLS	1	/* "TLS options:" */
+
+static int
+cmd_option_group(const struct cmd_option *o)
+{
+	const char *const	*n;
+
+	for (n = cmd_tls_names; *n != NULL; n++) {
+		if (strcmp(o->name, *n) == 0)
+			return (CMD_GROUP_TLS);
+	}
+	return (CMD_GROUP_MAIN);
+}
+
 static void
-cmd_print_options(FILE *f, const struct cmd_option *o)
+cmd_print_option(FILE *f, const struct cmd_option *o)
 {
 	char		 left[64];
 	const char	*sep;
 
-	for (; o->name != NULL; o++) {
-		/* An optional value only ever follows '=': no space. */
-		sep = o->argname == NULL || o->has_arg == CMD_ARG_OPTIONAL ?
-		    "" : " ";
-		if (o->flag != 0)
-			snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
-			    o->name, sep, o->argname ? o->argname : "");
-		else
-			snprintf(left, sizeof left, "    --%s%s%s", o->name,
-			    sep, o->argname ? o->argname : "");
-		fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
+	/* An optional value only ever follows '=': no space. */
+	sep = o->argname == NULL || o->has_arg == CMD_ARG_OPTIONAL ? "" : " ";
+	if (o->flag != 0)
+		snprintf(left, sizeof left, "-%c, --%s%s%s", o->flag,
+		    o->name, sep, o->argname ? o->argname : "");
+	else
+		snprintf(left, sizeof left, "    --%s%s%s", o->name,
+		    sep, o->argname ? o->argname : "");
+	fprintf(f, "  %-28s %s\n", left, o->help ? o->help : "");
+}
+
+/* The TLS group in cmd_tls_names' order: --tls first, wherever it is. */
+static void
+cmd_print_options(FILE *f, const struct cmd_option *o, int group)
+{
+	const struct cmd_option	*p;
+	const char *const	*n;
+
+	if (group == CMD_GROUP_TLS) {
+		for (n = cmd_tls_names; *n != NULL; n++) {
+			for (p = o; p->name != NULL; p++) {
+				if (strcmp(p->name, *n) == 0)
+					cmd_print_option(f, p);
+			}
+		}
+		return;
 	}
+	for (; o->name != NULL; o++) {
+		if (cmd_option_group(o) == group)
+			cmd_print_option(f, o);
+	}
+}
+
+static int
+cmd_has_group(const struct cmd_option *o, int group)
+{
+	for (; o->name != NULL; o++) {
+		if (cmd_option_group(o) == group)
+			return (1);
+	}
+	return (0);
 }
 
 /* Full help for one command: usage, summary, its options, the global ones. */
@@ -261,10 +330,14 @@ cmd_usage(const struct cmd_entry *e, int to_stderr)
 	fprintf(f, "%s\n", e->summary);
 	if (cmd_options(e)[0].name != NULL) {
 		fprintf(f, "\noptions:\n");
-		cmd_print_options(f, cmd_options(e));
+		cmd_print_options(f, cmd_options(e), CMD_GROUP_MAIN);
+		if (cmd_has_group(cmd_options(e), CMD_GROUP_TLS)) {
+			fprintf(f, "\nTLS options:\n");
+			cmd_print_options(f, cmd_options(e), CMD_GROUP_TLS);
+		}
 	}
 	fprintf(f, "\nglobal options:\n");
-	cmd_print_options(f, cmd_global_options);
+	cmd_print_options(f, cmd_global_options, CMD_GROUP_MAIN);
 }
 
 /* The program's help: every command in one line each. */
@@ -279,7 +352,7 @@ cmd_list(FILE *f)
 	for (e = cmd_table; *e != NULL; e++)
 		fprintf(f, "  %-13s %s\n", (*e)->name, (*e)->summary);
 	fprintf(f, "\nglobal options:\n");
-	cmd_print_options(f, cmd_global_options);
+	cmd_print_options(f, cmd_global_options, CMD_GROUP_MAIN);
 	fprintf(f, "\nSee cstream(1) and 'cstream help COMMAND'.\n");
 }
 

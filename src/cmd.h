@@ -43,6 +43,7 @@ struct proxy;
 #define EXIT_PROTO	8	/* malformed HTTP response, too many redirects */
 #define EXIT_HTTP	9	/* HTTP status >= 400 with --fail */
 #define EXIT_EXPECT	10	/* --expect or --expect-status not met */
+#define EXIT_EXPIRE	11	/* --expire-warn: a certificate expires soon */
 
 /* Global options, valid for every command. */
 struct global_opts {
@@ -94,6 +95,11 @@ enum cmd_opt_id {
 	OPT_RESOLVE,
 	OPT_SOURCE,
 	OPT_SOURCE_PORT,
+	OPT_ALPN,		/* the TLS options of cmd-tls.c */
+	OPT_SERVERNAME,
+	OPT_NO_SNI,
+	OPT_TLS_MIN,
+	OPT_TLS_MAX,
 
 	/* Options of several commands, each table with its own help line. */
 	OPT_JSON,
@@ -118,6 +124,9 @@ enum cmd_opt_id {
 	OPT_CONCURRENCY,
 	OPT_CRLF,
 	OPT_EXPECT,
+	OPT_SHOW_CERT,
+	OPT_EXPIRE_WARN,	/* and http-head */
+	OPT_STARTTLS,
 
 	/* serve and unix-serve. */
 	OPT_KEEP_OPEN,
@@ -130,11 +139,13 @@ enum cmd_opt_id {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_WORKERS,
-	OPT_CERT,
+	OPT_CERT,		/* and the TLS clients' --cert */
 	OPT_KEY,
 	OPT_MODE,
 	OPT_READY_FILE,
 	OPT_READY_FD,
+	OPT_CLIENT_CA,
+	OPT_CLIENT_CERT,
 	OPT_ACCEPT_PROXY,
 	/* serve's forwarding (-s, --proxy and --resolve are the ids above). */
 	OPT_TO,
@@ -160,8 +171,10 @@ enum cmd_opt_id {
  * and merged into a command's table (after its own options) as the global
  * options are: a command names its blocks in cmd_entry.blocks.
  */
-#define CMD_OPTS_TLS_VERIFY	0x1	/* --cafile, -k/--insecure */
-#define CMD_OPTS_TLS_CLIENT	0x3	/* --tls, and the verify block */
+#define CMD_OPTS_TLS_VERIFY	0x1	/* --cafile, -k/--insecure, --cert, --key,
+					   --alpn, --tls-min, --tls-max */
+#define CMD_OPTS_TLS_CLIENT	0x3	/* --tls, --servername, --no-sni, and
+					   the verify block */
 #define CMD_OPTS_PROXY		0x4	/* --proxy, --noproxy, --resolve */
 #define CMD_OPTS_SOURCE		0x8	/* -s/--source, -p/--source-port */
 
@@ -262,6 +275,22 @@ char		*hint_nc_option(const char *, int, const char *, int, char **);
 /* completion.c: shell completion scripts from the option tables. */
 int		 completion_print(const char *shell,
 		     const struct cmd_entry *const *, const struct cmd_option *);
+
+
+/*
+ * cmd-tls.c: the TLS client options (--cafile, -k, --cert, --key, --alpn,
+ * --servername, --no-sni, --tls-min, --tls-max) made into a context, and
+ * the server's (--client-ca, --client-cert, --alpn, --tls-min, --tls-max)
+ * applied to one. The exit status on failure, after its message.
+ */
+struct tls_config;
+struct ssl_ctx_st;
+int		 cmd_tls_config(struct cmd_ctx *, int server, struct tls_config *);
+int		 cmd_tls_client_ctx(struct cmd_ctx *, const char *cafile,
+		     int insecure, const char *alpn, struct ssl_ctx_st **);
+int		 cmd_tls_server_setup(struct cmd_ctx *, struct ssl_ctx_st *);
+/* The first given of the TLS options a plain connection cannot use. */
+const char	*cmd_tls_stray(struct cmd_ctx *);
 
 /* cmd-reach.c: --resolve, --proxy and --noproxy for connect and http-head. */
 struct proxy;

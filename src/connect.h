@@ -36,6 +36,18 @@
 
 struct progress;
 
+/* --starttls: the plain dialogues of connect-starttls.c. */
+enum starttls_proto {
+	STARTTLS_NONE,
+	STARTTLS_SMTP,
+	STARTTLS_IMAP,
+	STARTTLS_POP3,
+	STARTTLS_FTP,
+	STARTTLS_POSTGRES
+};
+
+struct starttls;
+
 /* One step of one-shot mode: something to send, or a read operation. */
 struct step {
 	int		 id;		/* OPT_SEND ... OPT_READ_ALL */
@@ -83,6 +95,14 @@ struct conn {
 	struct hexdump_dir	 hd_received;
 	struct proxy		 proxy;
 	int			 use_proxy;
+	struct ssl_ctx_st	*tls_ctx;	/* --tls or --starttls */
+	enum starttls_proto	 starttls_proto;
+	struct starttls		*starttls;	/* the plain phase under way */
+	int			 upgraded;	/* the plain phase is over */
+	int			 show_cert;	/* 1: text, 2: =pem */
+	int			 expire;	/* --expire-warn given */
+	long long		 expire_days;
+	stream_done_cb		 starttls_cb;	/* the TLS stream's callback */
 	struct conn_wait	*wait;		/* --wait SEC, or NULL */
 	struct timings		 timings;	/* taken at the end */
 	int			 timed;
@@ -97,6 +117,12 @@ void	conn_stdout_fail(struct conn *, const struct stream_error *);
 void	conn_sent_filter_cb(struct evbuffer *, void *);
 void	conn_received_filter_cb(struct evbuffer *, void *);
 int	conn_output(struct conn *, struct evbuffer *);
+
+/* connect-starttls.c */
+int	starttls_parse(const char *, enum starttls_proto *);
+const char *starttls_name(enum starttls_proto);
+void	starttls_start(struct conn *, struct stream *plain);
+void	starttls_free(struct conn *);
 
 /* connect-udp.c: connect -u and unix-connect --dgram, the whole command. */
 int	udp_connect_run(struct cmd_ctx *, int is_unix);

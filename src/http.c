@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "timing.h"
+#include "tls-cert.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -276,6 +278,10 @@ http_response_free(struct http_response *r)
 
 	if (r == NULL)
 		return;
+	if (r->tls != NULL) {
+		tls_summary_free(r->tls);
+		free(r->tls);
+	}
 	for (i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].line);
 		free(r->headers[i].name);
@@ -503,7 +509,7 @@ char *
 http_json(const struct http_response *r, const char *url)
 {
 	struct evbuffer	*b;
-	char		*s;
+	char		*s, *tls;
 	size_t		 i;
 
 	b = evbuffer_new();
@@ -521,7 +527,13 @@ http_json(const struct http_response *r, const char *url)
 		http_json_string(b, r->headers[i].value);
 		evbuffer_add(b, "]", 1);
 	}
-	evbuffer_add(b, "]}", 2);
+	evbuffer_add(b, "]", 1);
+	if (r->tls != NULL) {
+		tls = tls_summary_json(r->tls, time(NULL));
+		evbuffer_add_printf(b, ",\"tls\":%s", tls);
+		free(tls);
+	}
+	evbuffer_add(b, "}", 1);
 	s = http_buffer_string(b, NULL);
 	evbuffer_free(b);
 	return (s);
@@ -642,7 +654,17 @@ http_timeout_cb(evutil_socket_t fd, short events, void *arg)
 static void
 http_start_block(struct http_exchange *x)
 {
+	struct ssl_st	*ssl = stream_ssl_object(x->s);
+
 	x->resp = http_response_new(x->limit);
+	/* https: what the handshake agreed and the chain, for --json. */
+	if (ssl != NULL) {
+		x->resp->tls = xcalloc(1, sizeof *x->resp->tls);
+		if (tls_summary_get(ssl, x->resp->tls) != 0) {
+			free(x->resp->tls);
+			x->resp->tls = NULL;
+		}
+	}
 	x->have_head = 0;
 	stream_readexactly(x->s, sizeof x->head, http_head_cb, x);
 }
@@ -659,6 +681,7 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	}
 	x->s = s;
 	log_connected(s);
+	log_tls(s, NULL);
 	x->timer = evtimer_new(x->base, http_timeout_cb, x);
 	if (x->timer != NULL)
 		evtimer_add(x->timer, &http_phase_tv);

@@ -35,6 +35,8 @@ struct http_header {
 	char		*value;		/* without surrounding blanks */
 };
 
+struct tls_summary;
+
 struct http_response {
 	char		*status_line;	/* as printed */
 	char		 version[9];	/* "HTTP/1.1" */
@@ -49,6 +51,7 @@ struct http_response {
 	size_t		 nlines;	/* lines fed so far, status line included */
 	size_t		 size;		/* bytes of the block so far */
 	size_t		 limit;		/* most bytes before the blank line */
+	struct tls_summary *tls;	/* https: the handshake and chain */
 };
 
 enum http_parse {
@@ -68,7 +71,10 @@ void		 http_response_free(struct http_response *);
 enum http_parse	 http_response_line(struct http_response *, const char *,
 		     size_t, char *cause, size_t causelen);
 const char	*http_header_get(const struct http_response *, const char *);
-/* One JSON object, no newline: {"url":..,"version":..,"headers":[..]}. */
+/*
+ * One JSON object, no newline: {"url":..,"version":..,"headers":[..]},
+ * and "tls":{..} (tls-cert.c's summary, at now) over https.
+ */
 char		*http_json(const struct http_response *, const char *url);
 /* Bytes made printable for messages (\xHH), cut with "..." to fit. */
 void		 http_quote(const char *, size_t, char *, size_t);

@@ -64,6 +64,38 @@ log_closed(struct stream *s, const char *peer)
 		    (char *)NULL);
 }
 
+/*
+ * -v: what a TLS handshake agreed on: version, cipher and ALPN. A server
+ * (peer not NULL) adds the client certificate's subject and SHA-256
+ * fingerprint when the client sent one (verified: the handshake refuses
+ * one that is not).
+ */
+void
+log_tls(struct stream *s, const char *peer)
+{
+	char	version[32], cipher[64], alpn[256], subject[512], sha[80];
+
+	if (!log_verbose() || s == NULL ||
+	    stream_get_extra_info(s, "tls_version", version, sizeof version))
+		return;
+	stream_get_extra_info(s, "cipher", cipher, sizeof cipher);
+	stream_get_extra_info(s, "alpn", alpn, sizeof alpn);
+	if (peer == NULL) {
+		log_event("tls", "version", version, "cipher", cipher, "alpn",
+		    alpn, (char *)NULL);
+		return;
+	}
+	if (stream_get_extra_info(s, "peercert", subject, sizeof subject) != 0 ||
+	    stream_get_extra_info(s, "peercert_sha256", sha, sizeof sha) != 0) {
+		log_event("tls", "peer", peer, "version", version, "cipher",
+		    cipher, "alpn", alpn, (char *)NULL);
+		return;
+	}
+	log_event("tls", "peer", peer, "version", version, "cipher", cipher,
+	    "alpn", alpn, "client_subject", subject, "client_sha256", sha,
+	    (char *)NULL);
+}
+
 void
 log_closed_timed(struct stream *s, const struct timings *t)
 {

@@ -26,6 +26,8 @@ struct stream;
 
 void		 log_connected(struct stream *);
 void		 log_closed(struct stream *, const char *peer);
+/* The -v tls event: version, cipher, ALPN (a server names the peer). */
+void		 log_tls(struct stream *, const char *peer);
 /*
  * connect's closed event with its timings: in JSON the keys join the
  * event, in text they follow on a "timings" line of their own.

@@ -91,6 +91,27 @@ exec_free(struct serve *sv)
 }
 
 /* Fork and exec the --exec command with fd as its stdin and stdout. */
+/*
+ * In the child: the verified client certificate (serve --tls
+ * --client-ca), its subject and SHA-256 fingerprint; none inherited from
+ * our own environment when the client sent none.
+ */
+static void
+exec_tls_env(struct stream *s)
+{
+	char	subject[1024], sha[80];
+
+	if (stream_get_extra_info(s, "peercert", subject, sizeof subject) == 0 &&
+	    stream_get_extra_info(s, "peercert_sha256", sha, sizeof sha) == 0 &&
+	    sha[0] != '\0') {
+		setenv("CSTREAM_TLS_CLIENT_SUBJECT", subject, 1);
+		setenv("CSTREAM_TLS_CLIENT_SHA256", sha, 1);
+		return;
+	}
+	unsetenv("CSTREAM_TLS_CLIENT_SUBJECT");
+	unsetenv("CSTREAM_TLS_CLIENT_SHA256");
+}
+
 static pid_t
 exec_spawn(struct client *cl, int fd)
 {
@@ -117,6 +138,7 @@ exec_spawn(struct client *cl, int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
 		_exit(126);
+	exec_tls_env(cl->s);
 	setenv("CSTREAM_PEER_ADDR", host, 1);
 	if (*port != '\0')
 		setenv("CSTREAM_PEER_PORT", port, 1);

@@ -269,6 +269,8 @@ struct stream_ops {
 	void	(*close)(struct stream *);
 	/* The peer certificate's subject, -1 if none; NULL: never any. */
 	int	(*peercert)(struct stream *, char *, size_t);
+	/* The SSL once handshaken, else NULL; NULL: never any. */
+	struct ssl_st *(*ssl)(struct stream *);
 	/* Bytes written, not yet acknowledged; -1 unknown; NULL: never. */
 	int	(*unacked)(struct stream *);
 };

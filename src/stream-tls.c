@@ -60,6 +60,7 @@ static struct evbuffer	*tls_output(struct stream *);
 static void		 tls_watermark(struct stream *);
 static void		 tls_close(struct stream *);
 static int		 tls_peercert_op(struct stream *, char *, size_t);
+static SSL		*tls_ssl_op(struct stream *);
 
 static const struct stream_ops stream_tls_ops = {
 	.reading = tls_reading,
@@ -69,7 +70,8 @@ static const struct stream_ops stream_tls_ops = {
 	.output = tls_output,
 	.watermark = tls_watermark,
 	.close = tls_close,
-	.peercert = tls_peercert_op
+	.peercert = tls_peercert_op,
+	.ssl = tls_ssl_op
 };
 
 /* Writes queue in the bufferevent's output, which sends on its own. */
@@ -105,6 +107,15 @@ tls_close(struct stream *s)
 {
 	if (!s->failed && !s->eof_done && !s->handshaking && s->bev != NULL)
 		SSL_shutdown(bufferevent_openssl_get_ssl(s->bev));
+}
+
+/* asyncio's "ssl_object", for what the handshake agreed (tls.c). */
+static SSL *
+tls_ssl_op(struct stream *s)
+{
+	if (s->bev == NULL || s->handshaking)
+		return (NULL);
+	return (bufferevent_openssl_get_ssl(s->bev));
 }
 
 static int
@@ -254,14 +265,18 @@ static void
 tls_read_failed(struct stream *s, int sys)
 {
 	struct stream_error	err;
+	char			why[256];
 
 	if (ERR_peek_error() == 0 && sys != 0) {
 		stream_fail_errno(s, "read", "from", sys);
 		return;
 	}
-	if (ERR_peek_error() != 0)
+	if (ERR_peek_error() != 0) {
+		tls_error_words(bufferevent_openssl_get_ssl(s->bev),
+		    ERR_peek_error(), why, sizeof why);
 		stream_error_set(&err, STREAM_ETLS, 0, "read from %s: %s",
-		    stream_label(s), ERR_reason_error_string(ERR_peek_error()));
+		    stream_label(s), why);
+	}
 	else
 		stream_error_set(&err, STREAM_ERESET, ECONNRESET, "read from "
 		    "%s: connection lost", stream_label(s));

@@ -41,6 +41,7 @@
 #include "stream.h"
 #include "stream-int.h"
 #include "timing.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 /*
@@ -468,6 +469,14 @@ stream_get_extra_info(struct stream *s, const char *name, char *buf,
 			return (-1);
 		return (s->ops->peercert(s, buf, len));
 	}
+	if (strcmp(name, "tls_version") == 0 || strcmp(name, "cipher") == 0 ||
+	    strcmp(name, "alpn") == 0 || strcmp(name, "peercert_sha256") == 0) {
+		if (stream_ssl_object(s) == NULL)
+			return (-1);
+		return (tls_info(stream_ssl_object(s), strcmp(name,
+		    "tls_version") == 0 ? "version" : strcmp(name,
+		    "peercert_sha256") == 0 ? "sha256" : name, buf, len));
+	}
 	if ((fd = stream_sockfd(s)) == -1)
 		return (-1);
 	if (strcmp(name, "sockname") == 0) {
@@ -479,6 +488,15 @@ stream_get_extra_info(struct stream *s, const char *name, char *buf,
 		return (0);
 	}
 	return (-1);
+}
+
+/* asyncio's "ssl_object": the connection's SSL once it is handshaken. */
+struct ssl_st *
+stream_ssl_object(struct stream *s)
+{
+	if (s == NULL || s->ops == NULL || s->ops->ssl == NULL || s->dead)
+		return (NULL);
+	return (s->ops->ssl(s));
 }
 
 int

@@ -48,6 +48,7 @@
 struct event_base;
 struct evbuffer;
 struct ssl_ctx_st;
+struct ssl_st;
 
 /* Default reader limit, as asyncio's _DEFAULT_LIMIT (2 ** 16). */
 #define STREAM_DEFAULT_LIMIT	65536
@@ -267,11 +268,15 @@ void		 stream_wait_acked(struct stream *, stream_done_cb, void *);
 /*
  * get_extra_info: "peername" and "sockname" as "ADDR:PORT" ("[ADDR]:PORT"
  * for IPv6, the path or "" for unix), "socket" as the fd number,
- * "peercert" as the certificate subject over TLS. Returns -1 if the stream
- * has no such information.
+ * "peercert" as the certificate subject over TLS, and over TLS too
+ * "tls_version" (TLSv1.3), "cipher", "alpn" ("" for none) and
+ * "peercert_sha256" (64 lowercase hex digits, "" without a certificate).
+ * Returns -1 if the stream has no such information.
  */
 int		 stream_get_extra_info(struct stream *, const char *name,
 		     char *buf, size_t len);
+/* The SSL of a TLS stream once its handshake is done, else NULL. */
+struct ssl_st	*stream_ssl_object(struct stream *);
 int		 stream_fd(struct stream *);
 int		 stream_peer_addr(struct stream *, struct sockaddr_storage *,
 		     socklen_t *);

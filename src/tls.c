@@ -33,6 +33,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "compat.h"
 #include "error.h"
 #include "net.h"
 #include "tls.h"
@@ -96,6 +97,45 @@ tls_ctx_defaults(SSL_CTX *ctx)
 		SSL_CTX_set_security_level(ctx, 2);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_RENEGOTIATION);
+}
+
+/*
+ * What tls_ssl_new and the server's ALPN choice need from the
+ * configuration, kept with the context (freed with it).
+ */
+struct tls_extra {
+	int		 no_sni;
+	unsigned char	*alpn;		/* server: its list, wire format */
+	unsigned int	 alpnlen;
+};
+
+static void
+tls_extra_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct tls_extra	*x = ptr;
+
+	if (x != NULL) {
+		free(x->alpn);
+		free(x);
+	}
+}
+
+static int
+tls_extra_index(void)
+{
+	static int	idx = -1;
+
+	if (idx == -1)
+		idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+		    tls_extra_free);
+	return (idx);
+}
+
+static struct tls_extra *
+tls_extra(SSL_CTX *ctx)
+{
+	return (SSL_CTX_get_ex_data(ctx, tls_extra_index()));
 }
 
 /* OpenSSL's reason for the oldest queued error (the root cause). */
@@ -273,9 +313,10 @@ struct ssl_st *
 tls_ssl_new(struct ssl_ctx_st *ctx, const char *servername, int server,
     struct stream_error *err)
 {
-	SSL	*ssl;
-	char	 name[256];
-	int	 ok = 1;
+	SSL		 *ssl;
+	struct tls_extra *x = tls_extra(ctx);
+	char		  name[256];
+	int		  ok = 1;
 
 	ERR_clear_error();
 	if ((ssl = SSL_new(ctx)) == NULL) {
@@ -290,7 +331,9 @@ tls_ssl_new(struct ssl_ctx_st *ctx, const char *servername, int server,
 		    name) == 1;
 	else {
 		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		ok = SSL_set_tlsext_host_name(ssl, name) == 1 &&
+		/* --no-sni: the name is still the one verified. */
+		ok = ((x != NULL && x->no_sni) ||
+		    SSL_set_tlsext_host_name(ssl, name) == 1) &&
 		    SSL_set1_host(ssl, name) == 1;
 	}
 	if (!ok) {
@@ -324,6 +367,42 @@ tls_peer_port(struct ssl_st *ssl, char *buf, size_t len)
 	else if (ss.ss_family == AF_INET6)
 		snprintf(buf, len, "%u",
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+}
+
+/*
+ * The failures an operator meets with client certificates, ALPN and
+ * version bounds, said in their words before OpenSSL's reason (which
+ * follows in parentheses): "" for the others.
+ */
+static const char *
+tls_what(SSL *ssl, unsigned long e)
+{
+	int	server = ssl != NULL && SSL_is_server(ssl);
+
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
+	case SSL_R_NO_APPLICATION_PROTOCOL:
+		return ("no ALPN protocol in common (");
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+	case SSL_R_WRONG_SSL_VERSION:
+		return ("no TLS version in common (");
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		return ("no client certificate (");
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		/* TLS 1.2's answer to a client that had no certificate. */
+		if (!server && ssl != NULL && SSL_get_certificate(ssl) == NULL &&
+		    sk_X509_NAME_num(SSL_get_client_CA_list(ssl)) > 0)
+			return ("no client certificate (");
+		return ("");
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		/* A server hears these about its own certificate. */
+		return (server ? "" : "client certificate refused (");
+	}
+	return ("");
 }
 
 /*
@@ -363,16 +442,33 @@ tls_handshake_error(struct ssl_st *ssl, struct stream_error *err)
 	if (ssl != NULL && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) &&
 	    (v = SSL_get_verify_result(ssl)) != X509_V_OK) {
 		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: "
-		    "certificate verify failed: %s", who,
+		    "%scertificate verify failed: %s", who,
+		    SSL_is_server(ssl) ? "client " : "",
 		    X509_verify_cert_error_string(v));
 	} else if (ERR_peek_error() != 0) {
-		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: %s",
-		    who, tls_reason());
+		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: %s%s%s",
+		    who, tls_what(ssl, ERR_peek_error()), tls_reason(),
+		    *tls_what(ssl, ERR_peek_error()) != '\0' ? ")" : "");
 	} else {
 		stream_error_set(err, STREAM_ETLS, 0, "tls handshake%s: "
 		    "connection closed during the handshake", who);
 	}
 	ERR_clear_error();
+}
+
+/*
+ * An error after the handshake (TLS 1.3 sends the server's verdict on a
+ * client certificate with the first records): OpenSSL's reason for e,
+ * after the words of tls_what.
+ */
+void
+tls_error_words(struct ssl_st *ssl, unsigned long e, char *buf, size_t len)
+{
+	const char	*what = tls_what(ssl, e);
+	const char	*r = ERR_reason_error_string(e);
+
+	snprintf(buf, len, "%s%s%s", what, r != NULL ? r : "unknown error",
+	    *what != '\0' ? ")" : "");
 }
 
 /*
@@ -425,6 +521,232 @@ tls_peercert(struct ssl_st *ssl, char *buf, size_t len)
 	if (n < 0)
 		n = 0;
 	buf[n] = '\0';
+	return (0);
+}
+
+/* --tls-min, --tls-max: the two versions cstream speaks. */
+int
+tls_parse_version(const char *s)
+{
+	if (strcmp(s, "1.2") == 0)
+		return (TLS1_2_VERSION);
+	if (strcmp(s, "1.3") == 0)
+		return (TLS1_3_VERSION);
+	return (-1);
+}
+
+int
+tls_check_alpn(const char *list, const char **cause)
+{
+	const char	*p = list, *comma;
+	size_t		 n;
+
+	if (*list == '\0') {
+		*cause = "empty protocol list";
+		return (-1);
+	}
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n > 255) {
+			*cause = n == 0 ? "empty protocol name" :
+			    "protocol name longer than 255 bytes";
+			return (-1);
+		}
+		if (comma == NULL)
+			return (0);
+		p = comma + 1;
+	}
+}
+
+/* "h2,http/1.1" in the wire format of RFC 7301 3.1: length-prefixed. */
+static unsigned char *
+tls_alpn_wire(const char *list, unsigned int *len)
+{
+	unsigned char	*w;
+	const char	*p = list, *comma;
+	size_t		 n, at = 0;
+
+	w = malloc(strlen(list) + 1);
+	if (w == NULL)
+		return (NULL);
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		w[at++] = (unsigned char)n;
+		memcpy(w + at, p, n);
+		at += n;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*len = (unsigned int)at;
+	return (w);
+}
+
+/*
+ * RFC 7301 3.2: the server picks, here the first of its own list the
+ * client offers; with no protocol in common the handshake fails with
+ * no_application_protocol. A client offering none gets none.
+ */
+static int
+tls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	struct tls_extra	*x = tls_extra(SSL_get_SSL_CTX(ssl));
+	unsigned char		*sel;
+
+	if (x == NULL || x->alpn == NULL)
+		return (SSL_TLSEXT_ERR_NOACK);
+	if (SSL_select_next_proto(&sel, outlen, x->alpn, x->alpnlen, in,
+	    inlen) != OPENSSL_NPN_NEGOTIATED)
+		return (SSL_TLSEXT_ERR_ALERT_FATAL);
+	*out = sel;
+	return (SSL_TLSEXT_ERR_OK);
+}
+
+/* A client's certificate and key: ESYS when unreadable, else ETLS. */
+static int
+tls_use_client_cert(SSL_CTX *ctx, const char *cert, const char *key,
+    struct stream_error *err)
+{
+	if (key == NULL)
+		key = cert;	/* both in one PEM file, as curl's --cert */
+	if (tls_check_file("certificate", cert, err) != 0 ||
+	    tls_check_file("key", key, err) != 0)
+		return (-1);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		stream_error_set(err, STREAM_ETLS, 0, "certificate %s: %s",
+		    cert, tls_reason());
+		return (-1);
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH)
+			stream_error_set(err, STREAM_ETLS, 0, "key %s does "
+			    "not match certificate %s", key, cert);
+		else
+			stream_error_set(err, STREAM_ETLS, 0, "key %s: %s",
+			    key, tls_reason());
+		return (-1);
+	}
+	return (0);
+}
+
+/* --client-ca: request client certificates and verify them against FILE. */
+static int
+tls_use_client_ca(SSL_CTX *ctx, const char *file, int required,
+    struct stream_error *err)
+{
+	STACK_OF(X509_NAME)	*names;
+
+	if (tls_check_file("client-ca", file, err) != 0)
+		return (-1);
+	if (SSL_CTX_load_verify_locations(ctx, file, NULL) != 1 ||
+	    (names = SSL_load_client_CA_file(file)) == NULL) {
+		stream_error_set(err, STREAM_ETLS, 0, "client-ca %s: %s", file,
+		    ERR_peek_error() != 0 ? tls_reason() : "no certificate");
+		return (-1);
+	}
+	/* The CA names go in CertificateRequest, as nginx and stunnel do. */
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    (required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	return (0);
+}
+
+int
+tls_ctx_configure(struct ssl_ctx_st *ctx, const struct tls_config *cfg,
+    int server, struct stream_error *err)
+{
+	struct tls_extra	*x;
+	unsigned char		*w = NULL;
+	unsigned int		 wlen = 0;
+
+	ERR_clear_error();
+	if (cfg->min_version != 0)
+		SSL_CTX_set_min_proto_version(ctx, cfg->min_version);
+	if (cfg->max_version != 0)
+		SSL_CTX_set_max_proto_version(ctx, cfg->max_version);
+	if (cfg->alpn != NULL && (w = tls_alpn_wire(cfg->alpn, &wlen)) == NULL) {
+		stream_error_set(err, STREAM_ESYS, ENOMEM, "alpn: %s",
+		    strerror(ENOMEM));
+		return (-1);
+	}
+	if (!server && w != NULL && SSL_CTX_set_alpn_protos(ctx, w, wlen) != 0) {
+		free(w);
+		stream_error_set(err, STREAM_ETLS, 0, "alpn: %s", tls_reason());
+		return (-1);
+	}
+	if ((x = calloc(1, sizeof *x)) == NULL ||
+	    SSL_CTX_set_ex_data(ctx, tls_extra_index(), x) != 1) {
+		free(x);
+		free(w);
+		stream_error_set(err, STREAM_ESYS, ENOMEM, "tls: %s",
+		    strerror(ENOMEM));
+		return (-1);
+	}
+	x->no_sni = cfg->no_sni;
+	if (server && w != NULL) {
+		x->alpn = w;
+		x->alpnlen = wlen;
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select_cb, NULL);
+	} else
+		free(w);
+	if ((!server && cfg->certfile != NULL && tls_use_client_cert(ctx,
+	    cfg->certfile, cfg->keyfile, err) != 0) ||
+	    (server && cfg->client_ca != NULL && tls_use_client_ca(ctx,
+	    cfg->client_ca, cfg->client_required, err) != 0)) {
+		ERR_clear_error();
+		return (-1);
+	}
+	return (0);
+}
+
+/* The SHA-256 fingerprint of cert, 64 lowercase hex digits. */
+static int
+tls_sha256(X509 *cert, char *buf, size_t len)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	n, i;
+
+	if (len < 65 || X509_digest(cert, EVP_sha256(), md, &n) != 1)
+		return (-1);
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(buf + 2 * i, 3, "%02x", md[i]);
+	return (0);
+}
+
+int
+tls_info(struct ssl_st *ssl, const char *name, char *buf, size_t len)
+{
+	const unsigned char	*alpn;
+	unsigned int		 alpnlen;
+	X509			*cert;
+
+	if (len == 0)
+		return (-1);
+	*buf = '\0';
+	if (strcmp(name, "version") == 0)
+		strlcpy(buf, SSL_get_version(ssl), len);
+	else if (strcmp(name, "cipher") == 0)
+		strlcpy(buf, SSL_get_cipher_name(ssl), len);
+	else if (strcmp(name, "alpn") == 0) {
+		SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+		if (alpn != NULL && alpnlen < len) {
+			memcpy(buf, alpn, alpnlen);
+			buf[alpnlen] = '\0';
+		}
+	} else if (strcmp(name, "subject") == 0) {
+		if (tls_peercert(ssl, buf, len) != 0)
+			*buf = '\0';
+	} else if (strcmp(name, "sha256") == 0) {
+		if ((cert = SSL_get0_peer_certificate(ssl)) == NULL ||
+		    tls_sha256(cert, buf, len) != 0)
+			*buf = '\0';
+	} else
+		return (-1);
 	return (0);
 }
 

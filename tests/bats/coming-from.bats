@@ -206,6 +206,159 @@ unix_listening() {
 	[ "$output" = "hello" ]
 }
 
+# --- TLS rows (issue 19): s_client, ncat --ssl-*, stunnel, check_http -C --
+
+# tls_pki: a CA and the certificates of these rows, in $T/pki.
+tls_pki() {
+	require_cmd openssl
+	tls_make_ca "$T/pki" &&
+	tls_make_cert "$T/pki" ca good "DNS:localhost,IP:127.0.0.1" &&
+	TLS_EKU=clientAuth tls_make_cert "$T/pki" ca client "email:c@example.com"
+}
+
+# s_server_www PREFIX ARGS...: openssl s_server -www on port 0: PREFIX_PORT.
+s_server_www() {
+	local prefix=$1 out line
+
+	shift
+	bg "$prefix" openssl s_server -accept 127.0.0.1:0 -www "$@"
+	out=${prefix}_OUT
+	wait_for grep -q '^ACCEPT' "${!out}"
+	line=$(grep '^ACCEPT' "${!out}")
+	printf -v "${prefix}_PORT" '%s' "${line##*:}"
+}
+
+pem_blocks() {
+	sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p'
+}
+
+@test "openssl s_client -connect host:port -showcerts: cstream connect --tls -k --show-cert=pem host port" {
+	tls_pki
+	s_server_www S -cert "$T/pki/good.crt" -key "$T/pki/good.key"
+	run --separate-stderr run_with_timeout 5 "$CSTREAM" connect --tls -k \
+	    --show-cert=pem 127.0.0.1 "$S_PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = " 0 s:CN = good, O = cstream tests" ]
+	[ "$(pem_blocks <<<"$output")" = "$(pem_blocks <"$T/pki/good.crt")" ]
+	# s_client shows the same chain.
+	run bash -c 'timeout 5 openssl s_client -connect "127.0.0.1:$1" \
+	    -showcerts </dev/null 2>/dev/null' _ "$S_PORT"
+	[ "$(pem_blocks <<<"$output")" = "$(pem_blocks <"$T/pki/good.crt")" ]
+}
+
+@test "openssl s_client -starttls smtp -connect host:port: cstream connect --starttls smtp host port" {
+	tls_pki
+	py=
+	for p in python3 /usr/bin/python3; do
+		"$p" -c 'import aiosmtpd' 2>/dev/null && py=$p && break
+	done
+	[ -n "$py" ] || skip "aiosmtpd is not installed"
+	port=$(free_port)
+	bg M "$py" -m aiosmtpd -n -l "127.0.0.1:$port" \
+	    --tlscert "$T/pki/good.crt" --tlskey "$T/pki/good.key"
+	wait_for tcp_listening "$port"
+	run --separate-stderr env SSL_CERT_FILE="$T/pki/ca.crt" \
+	    timeout 10 "$CSTREAM" connect --starttls smtp localhost "$port" \
+	    --send 'QUIT\r\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = $'221 Bye\r' ]
+	[ -z "$stderr" ]
+}
+
+@test "openssl s_client -connect host:port -cert crt -key key: cstream connect --tls --cert crt --key key host port" {
+	tls_pki
+	s_server_www S -cert "$T/pki/good.crt" -key "$T/pki/good.key" \
+	    -Verify 1 -verify_return_error -CAfile "$T/pki/ca.crt"
+	run --separate-stderr env SSL_CERT_FILE="$T/pki/ca.crt" \
+	    timeout 10 "$CSTREAM" connect --tls --cert "$T/pki/client.crt" \
+	    --key "$T/pki/client.key" localhost "$S_PORT" \
+	    --send 'GET / HTTP/1.0\r\n\r\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = $'HTTP/1.0 200 ok\r' ]
+}
+
+@test "ncat --ssl-verify --ssl-trustfile ca --ssl-cert crt --ssl-key key host port: cstream connect --tls --cafile ca --cert crt --key key host port" {
+	tls_pki
+	s_server_www S -cert "$T/pki/good.crt" -key "$T/pki/good.key" \
+	    -Verify 1 -verify_return_error -CAfile "$T/pki/ca.crt"
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls \
+	    --cafile "$T/pki/ca.crt" --cert "$T/pki/client.crt" \
+	    --key "$T/pki/client.key" localhost "$S_PORT" \
+	    --send 'GET / HTTP/1.0\r\n\r\n' --read-line
+	[ "$status" -eq 0 ]
+	[ "$output" = $'HTTP/1.0 200 ok\r' ]
+	# ncat, with the same files, gets the same line.
+	run bash -c 'printf "GET / HTTP/1.0\r\n\r\n" | timeout 10 ncat \
+	    --ssl-verify --ssl-trustfile "$1/ca.crt" --ssl-cert "$1/client.crt" \
+	    --ssl-key "$1/client.key" localhost "$2" | head -n 1' _ "$T/pki" \
+	    "$S_PORT"
+	[ "$output" = $'HTTP/1.0 200 ok\r' ]
+}
+
+@test "ncat --ssl --ssl-alpn proto --ssl-servername name host port: cstream connect --tls -k --alpn proto --servername name host port" {
+	tls_pki
+	tls_make_cert "$T/pki" ca other "DNS:other.example"
+	s_server_www S -cert "$T/pki/good.crt" -key "$T/pki/good.key" \
+	    -alpn h2,http/1.1 -servername other.example \
+	    -cert2 "$T/pki/other.crt" -key2 "$T/pki/other.key"
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls -k \
+	    --alpn http/1.1 --servername other.example 127.0.0.1 "$S_PORT" \
+	    --show-cert --json
+	[ "$status" -eq 0 ]
+	[[ $output == '{"subject":"CN = other, O = cstream tests",'* ]]
+	# s_server's -cert2 context has no ALPN: the name alone picks it.
+	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect --tls -k \
+	    --alpn http/1.1 127.0.0.1 "$S_PORT" --show-cert --json
+	[ "$status" -eq 0 ]
+	[[ $output == '{"subject":"CN = good, O = cstream tests",'*'"alpn":"http/1.1",'* ]]
+}
+
+@test "stunnel (verifyChain = yes, CAfile = ca): cstream serve --tls --cert crt --key key --client-ca ca --sh-exec cmd port" {
+	tls_pki
+	require_cmd stunnel4
+	start_server S "$CSTREAM" serve --tls --cert "$T/pki/good.crt" \
+	    --key "$T/pki/good.key" --client-ca "$T/pki/ca.crt" \
+	    --sh-exec 'echo "hello $CSTREAM_TLS_CLIENT_SUBJECT"' 127.0.0.1 0
+	# stunnel the client, with its certificate, as it fronts one.
+	port=$(free_port)
+	cat >"$T/stunnel.conf" <<-EOF
+	foreground = yes
+	pid =
+	[c]
+	client = yes
+	accept = 127.0.0.1:$port
+	connect = 127.0.0.1:$S_PORT
+	cert = $T/pki/client.crt
+	key = $T/pki/client.key
+	CAfile = $T/pki/ca.crt
+	verifyChain = yes
+	checkHost = localhost
+	EOF
+	bg ST stunnel4 "$T/stunnel.conf"
+	wait_for tcp_listening "$port"
+	run run_with_timeout 10 "$CSTREAM" connect 127.0.0.1 "$port" --read-line \
+	    </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello CN = client, O = cstream tests" ]
+}
+
+@test "check_http -H host -S -C days: cstream connect --tls --expire-warn days host 443" {
+	tls_pki
+	tls_make_cert "$T/pki" ca soon "DNS:localhost" \
+	    "$(date -u -d yesterday +%Y%m%d%H%M%SZ)" \
+	    "$(date -u -d '+10 days' +%Y%m%d%H%M%SZ)"
+	s_server_www S -cert "$T/pki/soon.crt" -key "$T/pki/soon.key"
+	run --separate-stderr env SSL_CERT_FILE="$T/pki/ca.crt" \
+	    timeout 10 "$CSTREAM" connect --tls --expire-warn 30 localhost "$S_PORT"
+	[ "$status" -eq 11 ]
+	[[ $stderr =~ ^"cstream: connect: certificate 'soon' expires in "(9|10)" days ("[0-9-]+T[0-9:]+Z")"$ ]]
+	! openssl x509 -in "$T/pki/soon.crt" -noout -checkend $((30 * 86400))
+	run --separate-stderr env SSL_CERT_FILE="$T/pki/ca.crt" \
+	    timeout 10 "$CSTREAM" connect --tls --expire-warn 7 localhost "$S_PORT"
+	[ "$status" -eq 0 ]
+	openssl x509 -in "$T/pki/soon.crt" -noout -checkend $((7 * 86400))
+}
+
 # udp_port: a UDP port of 127.0.0.1 free a moment ago (nc, ncat, socat).
 udp_port() {
 	python3 -c 'import socket

@@ -10,6 +10,14 @@
 #					("DNS:localhost,IP:127.0.0.1"), valid from
 #					START to END (YYYYMMDDHHMMSSZ; default:
 #					yesterday to 30 days from now)
+#	tls_make_client_cert DIR CA NAME
+#					a client certificate DIR/NAME.{key,crt}
+#					(extendedKeyUsage clientAuth, subject
+#					"/O=cstream tests/CN=NAME") signed by CA
+#	tls_make_intermediate DIR CA NAME
+#					an intermediate CA DIR/NAME.{key,crt},
+#					signed by CA, usable as a CA by
+#					tls_make_cert [START END as there]
 #	tls_make_test_pki DIR		the set the http-head and connect tests
 #					use: ca, otherca, and the certificates
 #					good, dnsonly, wronghost, untrusted,
@@ -61,7 +69,7 @@ tls_make_ca() {
 # tls_make_cert DIR CA NAME SAN [START END]
 tls_make_cert() {
 	local dir=$1 ca=$2 name=$3 san=$4 start=${5:-} end=${6:-}
-	local dates=()
+	local dates=() eku=${TLS_EKU:-serverAuth} ca_ext=${TLS_CA_EXT:-}
 
 	if [ -n "$start" ]; then
 		dates=(-startdate "$start" -enddate "$end")
@@ -70,12 +78,19 @@ tls_make_cert() {
 		dates=(-startdate "$(date -u -d yesterday +%Y%m%d%H%M%SZ)"
 		    -days 30)
 	fi
-	cat >"$dir/$name.ext" <<-EOF
-	basicConstraints = critical,CA:FALSE
-	keyUsage = critical,digitalSignature
-	extendedKeyUsage = serverAuth
-	subjectAltName = $san
-	EOF
+	if [ -n "$ca_ext" ]; then
+		cat >"$dir/$name.ext" <<-EOF
+		basicConstraints = critical,CA:TRUE
+		keyUsage = critical,keyCertSign,cRLSign
+		EOF
+	else
+		cat >"$dir/$name.ext" <<-EOF
+		basicConstraints = critical,CA:FALSE
+		keyUsage = critical,digitalSignature
+		extendedKeyUsage = $eku
+		subjectAltName = $san
+		EOF
+	fi
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout "$dir/$name.key" -out "$dir/$name.csr" \
 	    -subj "/O=cstream tests/CN=$name" 2>"$dir/$name.openssl.err" &&
@@ -86,6 +101,23 @@ tls_make_cert() {
 		cat "$dir/$name.openssl.err" >&2
 		return 1
 	}
+}
+
+# tls_make_client_cert DIR CA NAME
+tls_make_client_cert() {
+	TLS_EKU=clientAuth tls_make_cert "$1" "$2" "$3" "email:$3@example.com"
+}
+
+# tls_make_intermediate DIR CA NAME [START END]: a CA signed by CA, with
+# the openssl ca set-up tls_make_ca writes, so it signs certificates too.
+tls_make_intermediate() {
+	local dir=$1 ca=$2 name=$3
+
+	TLS_CA_EXT=1 tls_make_cert "$dir" "$ca" "$name" "" "${@:4}" || return 1
+	mkdir -p "$dir/$name.db/new"
+	: >"$dir/$name.db/index.txt"
+	echo 2000 >"$dir/$name.db/serial"
+	sed -e "s|$dir/$ca\.|$dir/$name.|g" "$dir/$ca.cnf" >"$dir/$name.cnf"
 }
 
 # tls_make_test_pki DIR:
