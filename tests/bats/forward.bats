@@ -575,6 +575,9 @@ s = socket.create_connection(('127.0.0.1', $F_PORT))
 time.sleep(2)"
 	sleep 1.5
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$F_PID/status")
+	echo "# forwarder: $rss kB with a client that reads nothing" >&3
+	# ASan's shadow memory and quarantine make the figure meaningless.
+	[ -z "${CSTREAM_SANITIZERS:-}" ] || skip "RSS is not measured under the sanitizers"
 	[ "$rss" -lt 30000 ]
 }
 
