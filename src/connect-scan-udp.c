@@ -157,6 +157,7 @@ uscan_start(struct uscan *sc, size_t idx)
 	struct uprobe		*p;
 	struct timeval		 tv;
 	int			 fd, error;
+	char			 port[8], hp[300];
 
 	fd = socket(ss.ss_family, SOCK_DGRAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
 	uscan_set_port(&ss, sc->ports[idx]);
@@ -164,8 +165,10 @@ uscan_start(struct uscan *sc, size_t idx)
 		error = errno;
 		if (fd != -1)
 			close(fd);
-		stream_error_set(sc->err, STREAM_ESYS, error, "%s port %u: %s",
-		    sc->o->host, sc->ports[idx], strerror(error));
+		snprintf(port, sizeof port, "%u", sc->ports[idx]);
+		stream_error_set(sc->err, STREAM_ESYS, error, "%s: %s",
+		    net_hostport(sc->o->host, port, hp, sizeof hp),
+		    strerror(error));
 		return (-1);
 	}
 	p = xcalloc(1, sizeof *p);

@@ -564,7 +564,7 @@ static int
 udp_check_target(struct uconn *u)
 {
 	struct cmd_ctx	*ctx = u->ctx;
-	char		**pos = ctx->args->pos, msg[300];
+	char		**pos = ctx->args->pos, msg[300], hp[300];
 	const char	*cause, *sp = cmd_get(ctx, OPT_SOURCE_PORT);
 	int		 port;
 
@@ -583,7 +583,8 @@ udp_check_target(struct uconn *u)
 		return (cmd_fail(ctx, EXIT_USAGE, "%s", parse_port_error(pos[1],
 		    cause, msg, sizeof msg)));
 	snprintf(u->port, sizeof u->port, "%d", port);
-	xasprintf(&u->label, "%s port %s", pos[0], u->port);
+	xasprintf(&u->label, "%s", net_hostport(pos[0], u->port, hp,
+	    sizeof hp));
 	if (sp != NULL) {
 		if ((port = parse_port(sp, 0, &cause)) == -1)
 			return (cmd_fail(ctx, EXIT_USAGE, "--source-port %s",

@@ -25,6 +25,7 @@
 #include "connect.h"
 #include "connect-scan.h"
 #include "log.h"
+#include "net.h"
 #include "parse.h"
 #include "timing.h"
 #include "xmalloc.h"
@@ -183,12 +184,22 @@ wait_free(struct conn *c)
 	c->wait = NULL;
 }
 
-/* "HOST port P: error" for each port not open, on one line. */
+/* HOST:PORT (brackets around an IPv6 literal), as every message writes it. */
+static const char *
+wait_hostport(const char *host, uint16_t port, char *buf, size_t len)
+{
+	char	p[8];
+
+	snprintf(p, sizeof p, "%u", port);
+	return (net_hostport(host, p, buf, len));
+}
+
+/* "HOST:PORT: error" for each port not open, on one line. */
 static void
 wait_scan_fail(struct cmd_ctx *ctx, const struct portscan_opts *o,
     const char *arg, const uint16_t *ports, size_t n)
 {
-	char	*msg = NULL, *next;
+	char	*msg = NULL, *next, hp[300];
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
@@ -199,9 +210,9 @@ wait_scan_fail(struct cmd_ctx *ctx, const struct portscan_opts *o,
 			    msg ? ", " : "", o->host,
 			    strerror(o->record[i].error));
 		else
-			xasprintf(&next, "%s%s%s port %u: %s", msg ? msg : "",
-			    msg ? ", " : "", o->host, ports[i],
-			    strerror(o->record[i].error));
+			xasprintf(&next, "%s%s%s: %s", msg ? msg : "",
+			    msg ? ", " : "", wait_hostport(o->host, ports[i],
+			    hp, sizeof hp), strerror(o->record[i].error));
 		free(msg);
 		msg = next;
 	}
@@ -233,7 +244,7 @@ wait_scan_round(struct cmd_ctx *ctx, struct portscan_opts *o,
 	struct portscan_result	 r;
 	struct stream_error	 err;
 	size_t			 i, k = 0;
-	char			 a[16], msg[300];
+	char			 a[16], msg[600], hp[300];
 	static unsigned int	 attempt;
 
 	for (i = 0; i < n; i++) {
@@ -255,8 +266,9 @@ wait_scan_round(struct cmd_ctx *ctx, struct portscan_opts *o,
 			snprintf(msg, sizeof msg, "%s: %s", o->host,
 			    strerror(rec[i].error));
 		else
-			snprintf(msg, sizeof msg, "%s port %u: %s", o->host,
-			    left[i], strerror(rec[i].error));
+			snprintf(msg, sizeof msg, "%s: %s", wait_hostport(
+			    o->host, left[i], hp, sizeof hp),
+			    strerror(rec[i].error));
 		log_event("wait", "attempt", a, "error", msg, (char *)NULL);
 	}
 	return (0);

@@ -315,6 +315,7 @@ dgram_bind_source(int fd, int family, const char *src_addr,
 {
 	struct addrinfo	*res, *ai;
 	int		 error = EAFNOSUPPORT;
+	char		 hp[300];
 
 	if (src_addr == NULL && src_port == NULL)
 		return (0);
@@ -329,9 +330,9 @@ dgram_bind_source(int fd, int family, const char *src_addr,
 		error = errno;
 	}
 	freeaddrinfo(res);
-	stream_error_set(err, STREAM_ESYS, error, "bind to %s port %s: %s",
-	    src_addr != NULL ? src_addr : "*", src_port != NULL ? src_port :
-	    "0", strerror(error));
+	stream_error_set(err, STREAM_ESYS, error, "bind to %s: %s",
+	    net_hostport(src_addr != NULL ? src_addr : "*", src_port != NULL ?
+	    src_port : "0", hp, sizeof hp), strerror(error));
 	return (-1);
 }
 
@@ -343,11 +344,12 @@ dgram_connect_udp(const char *host, const char *port, int family,
 	struct net_addr	*addrs;
 	size_t		 n, i;
 	int		 fd = -1, error;
+	char		 hp[300];
 
 	if (net_resolve_addrs(host, port, family, &addrs, &n, err) != 0)
 		return (-1);
-	stream_error_set(err, STREAM_ESYS, EAFNOSUPPORT, "connect to %s port "
-	    "%s: %s", host, port, strerror(EAFNOSUPPORT));
+	stream_error_set(err, STREAM_ESYS, EAFNOSUPPORT, "connect to %s: %s",
+	    net_hostport(host, port, hp, sizeof hp), strerror(EAFNOSUPPORT));
 	/* A UDP connect sends nothing: it fails only on a local reason. */
 	for (i = 0; i < n; i++) {
 		fd = socket(addrs[i].ss.ss_family,
@@ -367,7 +369,8 @@ dgram_connect_udp(const char *host, const char *port, int family,
 		if (err->kind == STREAM_OK || err->sys == EAFNOSUPPORT) {
 			error = errno;
 			stream_error_set(err, STREAM_ESYS, error, "connect to "
-			    "%s port %s: %s", host, port, strerror(error));
+			    "%s: %s", net_hostport(host, port, hp, sizeof hp),
+			    strerror(error));
 		}
 		close(fd);
 		fd = -1;

@@ -110,7 +110,7 @@ late_server() {
 	[ -z "$output" ]
 	lo=$p hi=$q
 	[ "$lo" -lt "$hi" ] || { lo=$q; hi=$p; }
-	[ "$stderr" = "cstream: connect: not ready after 1.5 s: 127.0.0.1 port $lo: Connection refused, 127.0.0.1 port $hi: Connection refused" ]
+	[ "$stderr" = "cstream: connect: not ready after 1.5 s: 127.0.0.1:$lo: Connection refused, 127.0.0.1:$hi: Connection refused" ]
 	[ "$t" -lt 2700 ]
 }
 

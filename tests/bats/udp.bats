@@ -63,11 +63,11 @@ dns_query() {
 	run -6 --separate-stderr run_with_timeout 5 "$CSTREAM" connect -u \
 	    127.0.0.1 "$S_PORT" --send 'abcdef' --read 3
 	[ "$output" = abc ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $S_PORT: a datagram of 6 bytes cut to 3 (--read)" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$S_PORT: a datagram of 6 bytes cut to 3 (--read)" ]
 	run -5 --separate-stderr run_with_timeout 5 "$CSTREAM" connect -u \
 	    127.0.0.1 "$S_PORT" --send 'no newline' --read-line
 	[ "$output" = "no newline" ]
-	[ "$stderr" = "cstream: connect: 127.0.0.1 port $S_PORT: a datagram of 10 bytes without the line end" ]
+	[ "$stderr" = "cstream: connect: 127.0.0.1:$S_PORT: a datagram of 10 bytes without the line end" ]
 }
 
 @test "connect -u: ICMP port unreachable is reported: one line, exit 1" {
@@ -75,10 +75,10 @@ dns_query() {
 	stop_pid "$S_PID"		# its port is closed now
 	run -1 run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$S_PORT" \
 	    --send 'hello'
-	[ "$output" = "cstream: connect: 127.0.0.1 port $S_PORT: Connection refused" ]
+	[ "$output" = "cstream: connect: 127.0.0.1:$S_PORT: Connection refused" ]
 	run -1 run_with_timeout 5 "$CSTREAM" connect -u 127.0.0.1 "$S_PORT" \
 	    --send 'hello' --read 10
-	[ "$output" = "cstream: connect: 127.0.0.1 port $S_PORT: Connection refused" ]
+	[ "$output" = "cstream: connect: 127.0.0.1:$S_PORT: Connection refused" ]
 }
 
 @test "connect -u: no reply within the quiet period: --read* exits 4, a relay 0" {
@@ -86,7 +86,7 @@ dns_query() {
 	port=$SIL_PORT
 	run -4 run_with_timeout 5 "$CSTREAM" connect -u --idle-timeout 0.3 \
 	    127.0.0.1 "$port" --send x --read 10
-	[ "$output" = "cstream: connect: 127.0.0.1 port $port: no datagram within 0.3 s" ]
+	[ "$output" = "cstream: connect: 127.0.0.1:$port: no datagram within 0.3 s" ]
 	run -0 run_with_timeout 5 "$CSTREAM" connect -u --idle-timeout 0.3 \
 	    127.0.0.1 "$port" --send x
 	[ "$output" = "" ]
