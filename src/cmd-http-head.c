@@ -465,6 +465,11 @@ http_head_attempt(struct http_head *h, long long max_redirs, double left,
 
 	h->opts.connect_timeout = ctx->g->connect_timeout > 0 &&
 	    ctx->g->connect_timeout < left ? ctx->g->connect_timeout : left;
+	/*
+	 * The response too, so that the exchange ends by itself (and is
+	 * freed) before the deadline timer has to abandon it.
+	 */
+	h->opts.phase_timeout = left > 0.001 ? left : 0.001;
 	if ((h->out = open_memstream(buf, len)) == NULL)
 		return (cmd_fail(ctx, EXIT_NET, "%s", strerror(errno)));
 	http_response_free(h->final);
@@ -507,8 +512,11 @@ http_head_wait(struct http_head *h, long long max_redirs, double sec)
 	ev = evtimer_new(ctx->base, http_head_deadline_cb, ctx->base);
 	for (;;) {
 		start = timing_now_ms();
-		/* The timer bounds this attempt by what is left of SEC. */
-		us = (long long)((deadline - start) * 1000);
+		/*
+		 * The timer bounds this attempt by what is left of SEC, a
+		 * moment after the attempt's own bounds: a safety net.
+		 */
+		us = (long long)((deadline - start) * 1000) + 250000;
 		if (us < 1000)
 			us = 1000;
 		tv.tv_sec = (time_t)(us / 1000000);

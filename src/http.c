@@ -29,6 +29,7 @@
 #include "http.h"
 #include "log-stream.h"
 #include "log.h"
+#include "monotime.h"
 #include "proxy.h"
 #include "timing.h"
 #include "tls-cert.h"
@@ -547,6 +548,9 @@ struct http_exchange {
 	char			*url;		/* for messages */
 	struct event_base	*base;
 	struct event		*timer;		/* bounds the header blocks */
+	double			 phase;		/* ... to this many seconds */
+	double			 phase_end;	/* or by this monotime_secs() */
+	double			 budget;	/* the bound, for the message */
 	char			*request;
 	size_t			 requestlen;
 	size_t			 limit;
@@ -559,7 +563,6 @@ struct http_exchange {
 	void			*arg;
 };
 
-static const struct timeval http_phase_tv = { (time_t)STREAM_PHASE_TIMEOUT, 0 };
 
 static void	http_connected_cb(struct stream *, const struct stream_error *,
 		    void *);
@@ -622,6 +625,11 @@ http_head(struct event_base *base, const struct url *u, const char *request,
 	x->request = http_strndup(request, requestlen);
 	x->requestlen = requestlen;
 	x->limit = opts->limit != 0 ? opts->limit : STREAM_DEFAULT_LIMIT;
+	x->phase = x->budget = STREAM_PHASE_TIMEOUT;
+	if (opts->phase_timeout > 0) {
+		x->budget = opts->phase_timeout;
+		x->phase_end = monotime_secs() + opts->phase_timeout;
+	}
 	x->cb = cb;
 	x->arg = arg;
 	/* An HTTP proxy takes a plain http request as it is (absolute-form). */
@@ -648,7 +656,7 @@ http_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	e.kind = STREAM_ETIMEOUT;
 	e.sys = ETIMEDOUT;
 	http_fail(x, 0, &e, "%s: no response within %g seconds", x->url,
-	    STREAM_PHASE_TIMEOUT);
+	    x->budget);
 }
 
 static void
@@ -674,6 +682,7 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
 	struct http_exchange		*x = arg;
 	const struct stream_error	*e;
+	struct timeval			 tv;
 
 	if (err->kind != STREAM_OK) {
 		http_fail(x, 0, err, NULL);
@@ -683,8 +692,17 @@ http_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	log_connected(s);
 	log_tls(s, NULL);
 	x->timer = evtimer_new(x->base, http_timeout_cb, x);
-	if (x->timer != NULL)
-		evtimer_add(x->timer, &http_phase_tv);
+	if (x->phase_end > 0) {
+		/* The caller's budget counts from the exchange's start. */
+		x->phase = x->phase_end - monotime_secs();
+		if (x->phase < 0.001)
+			x->phase = 0.001;
+	}
+	if (x->timer != NULL) {
+		tv.tv_sec = (time_t)x->phase;
+		tv.tv_usec = (suseconds_t)((x->phase - (double)tv.tv_sec) * 1e6);
+		evtimer_add(x->timer, &tv);
+	}
 	if (stream_write(s, x->request, x->requestlen) < 0) {
 		e = stream_exception(s);
 		http_fail(x, 0, e, e != NULL ? NULL :

@@ -111,6 +111,9 @@ struct stream_opts {
 	int			 family;		/* AF_UNSPEC, AF_INET or AF_INET6 */
 	double			 connect_timeout;	/* seconds, <= 0: none */
 	double			 idle_timeout;		/* seconds, <= 0: none */
+	double			 phase_timeout;		/* http: the whole exchange's
+							   bound; <= 0: the response
+							   within STREAM_PHASE_TIMEOUT */
 
 	/* TLS: a client or server SSL_CTX from tls.c, or NULL for plain. */
 	struct ssl_ctx_st	*tls_ctx;
