@@ -210,6 +210,7 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 {
 	struct conn		*c = arg;
 	struct stream_error	 e;
+	struct stream_opts	 io_opts;
 	struct relay_opts	 ro;
 
 	/* After STARTTLS, the handshake's failure is not one to retry. */
@@ -232,8 +233,15 @@ conn_connected_cb(struct stream *s, const struct stream_error *err, void *arg)
 	log_tls(c->net, NULL);
 	if ((c->show_cert || c->expire) && conn_check_cert(c) != 0)
 		return;
+	/*
+	 * --idle-timeout is the connection's: every byte relayed touches
+	 * the network stream (kernel transfers too), so stdio needs no timer
+	 * of its own, and the timeout always names the peer.
+	 */
+	io_opts = c->opts;
+	io_opts.idle_timeout = 0;
 	c->io = stream_open_fds(c->ctx->base, STDIN_FILENO, STDOUT_FILENO,
-	    &c->opts, &e);
+	    &io_opts, &e);
 	if (c->io == NULL) {
 		stream_error_set(&e, e.kind, e.sys, "stdio: %s", e.msg);
 		conn_end(c, &e);

@@ -772,7 +772,9 @@ hold_stdin() {
 
 @test "curl --cacert talks HTTPS to serve --tls" {
 	require_cmd curl openssl
-	printf 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi' >"$T/resp"
+	# No Content-Length: curl reads to our close_notify, so it never
+	# closes with it unread (a reset that would fail serve, rightly).
+	printf 'HTTP/1.0 200 OK\r\n\r\nhi' >"$T/resp"
 	BG_STDIN=$T/resp start_server S "$CSTREAM" serve --tls \
 	    --cert "$PKI/good.crt" --key "$PKI/good.key" 127.0.0.1 0
 	out_run 10 curl -sS --cacert "$PKI/ca.crt" -H 'User-Agent:' \
