@@ -234,7 +234,7 @@ def targets(rows):
             st, rt = judge(cs / an >= 1.0, f"{cs / an:.2f}x")
             add(tid, what, goal, fmt_gb(cs), an_txt, rt, st)
 
-    # forwarding (issue 18): bulk through cstream serve --to against direct loopback, socat fork and
+    # forwarding: bulk through cstream serve --to against direct loopback, socat fork and
     # haproxy; connections per second through the forwarders
     for tid, label, anchor, k in (("fwd_vs_direct", "direct loopback", "direct", 0.8),
                                   ("fwd_vs_socat_fork", "socat fork", "socat-fork", 2.0),

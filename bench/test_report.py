@@ -54,7 +54,7 @@ def passing():
              r("tls", "openssl-speed", "GBps", 2.0, "tls", 1, 16384)]
     for tr in ("socks5", "httpproxy"):
         rows += [bulk("nc.openbsd", tr, 1.0), bulk("cstream", tr, 1.0)]
-    # issue 18's rows: forwarding
+    # the forwarding rows
     rows += [bulk("direct", "fwd", 2.0), bulk("cstream", "fwd", 1.6), bulk("socat-fork", "fwd", 0.8),
              bulk("haproxy", "fwd", 1.6)]
     for n, cps in (("cstream", 10000), ("haproxy", 10000), ("socat-fork", 2000)):

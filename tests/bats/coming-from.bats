@@ -206,7 +206,7 @@ unix_listening() {
 	[ "$output" = "hello" ]
 }
 
-# --- TLS rows (issue 19): s_client, ncat --ssl-*, stunnel, check_http -C --
+# --- TLS rows: s_client, ncat --ssl-*, stunnel, check_http -C --
 
 # tls_pki: a CA and the certificates of these rows, in $T/pki.
 tls_pki() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# Shell completion (issue 12): 'cstream --completion bash|zsh|fish' writes
+# Shell completion: 'cstream --completion bash|zsh|fish' writes
 # the script from the option tables that --help prints. The bash function
 # is run here as bash runs it (COMP_WORDS, COMP_CWORD, then COMPREPLY), and
 # every option that --help lists must be completed: a new option in a table

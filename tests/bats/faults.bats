@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# Faults (issue 13): peers that reset (SO_LINGER 0) mid-transfer in both
+# Faults: peers that reset (SO_LINGER 0) mid-transfer in both
 # directions, during the TLS handshake and during shutdown, over plain TCP
 # and TLS, against connect and every serve mode; clients that never read;
 # mass disconnects. After each fault a server must hold no more

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# Faults found by attacking cstream on purpose (issue 13, point 8): bytes
+# Faults found by attacking cstream on purpose: bytes
 # of arguments and peers' names that could forge a line or drive the
 # terminal, a leak, descriptors and files that made cstream fail late or
 # block outside its timeouts.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# Help that finds the user (issue 12): -h everywhere, stray options named,
+# Help that finds the user: -h everywhere, stray options named,
 # and one "hint:" line after a usage error with the closest name from the
 # command and option tables, or the cstream way to say an nc, ncat or curl
 # habit. The error line and the usage line stay as they were; the hint is

@@ -375,7 +375,7 @@ import json, sys
 o = json.loads(sys.stdin.readline())
 keys = ["url", "version", "status", "reason", "headers"]
 assert list(o)[:5] == keys, list(o)
-# The timings of issue 21 follow, numbers in order (no TLS: no tls_ms).
+# The timings follow, numbers in order (no TLS: no tls_ms).
 t = ["dns_ms", "connect_ms", "first_byte_ms", "total_ms"]
 assert list(o)[5:] == t, list(o)
 assert all(isinstance(o[k], (int, float)) for k in t), o

@@ -100,7 +100,7 @@ closed_port() {
 	run --separate-stderr run_with_timeout 10 "$CSTREAM" connect -z \
 	    --json --connect-timeout 0.5 127.0.0.1 "$A_PORT,$PY_PORT,$c"
 	[ "$status" -eq 0 ]
-	# The timings (issue 21) are checked in scripting.bats: drop them.
+	# The timings are checked in scripting.bats: drop them.
 	output=$(printf '%s\n' "$output" | sed 's/,"dns_ms".*}$/}/')
 	expected=$(for p in $(printf '%s\n' "$A_PORT" "$PY_PORT" "$c" |
 	    sort -n); do

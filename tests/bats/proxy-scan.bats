@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 #
-# Reaching through a proxy, the rest of issue 11 point 4: connect -z
+# Reaching through a proxy: connect -z
 # through microsocks and tinyproxy (a tunnel per port: open, closed,
 # timeout), TLS whose handshake ends inside the tunnel before the command
 # goes on (exit 7 with the message of a direct connection), -s/-p binding

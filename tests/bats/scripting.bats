@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# For scripts, CI and service managers (issue 21): --wait on connect,
+# For scripts, CI and service managers: --wait on connect,
 # connect -z, unix-connect and http-head; --ready-file, --ready-fd and
 # sd_notify on serve; socket activation through systemd-socket-activate;
 # --expect after a read (exit 10) and http-head --expect-status; the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# serve under faults and hostile clients (issue 13, issue 9): the accept
+# serve under faults and hostile clients: the accept
 # error logger, IPv4-mapped ACL rules, clients that never read, clients
 # that leave, lingering close after --exec, byte counts of --exec.
 

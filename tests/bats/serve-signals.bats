@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# serve and signals (issue 9): SIGHUP stops it as SIGINT and SIGTERM do;
+# serve and signals: SIGHUP stops it as SIGINT and SIGTERM do;
 # a signal ignored at start (a non-interactive shell's background job has
 # SIGINT ignored) stays ignored.
 

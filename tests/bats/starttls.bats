@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
 #
-# connect --starttls (issue 19): the plain phase of SMTP (aiosmtpd), IMAP
+# connect --starttls: the plain phase of SMTP (aiosmtpd), IMAP
 # (dovecot), PostgreSQL (postgres with ssl=on) checked, then TLS verified
 # as --tls, with --show-cert and the one-shot steps inside TLS. POP3 and
 # FTP are spoken by tests/peers/starttls_server.py: Debian's

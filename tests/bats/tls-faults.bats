@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
-# TLS peers that fail on purpose (issue 13): a client or a server that
+# TLS peers that fail on purpose: a client or a server that
 # resets the connection (SO_LINGER 0) in the middle of a transfer, a peer
 # that closes during the handshake. cstream must end with the right exit
 # status and message, and a server must stay idle (no spinning on a dead

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 bats_require_minimum_version 1.5.0
 #
-# TLS the way operators use it (issue 19): client certificates, ALPN, SNI
+# TLS the way operators use it: client certificates, ALPN, SNI
 # and version bounds, certificate inspection (--show-cert) and expiry
 # checks (--expire-warn), against real peers: openssl s_server (-Verify,
 # -alpn, -servername), openssl s_client, nginx (ssl_verify_client on,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 #
-# Never a silent truncation (issue 9): --send* without --read* prints the
+# Never a silent truncation: --send* without --read* prints the
 # reply; an interrupted sender resets; a receiver whose stdout fails
 # resets; -v json counts are numbers; one stdout wording everywhere.
 
